@@ -1,0 +1,110 @@
+package dispatcher
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+)
+
+// Message is one stream entry as a handler sees it.
+//
+// A Message belongs to the goroutine that handles it: the routes of one
+// message run one after the other on the same goroutine, so a handler may read
+// it freely, but must not keep it, or hand it to another goroutine, after
+// Handle returns without copying what it needs.
+type Message struct {
+	// ID is the stream entry ID, such as "1700000000000-0".
+	ID string
+	// Stream is the name of the stream the entry was read from.
+	Stream string
+	// Type is the decoded "type" field; empty when the entry has none.
+	Type string
+	// Fields holds the raw field values as stored in Redis (see EncodeValue).
+	Fields map[string]string
+	// Attempt counts deliveries of this entry (or runs of this route on the
+	// retry path), starting at 1.
+	Attempt int
+}
+
+// NewMessage builds a Message from raw stream fields and decodes its type. A
+// "type" value written as JSON (json:"order.paid") is decoded; a type that is
+// not a string leaves Type empty, so the message is treated as having none.
+func NewMessage(stream, id string, fields map[string]string) *Message {
+	return &Message{ID: id, Stream: stream, Type: typeOf(fields), Fields: fields, Attempt: 1}
+}
+
+func typeOf(fields map[string]string) string {
+	raw := fields[TypeField]
+	if !strings.HasPrefix(raw, JSONPrefix) {
+		return raw
+	}
+	v, err := DecodeValue(TypeField, raw)
+	if s, ok := v.(string); ok && err == nil {
+		return s
+	}
+	return ""
+}
+
+// Get decodes one field. It returns nil and no error when the field is absent.
+func (m *Message) Get(field string) (any, error) {
+	raw, ok := m.Fields[field]
+	if !ok {
+		return nil, nil
+	}
+	return DecodeValue(field, raw)
+}
+
+// Payload decodes every field into a map, "type" included. Numbers are
+// json.Number values, so an integer above 2^53 keeps every digit.
+func (m *Message) Payload() (map[string]any, error) {
+	return DecodeFields(m.Fields)
+}
+
+// Decode decodes the fields into v, usually a pointer to a struct with json
+// tags, as encoding/json would decode the equivalent JSON object. Numbers
+// decoded into interface values are json.Number. A field that is not valid
+// JSON after its prefix fails with an error that names it and wraps ErrDecode.
+func (m *Message) Decode(v any) error {
+	doc, err := m.jsonObject()
+	if err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(doc))
+	dec.UseNumber()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("%w: message %s (type %q): %w", ErrDecode, m.ID, m.Type, err)
+	}
+	return nil
+}
+
+// jsonObject renders the fields as one JSON object, checking each JSON value
+// on its own so that an error can name the field.
+func (m *Message) jsonObject() ([]byte, error) {
+	buf := make([]byte, 0, 64+16*len(m.Fields))
+	buf = append(buf, '{')
+	first := true
+	for k, raw := range m.Fields {
+		if !first {
+			buf = append(buf, ',')
+		}
+		first = false
+		buf = appendJSONString(buf, k)
+		buf = append(buf, ':')
+		if js, ok := strings.CutPrefix(raw, JSONPrefix); ok {
+			if !json.Valid([]byte(js)) {
+				_, err := DecodeValue(k, raw)
+				return nil, err
+			}
+			buf = append(buf, js...)
+			continue
+		}
+		buf = appendJSONString(buf, raw)
+	}
+	return append(buf, '}'), nil
+}
+
+func appendJSONString(buf []byte, s string) []byte {
+	b, _ := json.Marshal(s) // a string always marshals
+	return append(buf, b...)
+}

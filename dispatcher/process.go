@@ -1,0 +1,128 @@
+package dispatcher
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+)
+
+// Process runs every route that matches msg, in registration order, and tells
+// the caller what to do with the message. A failing or panicking route does
+// not stop the others.
+//
+//   - every matching route succeeded (or none passed its filter): Ack;
+//   - no type, or no route for the type: Ack with Outcome.Unroutable set, or
+//     DeadLetter if Config.DeadLetterUnroutable;
+//   - some routes failed, with a RetryScheduler: each retryable failure is
+//     scheduled, then Ack, or DeadLetter for the permanent failures; if a
+//     schedule fails, Retry (the message stays pending and nothing is lost);
+//   - some routes failed, without a scheduler: Retry if any failure is
+//     retryable, else DeadLetter.
+func (d *Dispatcher) Process(ctx context.Context, msg *Message) Outcome {
+	if msg.Type == "" {
+		return d.unroutable(ErrNoType)
+	}
+	routes := d.table.Load().byType[msg.Type]
+	if len(routes) == 0 {
+		return d.unroutable(ErrNoRoute)
+	}
+	var o Outcome
+	for _, r := range routes {
+		if err := runRoute(ctx, r, msg); err != nil {
+			o.Failures = append(o.Failures, RouteFailure{Route: r.Name, Err: err})
+		} else {
+			o.Handled++
+		}
+	}
+	if len(o.Failures) == 0 {
+		return o
+	}
+	return d.settle(ctx, msg, o)
+}
+
+func (d *Dispatcher) unroutable(reason error) Outcome {
+	o := Outcome{Unroutable: reason}
+	if d.cfg.DeadLetterUnroutable {
+		o.Action = DeadLetter
+		o.Failures = []RouteFailure{{Err: reason}}
+	}
+	return o
+}
+
+// settle decides the action for a message with failed routes.
+func (d *Dispatcher) settle(ctx context.Context, msg *Message, o Outcome) Outcome {
+	var permanent []RouteFailure
+	retryable := 0
+	for _, f := range o.Failures {
+		if IsPermanent(f.Err) {
+			permanent = append(permanent, f)
+		} else {
+			retryable++
+		}
+	}
+	if retryable > 0 && d.cfg.Retry == nil {
+		o.Action = Retry
+		return o
+	}
+	for _, f := range o.Failures {
+		if IsPermanent(f.Err) {
+			continue
+		}
+		err := d.cfg.Retry.ScheduleRetry(ctx, RetryRequest{Message: msg, Route: f.Route, Attempt: msg.Attempt, Err: f.Err})
+		if err != nil {
+			o.Action, o.ScheduleErr = Retry, fmt.Errorf("schedule retry of route %s: %w", f.Route, err)
+			return o
+		}
+		o.Scheduled++
+	}
+	o.Failures = permanent
+	if len(permanent) > 0 {
+		o.Action = DeadLetter
+	}
+	return o
+}
+
+// runRoute runs one route, filter included, turning a panic into an error.
+func runRoute(ctx context.Context, r *Route, msg *Message) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = &panicError{value: v, stack: debug.Stack()}
+		}
+	}()
+	if r.Filter != nil && !r.Filter(msg) {
+		return nil
+	}
+	return r.Handler.Handle(ctx, msg)
+}
+
+// panicError is the error of a route that panicked.
+type panicError struct {
+	value any
+	stack []byte
+}
+
+func (e *panicError) Error() string { return fmt.Sprintf("%v: %v", ErrPanic, e.value) }
+func (e *panicError) Unwrap() error {
+	if err, ok := e.value.(error); ok {
+		return errors.Join(ErrPanic, err)
+	}
+	return ErrPanic
+}
+
+// PanicStack returns the stack trace captured when a handler panicked, or nil
+// if err does not come from a recovered panic.
+func PanicStack(err error) []byte {
+	var p *panicError
+	if errors.As(err, &p) {
+		return p.stack
+	}
+	return nil
+}
+
+func joinErrors(errs []error) error {
+	if len(errs) == 0 {
+		return nil
+	}
+	return errors.Join(errs...)
+}
