@@ -1,12 +1,8 @@
 package dispatcher
 
 import (
-	"context"
-	"fmt"
 	"strconv"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 )
 
 // DeadLetterSuffix is appended to a stream name to name its default
@@ -56,27 +52,3 @@ func DeadLetterFields(msg *Message, f RouteFailure, attempts int, now time.Time)
 	return out
 }
 
-// WriteDeadLetters appends one dead-letter entry per failure to stream, in one
-// pipelined round trip. It returns an error if any entry could not be written;
-// the caller must then not acknowledge msg.
-func WriteDeadLetters(ctx context.Context, rdb redis.Cmdable, stream string, msg *Message, failures []RouteFailure, attempts int) error {
-	if len(failures) == 0 {
-		return nil
-	}
-	now := time.Now()
-	cmds, err := rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for _, f := range failures {
-			p.XAdd(ctx, &redis.XAddArgs{Stream: stream, Values: DeadLetterFields(msg, f, attempts, now)})
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("dispatcher: dead-letter %s/%s to %s: %w", msg.Stream, msg.ID, stream, err)
-	}
-	for _, c := range cmds {
-		if c.Err() != nil {
-			return fmt.Errorf("dispatcher: dead-letter %s/%s to %s: %w", msg.Stream, msg.ID, stream, c.Err())
-		}
-	}
-	return nil
-}

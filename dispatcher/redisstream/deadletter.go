@@ -1,0 +1,36 @@
+package redisstream
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/streamfx/streamfx/dispatcher"
+)
+
+// WriteDeadLetters appends one dead-letter entry per failure to stream, in one
+// pipelined round trip. It returns an error if any entry could not be written;
+// the caller must then not acknowledge msg.
+func WriteDeadLetters(ctx context.Context, rdb redis.Cmdable, stream string, msg *dispatcher.Message, failures []dispatcher.RouteFailure, attempts int) error {
+	if len(failures) == 0 {
+		return nil
+	}
+	now := time.Now()
+	cmds, err := rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, f := range failures {
+			p.XAdd(ctx, &redis.XAddArgs{Stream: stream, Values: dispatcher.DeadLetterFields(msg, f, attempts, now)})
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("redisstream: dead-letter %s/%s to %s: %w", msg.Stream, msg.ID, stream, err)
+	}
+	for _, c := range cmds {
+		if c.Err() != nil {
+			return fmt.Errorf("redisstream: dead-letter %s/%s to %s: %w", msg.Stream, msg.ID, stream, c.Err())
+		}
+	}
+	return nil
+}
