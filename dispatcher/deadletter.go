@@ -51,4 +51,3 @@ func DeadLetterFields(msg *Message, f RouteFailure, attempts int, now time.Time)
 	out[DeadAtField] = now.UTC().Format(time.RFC3339Nano)
 	return out
 }
-
