@@ -1,0 +1,145 @@
+package redisstream
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/streamfx/streamfx/dispatcher"
+)
+
+const (
+	defaultBatchSize       = 100
+	defaultBlock           = time.Second
+	defaultConcurrency     = 16
+	defaultMinIdle         = 30 * time.Second
+	defaultReclaimInterval = 10 * time.Second
+	defaultMaxDeliveries   = 5
+	defaultStartID         = "0"
+	defaultMaxMessageBytes = 1 << 20
+)
+
+// ProcessorConfig configures a Processor. Zero values mean the documented
+// defaults; Streams and Group are required.
+type ProcessorConfig struct {
+	// Streams lists the streams to consume; at least one is required. Each
+	// stream has its own reader goroutine and its own XREADGROUP, so streams
+	// in different Redis Cluster slots work.
+	Streams []string
+	// Group is the consumer group name; required.
+	Group string
+	// Consumer is this process's consumer name within the group. If empty,
+	// "<hostname>-<pid>-<random>", unique per process. Set a stable name to
+	// have a restarted process drain its own pending entries first.
+	Consumer string
+	// BatchSize is the XREADGROUP COUNT and the XAUTOCLAIM COUNT. If zero, 100.
+	BatchSize int
+	// Block is the XREADGROUP BLOCK time. It bounds how long a reader takes
+	// to notice Shutdown. If zero, 1s.
+	Block time.Duration
+	// Concurrency is the size of the handler worker pool shared by every
+	// stream. If zero, 16.
+	Concurrency int
+	// MinIdle is how long an entry must stay pending without being acked
+	// before the reclaim loop takes it over (from a dead consumer, or to
+	// redeliver a failed message). It must exceed the longest handler run,
+	// or a slow handler's message may be delivered twice. If zero, 30s.
+	MinIdle time.Duration
+	// ReclaimInterval is how often the reclaim loop runs XAUTOCLAIM. If zero,
+	// 10s.
+	ReclaimInterval time.Duration
+	// MaxDeliveries is how many deliveries a message gets before a failure
+	// sends it to the dead-letter stream (without a RetryScheduler, every
+	// failure is retried by redelivery). If zero, 5.
+	MaxDeliveries int
+	// DeadLetterStream names the dead-letter stream of every consumed
+	// stream. If empty, dispatcher.DeadLetterStream(stream) for each stream
+	// ("orders" -> "orders:dead").
+	DeadLetterStream string
+	// StartID is the ID from which a newly created group reads, such as "$"
+	// (only new entries) or "0" (everything in the stream). If empty, "0":
+	// entries published before the group existed, or while it was missing,
+	// are not lost.
+	StartID string
+	// MaxMessageBytes caps the size of an entry (sum of field name and value
+	// lengths). A larger entry is dead-lettered with
+	// dispatcher.ErrMessageTooLarge without running any handler. If zero,
+	// 1 MiB; if negative, no limit.
+	MaxMessageBytes int
+	// Logger receives the processor's logs. If nil, zap.NewNop().
+	Logger *zap.Logger
+}
+
+// withDefaults returns a copy of c with every zero value replaced by its
+// default, or an error if c cannot be used.
+func (c ProcessorConfig) withDefaults() (ProcessorConfig, error) {
+	if len(c.Streams) == 0 {
+		return c, fmt.Errorf("%w: no stream", ErrInvalidConfig)
+	}
+	seen := make(map[string]bool, len(c.Streams))
+	for _, s := range c.Streams {
+		if s == "" || seen[s] {
+			return c, fmt.Errorf("%w: empty or duplicate stream %q", ErrInvalidConfig, s)
+		}
+		seen[s] = true
+	}
+	if c.Group == "" {
+		return c, fmt.Errorf("%w: no group", ErrInvalidConfig)
+	}
+	if c.BatchSize < 0 || c.Block < 0 || c.Concurrency < 0 || c.MinIdle < 0 ||
+		c.ReclaimInterval < 0 || c.MaxDeliveries < 0 {
+		return c, fmt.Errorf("%w: negative size, duration or count", ErrInvalidConfig)
+	}
+	c.Streams = append([]string(nil), c.Streams...)
+	if c.Consumer == "" {
+		c.Consumer = defaultConsumer()
+	}
+	c.BatchSize = orDefault(c.BatchSize, defaultBatchSize)
+	c.Block = orDefault(c.Block, defaultBlock)
+	c.Concurrency = orDefault(c.Concurrency, defaultConcurrency)
+	c.MinIdle = orDefault(c.MinIdle, defaultMinIdle)
+	c.ReclaimInterval = orDefault(c.ReclaimInterval, defaultReclaimInterval)
+	c.MaxDeliveries = orDefault(c.MaxDeliveries, defaultMaxDeliveries)
+	c.StartID = orDefault(c.StartID, defaultStartID)
+	c.MaxMessageBytes = orDefault(c.MaxMessageBytes, defaultMaxMessageBytes)
+	if c.Logger == nil {
+		c.Logger = zap.NewNop()
+	}
+	return c, nil
+}
+
+// deadLetterStream returns the dead-letter stream of stream.
+func (c ProcessorConfig) deadLetterStream(stream string) string {
+	if c.DeadLetterStream != "" {
+		return c.DeadLetterStream
+	}
+	return dispatcher.DeadLetterStream(stream)
+}
+
+func orDefault[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
+}
+
+// defaultConsumer returns "<hostname>-<pid>-<random hex>".
+func defaultConsumer() string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "streamfx"
+	}
+	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), randomHex(4))
+}
+
+// randomHex returns n random bytes as hex.
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails
+	return hex.EncodeToString(b)
+}
