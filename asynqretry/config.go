@@ -1,0 +1,139 @@
+package asynqretry
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/streamfx/streamfx/dispatcher"
+)
+
+const (
+	defaultQueue                    = "streamfx"
+	defaultMaxAttempts              = 5
+	defaultConcurrency              = 10
+	defaultDelayedTaskCheckInterval = 100 * time.Millisecond
+	defaultTaskCheckInterval        = 200 * time.Millisecond
+	defaultShutdownTimeout          = 10 * time.Second
+	defaultMaxTaskRetry             = 20
+	defaultBackoffBase              = time.Second
+	defaultBackoffMax               = 5 * time.Minute
+	defaultBackoffJitter            = 0.2
+)
+
+// Config configures a Scheduler and the Server built from it. The zero value
+// is valid: every zero field means the documented default.
+type Config struct {
+	// Queue is the asynq queue the retry tasks go to. Default "streamfx".
+	Queue string
+	// MaxAttempts is the number of runs of a route, the first run included,
+	// before the message is dead-lettered for that route. Default 5. 1 means
+	// no retry: the first failure is dead-lettered.
+	MaxAttempts int
+	// Backoff returns the delay before run attempt+1 of a route whose run
+	// number attempt failed (attempt >= 1). It also spaces asynq's own
+	// retries of a task whose bookkeeping failed (see the package doc).
+	// Default DefaultBackoff: 1s * 2^(attempt-1), +-20% jitter, capped at 5m.
+	Backoff func(attempt int) time.Duration
+	// Concurrency is the number of asynq server workers. Default 10.
+	Concurrency int
+	// DelayedTaskCheckInterval is how often the asynq server moves due
+	// retries to the pending state. Default 100ms (asynq's own default is
+	// 5s, which would stretch short backoffs).
+	DelayedTaskCheckInterval time.Duration
+	// TaskCheckInterval is how long an idle asynq server waits between two
+	// polls of an empty queue (it sleeps between half and one and a half of
+	// it). Default 200ms (asynq's own default is 1s).
+	TaskCheckInterval time.Duration
+	// ShutdownTimeout is how long the asynq server lets running tasks finish
+	// on Shutdown before it pushes them back to the queue. Default 10s.
+	// Server.Shutdown also honours its context.
+	ShutdownTimeout time.Duration
+	// MaxTaskRetry bounds asynq's own retries of one task, used only when the
+	// worker could not record the outcome of a run (Redis unreachable while
+	// scheduling the next attempt or writing the dead letter). After that
+	// many, asynq archives the task. Default 20 (about an hour with the
+	// default Backoff). A route error never consumes these retries.
+	MaxTaskRetry int
+	// DeadLetterStream names the dead-letter stream of a source stream.
+	// Default dispatcher.DeadLetterStream ("<stream>:dead").
+	DeadLetterStream func(stream string) string
+	// Logger receives the asynq server's logs and the worker's. Default
+	// zap.NewNop().
+	Logger *zap.Logger
+}
+
+// withDefaults returns c with every zero field set to its default, or an
+// error wrapping ErrInvalidConfig for a negative limit.
+func (c Config) withDefaults() (Config, error) {
+	if c.MaxAttempts < 0 || c.Concurrency < 0 || c.MaxTaskRetry < 0 ||
+		c.DelayedTaskCheckInterval < 0 || c.TaskCheckInterval < 0 || c.ShutdownTimeout < 0 {
+		return c, fmt.Errorf("%w: negative limit in %+v", ErrInvalidConfig, c.public())
+	}
+	if c.Queue == "" {
+		c.Queue = defaultQueue
+	}
+	if c.MaxAttempts == 0 {
+		c.MaxAttempts = defaultMaxAttempts
+	}
+	if c.Backoff == nil {
+		c.Backoff = DefaultBackoff
+	}
+	if c.Concurrency == 0 {
+		c.Concurrency = defaultConcurrency
+	}
+	if c.DelayedTaskCheckInterval == 0 {
+		c.DelayedTaskCheckInterval = defaultDelayedTaskCheckInterval
+	}
+	if c.TaskCheckInterval == 0 {
+		c.TaskCheckInterval = defaultTaskCheckInterval
+	}
+	if c.ShutdownTimeout == 0 {
+		c.ShutdownTimeout = defaultShutdownTimeout
+	}
+	if c.MaxTaskRetry == 0 {
+		c.MaxTaskRetry = defaultMaxTaskRetry
+	}
+	if c.DeadLetterStream == nil {
+		c.DeadLetterStream = dispatcher.DeadLetterStream
+	}
+	if c.Logger == nil {
+		c.Logger = zap.NewNop()
+	}
+	return c, nil
+}
+
+// public lists the serialisable settings, for error messages.
+func (c Config) public() map[string]any {
+	return map[string]any{"queue": c.Queue, "max_attempts": c.MaxAttempts, "concurrency": c.Concurrency,
+		"max_task_retry": c.MaxTaskRetry, "delayed_task_check_interval": c.DelayedTaskCheckInterval,
+		"task_check_interval": c.TaskCheckInterval, "shutdown_timeout": c.ShutdownTimeout}
+}
+
+// DefaultBackoff is the default Config.Backoff: 1s * 2^(attempt-1) with +-20%
+// jitter, capped at 5 minutes (1s, 2s, 4s, 8s, ...).
+func DefaultBackoff(attempt int) time.Duration {
+	return ExponentialBackoff(defaultBackoffBase, defaultBackoffMax, defaultBackoffJitter)(attempt)
+}
+
+// ExponentialBackoff returns a Backoff function: base * 2^(attempt-1), spread
+// by +-jitter (a fraction, 0.2 for +-20%), capped at max after the jitter.
+// An attempt below 1 counts as 1. With jitter 0 the delays are exact, which
+// tests can rely on.
+func ExponentialBackoff(base, max time.Duration, jitter float64) func(attempt int) time.Duration {
+	return func(attempt int) time.Duration {
+		d := base
+		for i := 1; i < attempt && d < max; i++ {
+			d *= 2
+		}
+		if jitter > 0 {
+			d = time.Duration(float64(d) * (1 + jitter*(2*rand.Float64()-1)))
+		}
+		if d > max {
+			d = max
+		}
+		return d
+	}
+}

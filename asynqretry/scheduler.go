@@ -1,0 +1,111 @@
+package asynqretry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/streamfx/streamfx/dispatcher"
+	"github.com/streamfx/streamfx/dispatcher/redisstream"
+)
+
+// Scheduler is the enqueue side: a dispatcher.RetryScheduler that turns each
+// failed route run into a delayed asynq task. It shares the application's
+// Redis client and never closes it. It is safe for concurrent use.
+type Scheduler struct {
+	rdb    redis.UniversalClient
+	client *asynq.Client
+	cfg    Config
+	closed atomic.Bool
+}
+
+var _ dispatcher.RetryScheduler = (*Scheduler)(nil)
+
+// NewScheduler returns a Scheduler that enqueues on rdb with cfg (defaults
+// applied). rdb is shared: neither the Scheduler nor asynq closes it.
+func NewScheduler(rdb redis.UniversalClient, cfg Config) (*Scheduler, error) {
+	if rdb == nil {
+		return nil, fmt.Errorf("%w: nil Redis client", ErrInvalidConfig)
+	}
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	// A client built from an existing connection does not own it: its Close
+	// refuses to close it (asynq v0.26 client.go, sharedConnection).
+	return &Scheduler{rdb: rdb, client: asynq.NewClientFromRedisClient(rdb), cfg: cfg}, nil
+}
+
+// Config returns the configuration with defaults applied.
+func (s *Scheduler) Config() Config { return s.cfg }
+
+// ScheduleRetry schedules route r.Route of r.Message to run again after
+// r.Delay, or after Config.Backoff(r.Attempt) when r.Delay is not positive.
+// It returns nil once the retry task is stored in Redis, or was already
+// stored under the same task ID (see TaskID): the caller may then acknowledge
+// the message. It returns an error (and the caller must keep the message
+// pending) when Redis could not store it, after Close, or for an invalid
+// request.
+//
+// When r.Attempt has already reached Config.MaxAttempts (a message that was
+// redelivered that often before a retry could be scheduled), no retry is
+// scheduled: the route's failure is written to the dead-letter stream
+// instead, and nil means it was written.
+func (s *Scheduler) ScheduleRetry(ctx context.Context, r dispatcher.RetryRequest) error {
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	if r.Message == nil || r.Message.Stream == "" || r.Message.ID == "" || r.Route == "" {
+		return fmt.Errorf("%w: message, stream, entry ID and route are required", ErrInvalidRequest)
+	}
+	attempt := max(r.Attempt, 1)
+	if attempt >= s.cfg.MaxAttempts {
+		return s.deadLetter(ctx, r.Message, r.Route, r.Err, attempt)
+	}
+	delay := r.Delay
+	if delay <= 0 {
+		delay = s.cfg.Backoff(attempt)
+	}
+	return s.enqueue(ctx, newPayload(r.Message, r.Route, attempt, r.Err), delay)
+}
+
+// Close makes later ScheduleRetry calls fail with ErrClosed. It does not
+// close the shared Redis client, and does not stop a Server built on s: the
+// worker side keeps scheduling the next attempts of the tasks it runs.
+// Close is idempotent and always returns nil.
+func (s *Scheduler) Close() error {
+	s.closed.Store(true)
+	return nil
+}
+
+// enqueue stores the task for p, delayed by delay. A task-ID conflict means
+// the same retry is already stored: success.
+func (s *Scheduler) enqueue(ctx context.Context, p payload, delay time.Duration) error {
+	task, err := p.task()
+	if err != nil {
+		return err
+	}
+	_, err = s.client.EnqueueContext(ctx, task,
+		asynq.Queue(s.cfg.Queue),
+		asynq.TaskID(p.taskID()),
+		asynq.ProcessIn(delay),
+		asynq.MaxRetry(s.cfg.MaxTaskRetry),
+	)
+	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+		return fmt.Errorf("asynqretry: enqueue retry %d of %s/%s route %s: %w", p.Attempt+1, p.Stream, p.ID, p.Route, err)
+	}
+	return nil
+}
+
+// deadLetter writes the failure of route after attempts runs to the
+// dead-letter stream of msg's stream.
+func (s *Scheduler) deadLetter(ctx context.Context, msg *dispatcher.Message, route string, cause error, attempts int) error {
+	stream := s.cfg.DeadLetterStream(msg.Stream)
+	failures := []dispatcher.RouteFailure{{Route: route, Err: cause}}
+	return redisstream.WriteDeadLetters(ctx, s.rdb, stream, msg, failures, attempts)
+}

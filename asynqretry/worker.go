@@ -1,0 +1,55 @@
+package asynqretry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/streamfx/streamfx/dispatcher"
+)
+
+// ProcessTask runs one retry; Server is an asynq.Handler. It rebuilds the
+// message (Attempt is the run number) and runs only the named route through
+// the Dispatcher.
+//
+//   - The route returns nil: the task is done (nil).
+//   - The route fails and runs remain: the next attempt is enqueued as a new
+//     task (ID from TaskID, delay from Config.Backoff), then nil.
+//   - The route fails for the last time, fails with a Permanent error, or no
+//     longer exists (dispatcher.ErrRouteNotFound): the message is written to
+//     the dead-letter stream, then nil.
+//   - The next attempt or the dead letter cannot be written (Redis
+//     unreachable), or ctx ended while the route ran: an error, and asynq runs
+//     this same task again later (at most Config.MaxTaskRetry times). The
+//     route then runs again under the same run number.
+//   - The payload cannot be decoded: an error wrapping ErrMalformedTask and
+//     asynq.SkipRetry; asynq archives the task.
+func (srv *Server) ProcessTask(ctx context.Context, t *asynq.Task) error {
+	p, err := decodePayload(t.Payload())
+	if err != nil {
+		return err
+	}
+	msg := p.message()
+	runErr := srv.d.RunRoute(ctx, p.Route, msg)
+	if runErr == nil {
+		return nil
+	}
+	if ctx.Err() != nil {
+		// Shutdown or task deadline: asynq puts the task back itself; do not
+		// also schedule the next attempt.
+		return fmt.Errorf("asynqretry: run %d of %s/%s route %s interrupted: %w", msg.Attempt, p.Stream, p.ID, p.Route, ctx.Err())
+	}
+	if errors.Is(runErr, dispatcher.ErrRouteNotFound) || dispatcher.IsPermanent(runErr) || msg.Attempt >= srv.cfg.MaxAttempts {
+		if err := srv.s.deadLetter(ctx, msg, p.Route, runErr, msg.Attempt); err != nil {
+			return fmt.Errorf("asynqretry: run %d of route %s failed (%v) and could not be dead-lettered: %w", msg.Attempt, p.Route, runErr, err)
+		}
+		return nil
+	}
+	next := newPayload(msg, p.Route, msg.Attempt, runErr)
+	if err := srv.s.enqueue(ctx, next, srv.cfg.Backoff(msg.Attempt)); err != nil {
+		return fmt.Errorf("asynqretry: run %d of route %s failed (%v) and the next run could not be scheduled: %w", msg.Attempt, p.Route, runErr, err)
+	}
+	return nil
+}
