@@ -5,9 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"sort"
-	"strconv"
 	"strings"
 )
 
@@ -23,78 +21,103 @@ const TypeField = "type"
 //
 // A string is stored as-is, unless it begins with JSONPrefix: then it is stored
 // as a JSON string ("json:\"json:...\"") so that it decodes back to itself
-// (the Python seed would corrupt it). A float is written the way Python writes
-// it (1.0 stays a float, -0.0 keeps its sign). json.Number and
-// json.RawMessage are written verbatim. Anything else is marshalled to compact
-// JSON with non-ASCII characters and <, >, & kept as they are. NaN and
-// infinities are rejected: JSON cannot carry them.
+// (the Python seed would corrupt it). Any other value is JSONPrefix followed by
+// compact JSON as Python's json.dumps(v, ensure_ascii=False,
+// separators=(",", ":")) writes it: floats as Python's repr (1.0 stays a float,
+// -0.0 keeps its sign), also inside map[string]any and []any values;
+// non-ASCII characters and <, >, & kept as they are. json.Number and
+// json.RawMessage are written verbatim (compacted). Other types go through
+// encoding/json, whose float format differs from Python's only in writing 1.0
+// as 1. NaN and infinities are rejected with an error wrapping ErrEncode:
+// JSON cannot carry them.
 func EncodeValue(v any) (string, error) {
-	switch x := v.(type) {
-	case string:
-		if strings.HasPrefix(x, JSONPrefix) {
-			b, err := marshalCompact(x)
-			return JSONPrefix + string(b), err
-		}
-		return x, nil
-	case float64:
-		s, err := formatFloat(x)
-		return JSONPrefix + s, err
-	case float32:
-		s, err := formatFloat(float64(x))
-		return JSONPrefix + s, err
-	case json.Number:
-		if !json.Valid([]byte(x)) {
-			return "", fmt.Errorf("dispatcher: invalid json.Number %q", string(x))
-		}
-		return JSONPrefix + string(x), nil
-	case json.RawMessage:
-		var buf bytes.Buffer
-		if err := json.Compact(&buf, x); err != nil {
-			return "", fmt.Errorf("dispatcher: invalid json.RawMessage: %w", err)
-		}
-		return JSONPrefix + buf.String(), nil
+	s, err := encodeValue(v)
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", ErrEncode, err)
 	}
-	b, err := marshalCompact(v)
+	return s, nil
+}
+
+// encodeValue is EncodeValue with errors not yet wrapped.
+func encodeValue(v any) (string, error) {
+	if s, ok := v.(string); ok && !strings.HasPrefix(s, JSONPrefix) {
+		return s, nil
+	}
+	buf := make([]byte, 0, 32)
+	buf = append(buf, JSONPrefix...)
+	buf, err := appendJSON(buf, v)
 	if err != nil {
 		return "", err
 	}
-	return JSONPrefix + string(b), nil
+	return string(buf), nil
 }
 
 // DecodeValue decodes one stream field value. A value without JSONPrefix is a
 // plain string. A value with it is JSON: numbers decode as json.Number so that
 // every digit is kept, objects as map[string]any, arrays as []any. An error
-// names the field and wraps ErrDecode.
+// names the field and wraps ErrDecode; it is returned for an empty or invalid
+// JSON value, trailing data, and for NaN and Infinity (which Python's json
+// writes for non-finite floats but which are not JSON).
 func DecodeValue(field, value string) (any, error) {
 	raw, ok := strings.CutPrefix(value, JSONPrefix)
 	if !ok {
 		return value, nil
 	}
-	dec := json.NewDecoder(strings.NewReader(raw))
+	switch raw {
+	case "true":
+		return true, nil
+	case "false":
+		return false, nil
+	case "null":
+		return nil, nil
+	case "":
+		return nil, fieldError(field, errors.New("no JSON value after the json: prefix"))
+	}
+	if isJSONNumber(raw) {
+		return json.Number(raw), nil
+	}
+	b := []byte(raw)
+	if !json.Valid(b) {
+		var v any
+		err := json.Unmarshal(b, &v) // describes the syntax error
+		if err == nil {
+			err = errors.New("invalid JSON")
+		}
+		return nil, fieldError(field, err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	var v any
 	if err := dec.Decode(&v); err != nil {
 		return nil, fieldError(field, err)
 	}
-	if dec.More() {
-		return nil, fieldError(field, errors.New("trailing data after JSON value"))
-	}
 	return v, nil
 }
 
 // DecodeFields decodes every field of a stream entry into a payload map (the
-// "type" field included). The first field that cannot be decoded fails the
-// whole call with an error naming it.
+// "type" field included). The first field, in sorted order, that cannot be
+// decoded fails the whole call with an error naming it.
 func DecodeFields(fields map[string]string) (map[string]any, error) {
 	out := make(map[string]any, len(fields))
-	for _, k := range sortedKeys(fields) {
-		v, err := DecodeValue(k, fields[k])
+	for k, raw := range fields {
+		v, err := DecodeValue(k, raw)
 		if err != nil {
-			return nil, err
+			return nil, firstFieldError(fields)
 		}
 		out[k] = v
 	}
 	return out, nil
+}
+
+// firstFieldError returns the error of the first field, in sorted order, that
+// does not decode, so that the error is the same on every call.
+func firstFieldError(fields map[string]string) error {
+	for _, k := range sortedKeys(fields) {
+		if _, err := DecodeValue(k, fields[k]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // EncodeFields encodes an event into stream fields, ready for XADD: a flat
@@ -103,114 +126,82 @@ func DecodeFields(fields map[string]string) (map[string]any, error) {
 // payload may be nil, a map with string keys (its keys are written in sorted
 // order), or anything that marshals to a JSON object such as a struct with
 // json tags (its fields are written in the order encoding/json produces). A
-// "type" key in the payload is ignored: eventType wins.
+// "type" key in the payload is ignored: eventType wins. Errors wrap ErrEncode.
 func EncodeFields(eventType string, payload any) ([]string, error) {
 	if eventType == "" {
-		return nil, errors.New("dispatcher: event type is empty")
+		return nil, fmt.Errorf("%w: event type is empty", ErrEncode)
 	}
 	out := []string{TypeField, eventType}
 	add := func(k string, v any) error {
 		if k == TypeField {
 			return nil
 		}
-		s, err := EncodeValue(v)
+		s, err := encodeValue(v)
 		if err != nil {
-			return fmt.Errorf("dispatcher: encode field %q: %w", k, err)
+			return fmt.Errorf("%w field %q: %w", ErrEncode, k, err)
 		}
 		out = append(out, k, s)
 		return nil
 	}
+	var err error
 	switch p := payload.(type) {
 	case nil:
-		return out, nil
 	case map[string]string:
 		for _, k := range sortedKeys(p) {
-			if err := add(k, p[k]); err != nil {
-				return nil, err
+			if err = add(k, p[k]); err != nil {
+				break
 			}
 		}
-		return out, nil
 	case map[string]any:
 		for _, k := range sortedKeys(p) {
-			if err := add(k, p[k]); err != nil {
-				return nil, err
+			if err = add(k, p[k]); err != nil {
+				break
 			}
 		}
-		return out, nil
+	default:
+		err = encodeObject(payload, add)
 	}
-	return encodeObject(payload, add)
-}
-
-// encodeObject marshals payload, which must be a JSON object, and passes each
-// member to add in document order.
-func encodeObject(payload any, add func(string, any) error) ([]string, error) {
-	b, err := marshalCompact(payload)
 	if err != nil {
 		return nil, err
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		return nil, fmt.Errorf("dispatcher: payload %T does not encode to a JSON object", payload)
-	}
-	var out []string
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, fmt.Errorf("dispatcher: payload %T: %w", payload, err)
-		}
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return nil, fmt.Errorf("dispatcher: payload %T: %w", payload, err)
-		}
-		var v any = raw
-		if len(raw) > 0 && raw[0] == '"' {
-			var s string
-			if err := json.Unmarshal(raw, &s); err != nil {
-				return nil, err
-			}
-			v = s
-		}
-		if err := add(tok.(string), v); err != nil {
-			return nil, err
-		}
 	}
 	return out, nil
 }
 
-// marshalCompact marshals v to compact JSON without HTML escaping, as Python's
-// json.dumps(v, ensure_ascii=False, separators=(",", ":")) does.
-func marshalCompact(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, fmt.Errorf("dispatcher: encode %T: %w", v, err)
+// encodeObject marshals payload, which must be a JSON object, and passes each
+// member to add in document order: a JSON string as a string, anything else as
+// its JSON text.
+func encodeObject(payload any, add func(string, any) error) error {
+	b, err := marshalCompact(payload)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrEncode, err)
 	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
-}
-
-// formatFloat writes f as Python's repr does, so that Python decodes a float.
-func formatFloat(f float64) (string, error) {
-	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return "", fmt.Errorf("dispatcher: %v cannot be encoded as JSON", f)
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return fmt.Errorf("%w: payload %T does not encode to a JSON object", ErrEncode, payload)
 	}
-	if f == 0 {
-		if math.Signbit(f) {
-			return "-0.0", nil
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return fmt.Errorf("%w: payload %T: %w", ErrEncode, payload, err)
 		}
-		return "0.0", nil
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return fmt.Errorf("%w: payload %T: %w", ErrEncode, payload, err)
+		}
+		var v any = raw
+		if raw[0] == '"' {
+			var s string
+			if err := json.Unmarshal(raw, &s); err != nil {
+				return fmt.Errorf("%w: payload %T: %w", ErrEncode, payload, err)
+			}
+			v = s
+		}
+		if err := add(tok.(string), v); err != nil {
+			return err
+		}
 	}
-	sci := strconv.FormatFloat(f, 'e', -1, 64)
-	exp, _ := strconv.Atoi(sci[strings.IndexByte(sci, 'e')+1:])
-	if exp < -4 || exp >= 16 {
-		return sci, nil
-	}
-	s := strconv.FormatFloat(f, 'f', -1, 64)
-	if !strings.ContainsAny(s, ".e") {
-		s += ".0"
-	}
-	return s, nil
+	return nil
 }
 
 func sortedKeys[V any](m map[string]V) []string {

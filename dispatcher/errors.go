@@ -27,6 +27,11 @@ var ErrPanic = errors.New("dispatcher: handler panicked")
 // decode. Decode errors are permanent: retrying cannot fix the payload.
 var ErrDecode = errors.New("dispatcher: cannot decode field")
 
+// ErrEncode is wrapped by every error EncodeValue and EncodeFields return: a
+// NaN or infinite float, a value encoding/json cannot marshal, a payload that
+// is not a JSON object, an empty event type.
+var ErrEncode = errors.New("dispatcher: cannot encode")
+
 // ErrMessageTooLarge is the reason recorded for a stream entry larger than the
 // Processor's MaxMessageBytes. Such an entry is dead-lettered without running
 // any handler.

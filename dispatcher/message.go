@@ -3,6 +3,7 @@ package dispatcher
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -73,15 +74,24 @@ func (m *Message) Decode(v any) error {
 	dec := json.NewDecoder(bytes.NewReader(doc))
 	dec.UseNumber()
 	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("%w: message %s (type %q): %w", ErrDecode, m.ID, m.Type, err)
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			return fmt.Errorf("%w %q of message %s (type %q): %w", ErrDecode, te.Field, m.ID, m.Type, err)
+		}
+		return fmt.Errorf("%w: message %s (type %q) into %T: %w", ErrDecode, m.ID, m.Type, v, err)
 	}
 	return nil
 }
 
 // jsonObject renders the fields as one JSON object, checking each JSON value
-// on its own so that an error can name the field.
+// on its own: a value such as `json:1,"other":2` must not inject a member, and
+// an error must name its field.
 func (m *Message) jsonObject() ([]byte, error) {
-	buf := make([]byte, 0, 64+16*len(m.Fields))
+	size := 2
+	for k, raw := range m.Fields {
+		size += len(k) + len(raw) + 4
+	}
+	buf := make([]byte, 0, size)
 	buf = append(buf, '{')
 	first := true
 	for k, raw := range m.Fields {
@@ -91,20 +101,15 @@ func (m *Message) jsonObject() ([]byte, error) {
 		first = false
 		buf = appendJSONString(buf, k)
 		buf = append(buf, ':')
-		if js, ok := strings.CutPrefix(raw, JSONPrefix); ok {
-			if !json.Valid([]byte(js)) {
-				_, err := DecodeValue(k, raw)
-				return nil, err
-			}
-			buf = append(buf, js...)
+		js, ok := strings.CutPrefix(raw, JSONPrefix)
+		if !ok {
+			buf = appendJSONString(buf, raw)
 			continue
 		}
-		buf = appendJSONString(buf, raw)
+		if !isJSONNumber(js) && js != "true" && js != "false" && js != "null" && !json.Valid([]byte(js)) {
+			return nil, firstFieldError(m.Fields)
+		}
+		buf = append(buf, js...)
 	}
 	return append(buf, '}'), nil
-}
-
-func appendJSONString(buf []byte, s string) []byte {
-	b, _ := json.Marshal(s) // a string always marshals
-	return append(buf, b...)
 }
