@@ -23,8 +23,9 @@ type Config struct {
 	DeadLetterUnroutable bool
 	// Middleware wraps every route as it is mounted, outside the route's and
 	// its router's own middleware; the first listed is outermost. Each one
-	// sees the Route, so it can label logs, metrics and spans with the route
-	// name at no per-message cost.
+	// is called once per route with the Route (Handler not yet wrapped by
+	// it), so it can label logs, metrics and spans with the route name at no
+	// per-message cost; it may return nil to leave a route alone.
 	Middleware []RouteMiddleware
 }
 
@@ -47,10 +48,14 @@ type routeTable struct {
 	byType map[string][]*Route
 	byName map[string]*Route
 	order  []*Route
+	// seen counts the routes registered per type, mounted or not, to name
+	// unnamed routes the same way whatever groups are enabled.
+	seen map[string]int
 }
 
 // New returns a Dispatcher with no routes.
 func New(cfg Config) *Dispatcher {
+	cfg.Middleware = append([]RouteMiddleware(nil), cfg.Middleware...)
 	d := &Dispatcher{cfg: cfg}
 	if len(cfg.EnabledGroups) > 0 {
 		d.enabled = make(map[string]bool, len(cfg.EnabledGroups))
@@ -58,7 +63,7 @@ func New(cfg Config) *Dispatcher {
 			d.enabled[g] = true
 		}
 	}
-	d.table.Store(&routeTable{byType: map[string][]*Route{}, byName: map[string]*Route{}})
+	d.table.Store(&routeTable{})
 	return d
 }
 
@@ -92,28 +97,19 @@ func (d *Dispatcher) Include(routers ...*Router) {
 }
 
 // Add mounts routes and returns an error, instead of panicking, for an
-// invalid route or a duplicate name; then nothing is mounted. Routes whose
-// group is not enabled are skipped. Unnamed routes are named "<type>#<n>".
+// invalid route (empty type, nil handler), a duplicate name, or a
+// Config.Middleware that returns a nil Handler; then nothing is mounted.
+// Routes whose group is not enabled are skipped. Unnamed routes are named
+// "<type>#<n>" (see Route.Name).
 func (d *Dispatcher) Add(routes ...Route) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	old := d.table.Load()
-	next := &routeTable{
-		byType: make(map[string][]*Route, len(old.byType)+len(routes)),
-		byName: make(map[string]*Route, len(old.byName)+len(routes)),
-		order:  append(make([]*Route, 0, len(old.order)+len(routes)), old.order...),
-	}
-	for k, v := range old.byType {
-		next.byType[k] = v
-	}
-	for k, v := range old.byName {
-		next.byName[k] = v
-	}
-	for i := range routes {
-		r := routes[i]
+	next := d.table.Load().clone(len(routes))
+	for _, r := range routes {
 		if r.Type == "" || r.Handler == nil {
 			return fmt.Errorf("dispatcher: route %q needs an event type and a handler", r.Name)
 		}
+		next.seen[r.Type]++
 		if r.Group == "" {
 			r.Group = DefaultGroup
 		}
@@ -121,23 +117,65 @@ func (d *Dispatcher) Add(routes ...Route) error {
 			continue
 		}
 		if r.Name == "" {
-			r.Name = r.Type + "#" + strconv.Itoa(len(next.byType[r.Type])+1)
+			r.Name = r.Type + "#" + strconv.Itoa(next.seen[r.Type])
 		}
 		if _, dup := next.byName[r.Name]; dup {
 			return fmt.Errorf("dispatcher: duplicate route name %q", r.Name)
 		}
-		for j := len(d.cfg.Middleware) - 1; j >= 0; j-- {
-			if mw := d.cfg.Middleware[j](r); mw != nil {
-				r.Handler = mw(r.Handler)
-			}
+		if err := d.wrap(&r); err != nil {
+			return err
 		}
-		next.byName[r.Name] = &r
-		// Copy so that snapshots already handed out are never mutated.
-		next.byType[r.Type] = append(append([]*Route(nil), next.byType[r.Type]...), &r)
-		next.order = append(next.order, &r)
+		next.add(&r)
 	}
 	d.table.Store(next)
 	return nil
+}
+
+// wrap applies Config.Middleware to r: each RouteMiddleware is called in the
+// order listed, and the first listed ends up outermost.
+func (d *Dispatcher) wrap(r *Route) error {
+	mws := make([]Middleware, len(d.cfg.Middleware))
+	for i, rm := range d.cfg.Middleware {
+		mws[i] = rm(*r)
+	}
+	for i := len(mws) - 1; i >= 0; i-- {
+		if mws[i] == nil {
+			continue
+		}
+		if r.Handler = mws[i](r.Handler); r.Handler == nil {
+			return fmt.Errorf("dispatcher: Config.Middleware[%d] returned a nil Handler for route %q", i, r.Name)
+		}
+	}
+	return nil
+}
+
+// clone returns a copy of t that can be extended without changing t, which
+// concurrent dispatches may be reading.
+func (t *routeTable) clone(extra int) *routeTable {
+	next := &routeTable{
+		byType: make(map[string][]*Route, len(t.byType)+extra),
+		byName: make(map[string]*Route, len(t.byName)+extra),
+		seen:   make(map[string]int, len(t.seen)+extra),
+		order:  append(make([]*Route, 0, len(t.order)+extra), t.order...),
+	}
+	for k, v := range t.byType {
+		next.byType[k] = v
+	}
+	for k, v := range t.byName {
+		next.byName[k] = v
+	}
+	for k, v := range t.seen {
+		next.seen[k] = v
+	}
+	return next
+}
+
+// add mounts r. The byType slice is copied, never appended in place, so
+// that snapshots already handed out are never mutated.
+func (t *routeTable) add(r *Route) {
+	t.byName[r.Name] = r
+	t.byType[r.Type] = append(append([]*Route(nil), t.byType[r.Type]...), r)
+	t.order = append(t.order, r)
 }
 
 // Routes returns the mounted routes in registration order.
@@ -156,7 +194,7 @@ func (d *Dispatcher) Routes() []Route {
 func (d *Dispatcher) Handle(ctx context.Context, msg *Message) error {
 	var errs []error
 	for _, r := range d.table.Load().byType[msg.Type] {
-		if err := runRoute(ctx, r, msg); err != nil {
+		if _, err := runRoute(ctx, r, msg); err != nil {
 			errs = append(errs, fmt.Errorf("route %s: %w", r.Name, err))
 		}
 	}
@@ -171,5 +209,6 @@ func (d *Dispatcher) RunRoute(ctx context.Context, name string, msg *Message) er
 	if !ok {
 		return fmt.Errorf("%w: %q", ErrRouteNotFound, name)
 	}
-	return runRoute(ctx, r, msg)
+	_, err := runRoute(ctx, r, msg)
+	return err
 }

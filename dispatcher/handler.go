@@ -35,9 +35,16 @@ type Middleware func(Handler) Handler
 
 // Chain applies middleware to h so that the first one listed is the outermost:
 // Chain(h, a, b) handles a message as a(b(h)).
+// It panics if a middleware is nil or returns a nil Handler: both are wiring
+// mistakes.
 func Chain(h Handler, mw ...Middleware) Handler {
 	for i := len(mw) - 1; i >= 0; i-- {
-		h = mw[i](h)
+		if mw[i] == nil {
+			panic("dispatcher: nil Middleware passed to Chain")
+		}
+		if h = mw[i](h); h == nil {
+			panic("dispatcher: Middleware returned a nil Handler")
+		}
 	}
 	return h
 }

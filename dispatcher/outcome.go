@@ -31,8 +31,11 @@ func (a Action) String() string {
 // RouteFailure is the error of one route for one message. Route is empty when
 // the message could not be routed at all (no type, no route, too large).
 type RouteFailure struct {
+	// Route is the name of the failed route.
 	Route string
-	Err   error
+	// Err is the route's error, or ErrNoType / ErrNoRoute for a message
+	// that could not be routed.
+	Err error
 }
 
 // Outcome is the result of dispatching one message.
@@ -42,7 +45,8 @@ type Outcome struct {
 	// Failures lists the routes that failed. With Action DeadLetter, it lists
 	// exactly the entries to dead-letter; with Retry, every failed route.
 	Failures []RouteFailure
-	// Handled counts the routes that ran and returned nil.
+	// Handled counts the routes that ran and returned nil (a route skipped by
+	// its filter is not counted).
 	Handled int
 	// Scheduled counts the failed routes handed to the RetryScheduler.
 	Scheduled int

@@ -29,9 +29,11 @@ func (d *Dispatcher) Process(ctx context.Context, msg *Message) Outcome {
 	}
 	var o Outcome
 	for _, r := range routes {
-		if err := runRoute(ctx, r, msg); err != nil {
+		ran, err := runRoute(ctx, r, msg)
+		switch {
+		case err != nil:
 			o.Failures = append(o.Failures, RouteFailure{Route: r.Name, Err: err})
-		} else {
+		case ran:
 			o.Handled++
 		}
 	}
@@ -83,17 +85,18 @@ func (d *Dispatcher) settle(ctx context.Context, msg *Message, o Outcome) Outcom
 	return o
 }
 
-// runRoute runs one route, filter included, turning a panic into an error.
-func runRoute(ctx context.Context, r *Route, msg *Message) (err error) {
+// runRoute runs one route, filter included, turning a panic in the filter or
+// the handler into an error. ran is false when the filter skipped the route.
+func runRoute(ctx context.Context, r *Route, msg *Message) (ran bool, err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			err = &panicError{value: v, stack: debug.Stack()}
 		}
 	}()
 	if r.Filter != nil && !r.Filter(msg) {
-		return nil
+		return false, nil
 	}
-	return r.Handler.Handle(ctx, msg)
+	return true, r.Handler.Handle(ctx, msg)
 }
 
 // panicError is the error of a route that panicked.
@@ -103,11 +106,13 @@ type panicError struct {
 }
 
 func (e *panicError) Error() string { return fmt.Sprintf("%v: %v", ErrPanic, e.value) }
-func (e *panicError) Unwrap() error {
+
+// Unwrap returns ErrPanic and, if the panic value is an error, that error.
+func (e *panicError) Unwrap() []error {
 	if err, ok := e.value.(error); ok {
-		return errors.Join(ErrPanic, err)
+		return []error{ErrPanic, err}
 	}
-	return ErrPanic
+	return []error{ErrPanic}
 }
 
 // PanicStack returns the stack trace captured when a handler panicked, or nil

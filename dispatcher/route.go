@@ -13,8 +13,10 @@ type Route struct {
 	// Name identifies the route across restarts: the retry path runs a route
 	// again by name. When it is not set with Named, the Dispatcher names the
 	// route "<type>#<n>", n counting the routes of that type in the order they
-	// were mounted; set it with Named when retries are used, so that a
-	// retry scheduled by one build still finds its route in the next.
+	// were registered with it, those skipped by EnabledGroups included (so
+	// that workers mounting different groups agree on names). Set it with
+	// Named when retries are used, so that a retry scheduled by one build
+	// still finds its route in the next.
 	Name string
 	// Group is the route's logical group (the seed's group=); DefaultGroup
 	// when not set.
