@@ -78,7 +78,9 @@ func TestIncludeKeepsOrder(t *testing.T) {
 	c := &calls{}
 	r1, r2 := dispatcher.NewRouter(), &dispatcher.Router{} // the zero value is ready
 	r1.On("a", c.handler("r1a", nil, nil))
-	r2.OnFunc("a", func(ctx context.Context, m *dispatcher.Message) error { return c.handler("r2a", nil, nil).Handle(ctx, m) })
+	r2.OnFunc("a", func(ctx context.Context, m *dispatcher.Message) error {
+		return c.handler("r2a", nil, nil).Handle(ctx, m)
+	})
 	r1.On("a", c.handler("r1b", nil, nil))
 	d := dispatcher.New(dispatcher.Config{})
 	d.On("a", c.handler("direct", nil, nil))
