@@ -85,12 +85,20 @@ func (d *Dispatcher) settle(ctx context.Context, msg *Message, o Outcome) Outcom
 	return o
 }
 
+// NewPanicError returns the error the Dispatcher records for a recovered
+// panic: it wraps ErrPanic, and value too if value is an error; PanicStack
+// returns stack. Middleware that recovers panics itself (such as
+// middleware.Recover) uses it so that its errors look the same.
+func NewPanicError(value any, stack []byte) error {
+	return &panicError{value: value, stack: stack}
+}
+
 // runRoute runs one route, filter included, turning a panic in the filter or
 // the handler into an error. ran is false when the filter skipped the route.
 func runRoute(ctx context.Context, r *Route, msg *Message) (ran bool, err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			err = &panicError{value: v, stack: debug.Stack()}
+			err = NewPanicError(v, debug.Stack())
 		}
 	}()
 	if r.Filter != nil && !r.Filter(msg) {
