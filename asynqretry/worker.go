@@ -41,8 +41,8 @@ func (srv *Server) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		// also schedule the next attempt.
 		return fmt.Errorf("asynqretry: run %d of %s/%s route %s interrupted: %w", msg.Attempt, p.Stream, p.ID, p.Route, ctx.Err())
 	}
-	if errors.Is(runErr, dispatcher.ErrRouteNotFound) || dispatcher.IsPermanent(runErr) || msg.Attempt >= srv.cfg.MaxAttempts {
-		if err := srv.s.deadLetter(ctx, msg, p.Route, runErr, msg.Attempt); err != nil {
+	if dead, attempts, reason := srv.final(p, msg, runErr); dead {
+		if err := srv.s.deadLetter(ctx, msg, p.Route, reason, attempts); err != nil {
 			return fmt.Errorf("asynqretry: run %d of route %s failed (%v) and could not be dead-lettered: %w", msg.Attempt, p.Route, runErr, err)
 		}
 		return nil
@@ -52,4 +52,21 @@ func (srv *Server) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		return fmt.Errorf("asynqretry: run %d of route %s failed (%v) and the next run could not be scheduled: %w", msg.Attempt, p.Route, runErr, err)
 	}
 	return nil
+}
+
+// final reports whether the failed run ends the retries of the route, and
+// then the attempt count and reason to dead-letter with. A route that no
+// longer exists did not run: its count stays at the runs that happened, and
+// the reason keeps the last real error.
+func (srv *Server) final(p payload, msg *dispatcher.Message, runErr error) (dead bool, attempts int, reason error) {
+	switch {
+	case errors.Is(runErr, dispatcher.ErrRouteNotFound):
+		if p.Error != "" {
+			runErr = fmt.Errorf("%w (last error: %s)", runErr, p.Error)
+		}
+		return true, p.Attempt, runErr
+	case dispatcher.IsPermanent(runErr), msg.Attempt >= srv.cfg.MaxAttempts:
+		return true, msg.Attempt, runErr
+	}
+	return false, 0, nil
 }
