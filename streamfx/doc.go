@@ -1,0 +1,94 @@
+// Package streamfx wires streamfx into an Uber fx application: a Module that
+// provides the dispatcher, the stream processors and the publisher, value
+// groups through which feature modules contribute routes, configuration
+// from the environment, optional asynq retries, and graceful start and stop.
+//
+// # The smallest app
+//
+// Module requires three things it does not own: a redis.UniversalClient
+// (never closed by the module), a *zap.Logger and a Config.
+//
+//	fx.New(
+//		fx.Provide(
+//			zap.NewProduction,
+//			func() redis.UniversalClient { return redis.NewClient(&redis.Options{Addr: "localhost:6379"}) },
+//			func() (streamfx.Config, error) { return streamfx.ConfigFromEnv("STREAMFX") },
+//		),
+//		fx.WithLogger(func(log *zap.Logger) fxevent.Logger { return &fxevent.ZapLogger{Logger: log} }),
+//		streamfx.Module,
+//		emails.Module,
+//	).Run()
+//
+// # Contributing routes
+//
+// A feature module provides routes with AsRoute and routers with AsRouter.
+// Their constructors receive their dependencies from fx:
+//
+//	func NewWelcomeEmail(m Mailer) dispatcher.Route {
+//		return dispatcher.Route{
+//			Type: "user.registered", Name: "emails.welcome", Group: "emails",
+//			Handler: dispatcher.Typed(func(ctx context.Context, _ *dispatcher.Message, u User) error {
+//				return m.Send(ctx, u.Email, "Welcome!")
+//			}),
+//		}
+//	}
+//
+//	var Module = fx.Module("emails",
+//		fx.Provide(NewMailer, streamfx.AsRoute(NewWelcomeEmail), streamfx.AsRouter(NewBookingRouter)),
+//	)
+//
+// AsRoute is a shorthand; the annotation written by hand works the same:
+//
+//	fx.Provide(fx.Annotate(NewWelcomeEmail, fx.ResultTags(`group:"streamfx.routes"`)))
+//	fx.Provide(fx.Annotate(NewBookingRouter, fx.ResultTags(streamfx.RouterTag)))
+//
+// or an fx.Out result object with a field tagged `group:"streamfx.routes"`.
+//
+// A route contributed alone must be named; routes inside a Router may be
+// left unnamed ("<type>#<n>"), but named routes survive refactoring, which
+// matters for retries scheduled by a previous build.
+//
+// # Route order
+//
+// fx value groups are unordered, so the dispatcher never depends on the order
+// fx gives: each contribution (one route, or one router with its routes in
+// their own order) is mounted in the order of the (Type, Name) of its routes.
+// When several routes handle one type they all run, in that order; to fix
+// the order of related routes, put them in one Router. Two routes with one
+// name fail fx.New with ErrDuplicateRoute, naming both.
+//
+// # Split workers
+//
+// Config.EnabledGroups mounts only the routes of some logical groups
+// (dispatcher.InGroup), so one binary runs as a monolith or as several
+// workers. A partial worker must consume with its own consumer group:
+// DefaultGroupName is refused with ErrDefaultGroupInPartialWorker.
+//
+// # Environment
+//
+// ConfigFromEnv reads, with prefix STREAMFX: STREAMFX_STREAMS (comma
+// separated), STREAMFX_GROUP, STREAMFX_CONSUMER, STREAMFX_BATCH_SIZE,
+// STREAMFX_CONCURRENCY, STREAMFX_BLOCK, STREAMFX_MIN_IDLE,
+// STREAMFX_RECLAIM_INTERVAL (durations in Go syntax: 500ms, 2s),
+// STREAMFX_MAX_DELIVERIES, STREAMFX_DEAD_LETTER_STREAM, STREAMFX_START_ID,
+// STREAMFX_MAX_MESSAGE_BYTES, STREAMFX_ENABLED_GROUPS (comma separated),
+// STREAMFX_DEAD_LETTER_UNROUTABLE (true/false), STREAMFX_PUBLISH_MAX_LEN,
+// STREAMFX_PUBLISH_MIN_ID and STREAMFX_REPLY_TTL. Unset means default.
+//
+// # Retries
+//
+// Without a retry scheduler a failed message stays pending and the processor
+// redelivers it after StreamConfig.MinIdle, up to MaxDeliveries, then
+// dead-letters it. WithAsynqRetry instead retries each failed route alone
+// through asynq, with backoff.
+//
+// # Lifecycle
+//
+// OnStart creates the consumer groups and starts consuming without
+// blocking (and starts the asynq server first, with WithAsynqRetry). OnStop
+// stops the processors within fx's stop timeout, letting in-flight handlers
+// finish, then the asynq server. A processor that stops on a fatal error
+// shuts the app down through fx.Shutdowner with exit code 1, after logging
+// the error with the stream, group and consumer. Delivery is at-least-once:
+// handlers must be idempotent.
+package streamfx

@@ -1,0 +1,215 @@
+package streamfx
+
+import (
+	"fmt"
+	"reflect"
+	"runtime"
+	"slices"
+	"strings"
+
+	"go.uber.org/fx"
+
+	"github.com/streamfx/streamfx/dispatcher"
+)
+
+// Value groups through which feature modules contribute routes. Use the
+// group names in fx.In structs and the tags in fx.ResultTags or fx.Out
+// fields:
+//
+//	fx.Provide(fx.Annotate(NewWelcomeEmail, fx.ResultTags(streamfx.RouteTag)))
+//	fx.Provide(fx.Annotate(NewBookingRouter, fx.ResultTags(`group:"streamfx.routers"`)))
+const (
+	// RoutesGroup is the value group of dispatcher.Route values.
+	RoutesGroup = "streamfx.routes"
+	// RoutersGroup is the value group of *dispatcher.Router values.
+	RoutersGroup = "streamfx.routers"
+	// RouteTag is the fx tag that feeds RoutesGroup.
+	RouteTag = `group:"` + RoutesGroup + `"`
+	// RouterTag is the fx tag that feeds RoutersGroup.
+	RouterTag = `group:"` + RoutersGroup + `"`
+)
+
+
+// AsRoute annotates constructor so that the dispatcher.Route it returns is
+// contributed to RoutesGroup; use it inside fx.Provide:
+//
+//	fx.Provide(streamfx.AsRoute(NewWelcomeEmail))
+//
+// constructor is any function returning dispatcher.Route or
+// (dispatcher.Route, error); fx injects its parameters (repositories,
+// clients, the logger). The route must have a Type, a Handler and a Name
+// unique in the app. If constructor has another shape, fx.New fails with an
+// error wrapping ErrBadConstructor that names it.
+func AsRoute(constructor any) any {
+	return annotate[dispatcher.Route](constructor, RouteTag)
+}
+
+// AsRouter annotates constructor so that the *dispatcher.Router it returns
+// is contributed to RoutersGroup (the seed's include_router):
+//
+//	fx.Provide(streamfx.AsRouter(NewBookingRouter))
+//
+// constructor is any function returning *dispatcher.Router or
+// (*dispatcher.Router, error). The router's routes keep their order.
+func AsRouter(constructor any) any {
+	return annotate[*dispatcher.Router](constructor, RouterTag)
+}
+
+// annotate checks constructor's shape and tags its result, or returns a
+// constructor that fails fx.New with a readable error.
+func annotate[T any](constructor any, tag string) any {
+	if err := checkConstructor(constructor, reflect.TypeFor[T]()); err != nil {
+		fail := func() (T, error) {
+			var zero T
+			return zero, err
+		}
+		return fx.Annotate(fail, fx.ResultTags(tag))
+	}
+	return fx.Annotate(constructor, fx.ResultTags(tag))
+}
+
+// checkConstructor reports whether c is a function returning want or
+// (want, error).
+func checkConstructor(c any, want reflect.Type) error {
+	t := reflect.TypeOf(c)
+	if t == nil || t.Kind() != reflect.Func {
+		return fmt.Errorf("%w: got %T, want a function returning %v", ErrBadConstructor, c, want)
+	}
+	errorType := reflect.TypeFor[error]()
+	ok := (t.NumOut() == 1 || t.NumOut() == 2 && t.Out(1) == errorType) && t.Out(0) == want
+	if !ok {
+		return fmt.Errorf("%w: %s returns %s, want %v or (%v, error)",
+			ErrBadConstructor, funcName(c), resultList(t), want, want)
+	}
+	return nil
+}
+
+func resultList(t reflect.Type) string {
+	out := make([]string, t.NumOut())
+	for i := range out {
+		out[i] = t.Out(i).String()
+	}
+	return "(" + strings.Join(out, ", ") + ")"
+}
+
+// funcName returns the package-qualified name of a function value.
+func funcName(fn any) string {
+	v := reflect.ValueOf(fn)
+	if v.Kind() != reflect.Func || v.IsNil() {
+		return fmt.Sprintf("%T", fn)
+	}
+	if f := runtime.FuncForPC(v.Pointer()); f != nil {
+		return f.Name()
+	}
+	return v.Type().String()
+}
+
+// contribution is one value of a group: a single route or a router's
+// routes, mounted together and in order.
+type contribution struct {
+	routes []dispatcher.Route
+	router bool
+}
+
+// origin describes where a route came from, for error messages.
+func (c contribution) origin() string {
+	if !c.router {
+		return "group " + RoutesGroup
+	}
+	names := make([]string, len(c.routes))
+	for i, r := range c.routes {
+		names[i] = r.Type + ":" + r.Name
+	}
+	return fmt.Sprintf("a router of group %s with routes [%s]", RoutersGroup, strings.Join(names, " "))
+}
+
+// orderRoutes validates the contributed routes and returns them in mount
+// order: each contribution (a route, or a router's routes) is ordered by
+// the (Type, Name) of its routes in sequence; a router's routes keep their
+// order. It fails on an invalid route, a nil router or a duplicate name,
+// whatever the enabled groups.
+func orderRoutes(routes []dispatcher.Route, routers []*dispatcher.Router) ([]dispatcher.Route, error) {
+	units := make([]contribution, 0, len(routes)+len(routers))
+	for _, r := range routes {
+		if r.Type == "" || r.Handler == nil || r.Name == "" {
+			return nil, fmt.Errorf("%w: route %q (type %q) from group %s needs a Type, a Handler and a Name "+
+				"(routes of a value group are unordered: a name keeps them stable across builds and retries)",
+				ErrInvalidRoute, r.Name, r.Type, RoutesGroup)
+		}
+		units = append(units, contribution{routes: []dispatcher.Route{r}})
+	}
+	for _, rt := range routers {
+		if rt == nil {
+			return nil, fmt.Errorf("%w: nil *dispatcher.Router in group %s", ErrInvalidRoute, RoutersGroup)
+		}
+		if rs := rt.Routes(); len(rs) > 0 {
+			units = append(units, contribution{routes: rs, router: true})
+		}
+	}
+	slices.SortStableFunc(units, func(a, b contribution) int {
+		return slices.CompareFunc(a.routes, b.routes, func(x, y dispatcher.Route) int {
+			return strings.Compare(x.Type+"\x00"+x.Name, y.Type+"\x00"+y.Name)
+		})
+	})
+	if err := checkDuplicates(units); err != nil {
+		return nil, err
+	}
+	var out []dispatcher.Route
+	for _, u := range units {
+		out = append(out, u.routes...)
+	}
+	return out, nil
+}
+
+// checkDuplicates fails on two named routes with the same name, naming both.
+func checkDuplicates(units []contribution) error {
+	type seen struct {
+		route dispatcher.Route
+		from  contribution
+	}
+	byName := map[string]seen{}
+	for _, u := range units {
+		for _, r := range u.routes {
+			if r.Name == "" {
+				continue
+			}
+			if first, dup := byName[r.Name]; dup {
+				return fmt.Errorf("%w %q: %s from %s, and %s from %s", ErrDuplicateRoute, r.Name,
+					describe(first.route), first.from.origin(), describe(r), u.origin())
+			}
+			byName[r.Name] = seen{r, u}
+		}
+	}
+	return nil
+}
+
+// describe names a route by its type, group and handler.
+func describe(r dispatcher.Route) string {
+	group := r.Group
+	if group == "" {
+		group = dispatcher.DefaultGroup
+	}
+	return fmt.Sprintf("route (type %q, group %q, handler %s)", r.Type, group, handlerName(r.Handler))
+}
+
+// handlerName names a handler by its function (closures are named after the
+// function that built them, usually the constructor) or its type.
+func handlerName(h dispatcher.Handler) string {
+	if fn, ok := h.(dispatcher.HandlerFunc); ok {
+		return funcName(fn)
+	}
+	return fmt.Sprintf("%T", h)
+}
+
+// routeGroups returns the set of logical groups of routes.
+func routeGroups(routes []dispatcher.Route) map[string]bool {
+	groups := map[string]bool{}
+	for _, r := range routes {
+		if r.Group == "" {
+			groups[dispatcher.DefaultGroup] = true
+		} else {
+			groups[r.Group] = true
+		}
+	}
+	return groups
+}
