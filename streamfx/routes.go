@@ -29,7 +29,6 @@ const (
 	RouterTag = `group:"` + RoutersGroup + `"`
 )
 
-
 // AsRoute annotates constructor so that the dispatcher.Route it returns is
 // contributed to RoutesGroup; use it inside fx.Provide:
 //
