@@ -1,28 +1,116 @@
 package redisstream
 
-import "context"
+import (
+	"context"
+	"sync"
+)
 
-// run is the background machinery of a started Processor.
+// run is the background machinery of a started Processor: one reader per
+// stream, a reclaim loop, a pool of handler goroutines bounded by slots, and
+// an acker that batches acknowledgements.
 type run struct {
-	p *Processor
+	p   *Processor
+	cfg ProcessorConfig
+
+	readCtx  context.Context // ends when reading must stop
+	stopRead context.CancelFunc
+	hctx     context.Context // handlers' context; ends on an aborted stop
+	cancelH  context.CancelFunc
+
+	loops    sync.WaitGroup // readers and reclaim loop
+	handlers sync.WaitGroup // handler goroutines
+	slots    chan struct{}  // one token per running handler
+
+	abortOnce sync.Once
+	abort     chan struct{} // closed when Shutdown's context ended first
+
+	acks    *acker
+	health  *health
+	flights *inflight
 }
 
-func newRun(p *Processor) *run { return &run{p: p} }
+func newRun(p *Processor) *run {
+	r := &run{p: p, cfg: p.cfg, abort: make(chan struct{})}
+	r.readCtx, r.stopRead = context.WithCancel(context.Background())
+	r.hctx, r.cancelH = context.WithCancel(context.Background())
+	r.slots = make(chan struct{}, p.cfg.Concurrency)
+	r.health = &health{log: p.log}
+	r.flights = newInflight()
+	r.acks = newAcker(p.rdb, p.cfg.Group, r.health, r.flights, p.log)
+	return r
+}
 
-func (r *run) start() {}
+// start launches the background goroutines.
+func (r *run) start() {
+	r.acks.start()
+	for _, s := range r.cfg.Streams {
+		r.loops.Add(1)
+		go r.read(s)
+	}
+	r.loops.Add(1)
+	go r.reclaimLoop()
+	go r.supervise()
+}
 
-func (r *run) shutdown(ctx context.Context) error {
-	r.p.mu.Lock()
+// supervise waits for reading to stop, then for the handlers (or an abort),
+// flushes the last acknowledgements and marks the Processor stopped.
+func (r *run) supervise() {
+	<-r.readCtx.Done()
+	r.loops.Wait()
+	finished := make(chan struct{})
+	go func() {
+		r.handlers.Wait()
+		close(finished)
+	}()
+	select {
+	case <-finished:
+	case <-r.abort:
+	}
+	r.acks.stop()
+	r.cancelH()
 	close(r.p.done)
-	r.p.mu.Unlock()
-	return nil
 }
 
+// shutdown stops reading and waits for the supervisor, aborting the handlers
+// if ctx ends first.
+func (r *run) shutdown(ctx context.Context) error {
+	r.stopRead()
+	select {
+	case <-r.p.done:
+		return nil
+	case <-ctx.Done():
+	}
+	r.abortOnce.Do(func() {
+		r.acks.close() // results that arrive from now on are discarded
+		close(r.abort)
+		r.cancelH()
+	})
+	<-r.p.done
+	return ctx.Err()
+}
+
+// waitStopped waits for a Shutdown in progress elsewhere.
 func (r *run) waitStopped(ctx context.Context) error {
 	select {
 	case <-r.p.done:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
+	}
+}
+
+// fail stops the Processor because of a fatal error.
+func (r *run) fail(err error) {
+	r.p.fatal(err)
+	r.stopRead()
+}
+
+// aborted reports whether Shutdown gave up waiting for the handlers.
+func (r *run) aborted() bool {
+	select {
+	case <-r.abort:
+		return true
+	default:
+		return false
 	}
 }

@@ -1,0 +1,181 @@
+package redisstream
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"go.uber.org/zap"
+)
+
+const (
+	// ackTimeout bounds one flush of acknowledgements.
+	ackTimeout = 10 * time.Second
+	// finalAckTimeout bounds the last flush at stop, retries included. It
+	// does not depend on the stop context: acks must not be lost because
+	// that context was cancelled.
+	finalAckTimeout = 5 * time.Second
+)
+
+// acker batches acknowledgements: handlers add entry IDs, and one goroutine
+// sends everything added since its last flush as one XACK per stream, in one
+// pipelined round trip. Under load many IDs share one XACK; a failed flush is
+// kept and retried with backoff, so an ack is not lost while Redis is away.
+type acker struct {
+	rdb     redis.UniversalClient
+	group   string
+	health  *health
+	flights *inflight
+	log     *zap.Logger
+
+	mu     sync.Mutex
+	buf    map[string][]string // stream -> IDs
+	closed bool
+
+	wake     chan struct{}
+	quit     chan struct{}
+	quitOnce sync.Once
+	exited   chan struct{}
+}
+
+func newAcker(rdb redis.UniversalClient, group string, h *health, f *inflight, log *zap.Logger) *acker {
+	return &acker{
+		rdb: rdb, group: group, health: h, flights: f, log: log,
+		buf:  make(map[string][]string),
+		wake: make(chan struct{}, 1), quit: make(chan struct{}), exited: make(chan struct{}),
+	}
+}
+
+func (a *acker) start() { go a.loop() }
+
+// add queues IDs of stream for acknowledgement. It reports false, and drops
+// them, once the acker is closed: the entries then stay pending.
+func (a *acker) add(stream string, ids ...string) bool {
+	if len(ids) == 0 {
+		return true
+	}
+	a.mu.Lock()
+	if a.closed {
+		a.mu.Unlock()
+		return false
+	}
+	a.buf[stream] = append(a.buf[stream], ids...)
+	a.mu.Unlock()
+	a.signal()
+	return true
+}
+
+func (a *acker) signal() {
+	select {
+	case a.wake <- struct{}{}:
+	default:
+	}
+}
+
+// close makes add drop everything from now on.
+func (a *acker) close() {
+	a.mu.Lock()
+	a.closed = true
+	a.mu.Unlock()
+}
+
+// stop closes the acker, flushes what is queued and waits for the loop.
+func (a *acker) stop() {
+	a.close()
+	a.quitOnce.Do(func() { close(a.quit) })
+	<-a.exited
+}
+
+func (a *acker) loop() {
+	defer close(a.exited)
+	var bo backoff
+	for {
+		select {
+		case <-a.wake:
+		case <-a.quit:
+			a.final()
+			return
+		}
+		if err := a.flush(); err != nil {
+			a.health.fail("xack", err)
+			t := time.NewTimer(bo.next())
+			select {
+			case <-t.C:
+				a.signal()
+			case <-a.quit:
+				t.Stop()
+				a.final()
+				return
+			}
+			continue
+		}
+		bo.reset()
+	}
+}
+
+// final flushes what is left, retrying until finalAckTimeout.
+func (a *acker) final() {
+	deadline := time.Now().Add(finalAckTimeout)
+	var bo backoff
+	for {
+		err := a.flush()
+		if err == nil {
+			return
+		}
+		d := bo.next()
+		if time.Now().Add(d).After(deadline) {
+			a.log.Error("acknowledgements lost at stop; the entries stay pending and will be redelivered",
+				zap.Int("entries", a.queued()), zap.Error(err))
+			return
+		}
+		time.Sleep(d)
+	}
+}
+
+// flush sends every queued ID. On failure the IDs are queued again (XACK is
+// idempotent, so acking some twice is harmless).
+func (a *acker) flush() error {
+	a.mu.Lock()
+	batch := a.buf
+	a.buf = make(map[string][]string, len(batch))
+	a.mu.Unlock()
+	if len(batch) == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), ackTimeout)
+	defer cancel()
+	_, err := a.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for stream, ids := range batch {
+			p.XAck(ctx, stream, a.group, ids...)
+		}
+		return nil
+	})
+	if err != nil {
+		a.requeue(batch)
+		return err
+	}
+	a.health.ok()
+	for stream, ids := range batch {
+		a.flights.release(stream, ids...)
+	}
+	return nil
+}
+
+func (a *acker) requeue(batch map[string][]string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for stream, ids := range batch {
+		a.buf[stream] = append(ids, a.buf[stream]...)
+	}
+}
+
+func (a *acker) queued() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	n := 0
+	for _, ids := range a.buf {
+		n += len(ids)
+	}
+	return n
+}

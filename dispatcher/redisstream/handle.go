@@ -1,0 +1,118 @@
+package redisstream
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/streamfx/streamfx/dispatcher"
+)
+
+// deadLetterTimeout bounds one dead-letter write.
+const deadLetterTimeout = 10 * time.Second
+
+// handle runs one entry through the dispatcher on its own goroutine and
+// settles it: ack, leave pending, or dead-letter then ack.
+func (r *run) handle(stream string, e entry) {
+	defer func() {
+		<-r.slots
+		r.handlers.Done()
+	}()
+	msg := dispatcher.NewMessage(stream, e.id, e.fields)
+	msg.Attempt = e.attempts
+	if reason := r.reject(msg); reason != nil {
+		r.deadLetter(msg, []dispatcher.RouteFailure{{Err: reason}})
+		return
+	}
+	out := r.p.d.Process(r.hctx, msg)
+	if r.aborted() {
+		return // Shutdown gave up on this one: it stays pending
+	}
+	switch out.Action {
+	case dispatcher.Ack:
+		if out.Unroutable != nil {
+			r.msgLog(msg).Warn("message not routed; acknowledged", zap.Error(out.Unroutable))
+		}
+		r.ack(msg)
+	case dispatcher.Retry:
+		r.logFailures(msg, out, "message failed; left pending for redelivery")
+		if msg.Attempt >= r.cfg.MaxDeliveries {
+			r.deadLetter(msg, out.Failures)
+			return
+		}
+		r.flights.release(stream, msg.ID)
+	case dispatcher.DeadLetter:
+		r.logFailures(msg, out, "message failed for good; dead-lettering it")
+		r.deadLetter(msg, out.Failures)
+	}
+}
+
+// reject returns why msg must be dead-lettered without running any handler,
+// or nil.
+func (r *run) reject(msg *dispatcher.Message) error {
+	if limit := r.cfg.MaxMessageBytes; limit > 0 {
+		if size := entrySize(msg.Fields); size > limit {
+			return fmt.Errorf("%w: %d bytes, limit %d", dispatcher.ErrMessageTooLarge, size, limit)
+		}
+	}
+	if msg.Attempt > r.cfg.MaxDeliveries {
+		return fmt.Errorf("%w: delivered %d times, limit %d", ErrTooManyDeliveries, msg.Attempt, r.cfg.MaxDeliveries)
+	}
+	return nil
+}
+
+// entrySize is the sum of the lengths of field names and values.
+func entrySize(fields map[string]string) int {
+	n := 0
+	for k, v := range fields {
+		n += len(k) + len(v)
+	}
+	return n
+}
+
+// ack queues msg's acknowledgement.
+func (r *run) ack(msg *dispatcher.Message) {
+	if !r.acks.add(msg.Stream, msg.ID) {
+		r.flights.release(msg.Stream, msg.ID)
+	}
+}
+
+// deadLetter writes one dead-letter entry per failure, then acks msg. If the
+// write fails, msg is not acked: it stays pending and is tried again later.
+func (r *run) deadLetter(msg *dispatcher.Message, failures []dispatcher.RouteFailure) {
+	if len(failures) == 0 {
+		failures = []dispatcher.RouteFailure{{Err: fmt.Errorf("%w: no failure recorded", ErrTooManyDeliveries)}}
+	}
+	dl := r.cfg.deadLetterStream(msg.Stream)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.hctx), deadLetterTimeout)
+	defer cancel()
+	if err := WriteDeadLetters(ctx, r.p.rdb, dl, msg, failures, msg.Attempt); err != nil {
+		r.msgLog(msg).Error("dead-letter write failed; message left pending", zap.Error(err))
+		r.flights.release(msg.Stream, msg.ID)
+		return
+	}
+	for _, f := range failures {
+		r.msgLog(msg).Warn("message dead-lettered", zap.String("route", f.Route),
+			zap.String("dead_letter_stream", dl), zap.Error(f.Err))
+	}
+	r.ack(msg)
+}
+
+// logFailures logs each failed route of msg.
+func (r *run) logFailures(msg *dispatcher.Message, out dispatcher.Outcome, what string) {
+	l := r.msgLog(msg)
+	if out.ScheduleErr != nil {
+		l.Error("retry scheduling failed; message left pending", zap.Error(out.ScheduleErr))
+	}
+	for _, f := range out.Failures {
+		l.Warn(what, zap.String("route", f.Route), zap.Error(f.Err))
+	}
+}
+
+// msgLog returns the logger with msg's coordinates.
+func (r *run) msgLog(msg *dispatcher.Message) *zap.Logger {
+	return r.p.log.With(zap.String("stream", msg.Stream), zap.String("id", msg.ID),
+		zap.String("type", msg.Type), zap.Int("attempt", msg.Attempt))
+}

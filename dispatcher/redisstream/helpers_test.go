@@ -1,0 +1,202 @@
+package redisstream_test
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"go.uber.org/goleak"
+	"go.uber.org/zap/zaptest"
+
+	"github.com/streamfx/streamfx/dispatcher"
+	"github.com/streamfx/streamfx/dispatcher/redisstream"
+	"github.com/streamfx/streamfx/internal/redistest"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// waitTimeout bounds every wait for an eventual condition.
+const waitTimeout = 15 * time.Second
+
+// fastConfig returns a config with short intervals for tests.
+func fastConfig(t testing.TB, streams ...string) redisstream.ProcessorConfig {
+	return redisstream.ProcessorConfig{
+		Streams:         streams,
+		Group:           "g",
+		Consumer:        "c1",
+		BatchSize:       10,
+		Block:           50 * time.Millisecond,
+		Concurrency:     4,
+		MinIdle:         200 * time.Millisecond,
+		ReclaimInterval: 50 * time.Millisecond,
+		MaxDeliveries:   3,
+		Logger:          zaptest.NewLogger(t),
+	}
+}
+
+// startProcessor starts a processor and shuts it down when t ends.
+func startProcessor(t testing.TB, rdb redis.UniversalClient, d *dispatcher.Dispatcher, cfg redisstream.ProcessorConfig) *redisstream.Processor {
+	t.Helper()
+	p, err := redisstream.NewProcessor(rdb, d, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := p.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stop(t, p) })
+	return p
+}
+
+// stop shuts p down and fails t unless it stops cleanly.
+func stop(t testing.TB, p *redisstream.Processor) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := p.Shutdown(ctx); err != nil {
+		t.Errorf("Shutdown: %v", err)
+	}
+}
+
+// recorder counts, per entry ID, the handler runs that succeeded.
+type recorder struct {
+	mu   sync.Mutex
+	seen map[string]int
+	att  map[string][]int // attempts observed per ID
+}
+
+func newRecorder() *recorder {
+	return &recorder{seen: map[string]int{}, att: map[string][]int{}}
+}
+
+func (r *recorder) handler(ctx context.Context, msg *dispatcher.Message) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.seen[msg.ID]++
+	r.att[msg.ID] = append(r.att[msg.ID], msg.Attempt)
+	return nil
+}
+
+func (r *recorder) count(id string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.seen[id]
+}
+
+func (r *recorder) attempts(id string) []int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]int(nil), r.att[id]...)
+}
+
+// ids returns the handled IDs, sorted.
+func (r *recorder) ids() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]string, 0, len(r.seen))
+	for id := range r.seen {
+		out = append(out, id)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// handledAll reports whether every id ran at least once.
+func (r *recorder) handledAll(ids []string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, id := range ids {
+		if r.seen[id] == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// exactlyOnce fails t unless each of ids ran once and nothing else ran.
+func (r *recorder) exactlyOnce(t testing.TB, ids []string) {
+	t.Helper()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	want := map[string]bool{}
+	for _, id := range ids {
+		want[id] = true
+		if r.seen[id] != 1 {
+			t.Errorf("entry %s handled %d times, want 1", id, r.seen[id])
+		}
+	}
+	for id, n := range r.seen {
+		if !want[id] {
+			t.Errorf("unexpected entry %s handled %d times", id, n)
+		}
+	}
+}
+
+// eventually polls cond until it holds or waitTimeout passes.
+func eventually(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(waitTimeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting until %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// publish adds n events of type typ to stream and returns their IDs.
+func publish(t testing.TB, rdb redis.UniversalClient, stream, typ string, n int) []string {
+	t.Helper()
+	pub := redisstream.NewPublisher(rdb, redisstream.PublisherConfig{})
+	events := make([]redisstream.Event, n)
+	for i := range events {
+		events[i] = redisstream.Event{Type: typ, Payload: map[string]any{"n": i}}
+	}
+	ids, err := pub.PublishBatch(context.Background(), stream, events)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ids
+}
+
+// pending returns the number of entries in the group's PEL.
+func pending(t testing.TB, rdb redis.UniversalClient, stream, group string) int64 {
+	t.Helper()
+	res, err := rdb.XPending(context.Background(), stream, group).Result()
+	if err != nil {
+		t.Fatalf("XPENDING %s %s: %v", stream, group, err)
+	}
+	return res.Count
+}
+
+// deadLetters returns the entries of a dead-letter stream.
+func deadLetters(t testing.TB, rdb redis.UniversalClient, stream string) []redis.XMessage {
+	t.Helper()
+	msgs, err := rdb.XRange(context.Background(), stream, "-", "+").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return msgs
+}
+
+// newRedis starts a redis-server for t and returns a client.
+func newRedis(t testing.TB, extra ...string) (*redistest.Server, *redis.Client) {
+	t.Helper()
+	srv := redistest.Start(t, extra...)
+	return srv, srv.Client(t)
+}
+
+// counted returns a dispatcher with rec's handler on typ.
+func counted(rec *recorder, typ string) *dispatcher.Dispatcher {
+	d := dispatcher.New(dispatcher.Config{})
+	d.OnFunc(typ, rec.handler, dispatcher.Named(fmt.Sprintf("%s-recorder", typ)))
+	return d
+}

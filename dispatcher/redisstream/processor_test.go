@@ -1,0 +1,97 @@
+package redisstream_test
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/streamfx/streamfx/dispatcher"
+)
+
+// TestPlainFlow publishes entries before and after Start and checks that
+// each one is handled exactly once and acked, with batches smaller than,
+// equal to and larger than the XREADGROUP COUNT.
+func TestPlainFlow(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name          string
+		before, after int
+		batch         int
+		concurrency   int
+	}{
+		{name: "few", before: 3, after: 3, batch: 10, concurrency: 4},
+		{name: "more than COUNT", before: 95, after: 57, batch: 7, concurrency: 4},
+		{name: "one worker", before: 20, after: 20, batch: 3, concurrency: 1},
+		{name: "wide pool", before: 300, after: 200, batch: 50, concurrency: 32},
+	}
+	_, rdb := newRedis(t)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			stream := "plain:" + tt.name
+			rec := newRecorder()
+			ids := publish(t, rdb, stream, "tick", tt.before)
+			cfg := fastConfig(t, stream)
+			cfg.BatchSize, cfg.Concurrency = tt.batch, tt.concurrency
+			p := startProcessor(t, rdb, counted(rec, "tick"), cfg)
+			ids = append(ids, publish(t, rdb, stream, "tick", tt.after)...)
+			eventually(t, "every entry is handled", func() bool { return rec.handledAll(ids) })
+			eventually(t, "every entry is acked", func() bool { return pending(t, rdb, stream, "g") == 0 })
+			stop(t, p)
+			rec.exactlyOnce(t, ids)
+			for _, id := range ids {
+				if a := rec.attempts(id); a[0] != 1 {
+					t.Errorf("entry %s: attempt %v, want 1", id, a)
+				}
+			}
+		})
+	}
+}
+
+// TestConcurrency checks that handlers run in parallel up to Concurrency and
+// never beyond, and that handlers stuck forever do not stop the others.
+func TestConcurrency(t *testing.T) {
+	t.Parallel()
+	_, rdb := newRedis(t)
+	const workers, stuck, n = 4, 2, 60
+	var running, peak atomic.Int64
+	rec := newRecorder()
+	release := make(chan struct{})
+	d := dispatcher.New(dispatcher.Config{})
+	d.OnFunc("stuck", func(ctx context.Context, msg *dispatcher.Message) error {
+		select { // blocks until the test ends
+		case <-release:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	})
+	d.OnFunc("work", func(ctx context.Context, msg *dispatcher.Message) error {
+		now := running.Add(1)
+		defer running.Add(-1)
+		for {
+			old := peak.Load()
+			if now <= old || peak.CompareAndSwap(old, now) {
+				break
+			}
+		}
+		time.Sleep(2 * time.Millisecond)
+		return rec.handler(ctx, msg)
+	})
+	stuckIDs := publish(t, rdb, "conc", "stuck", stuck)
+	ids := publish(t, rdb, "conc", "work", n)
+	cfg := fastConfig(t, "conc")
+	cfg.Concurrency, cfg.BatchSize = workers, 5
+	p := startProcessor(t, rdb, d, cfg)
+	eventually(t, "every work entry is handled", func() bool { return rec.handledAll(ids) })
+	eventually(t, "only the stuck entries are pending", func() bool { return pending(t, rdb, "conc", "g") == stuck })
+	close(release)
+	eventually(t, "stuck entries acked once released", func() bool { return pending(t, rdb, "conc", "g") == 0 })
+	stop(t, p)
+	rec.exactlyOnce(t, ids)
+	if got := peak.Load(); got < 2 || got > workers-stuck {
+		t.Errorf("peak concurrency of work handlers = %d, want 2..%d", got, workers-stuck)
+	}
+	_ = stuckIDs
+}

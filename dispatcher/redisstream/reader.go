@@ -1,0 +1,201 @@
+package redisstream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/redis/go-redis/v9"
+	"go.uber.org/zap"
+)
+
+// read is the reader of one stream: it drains this consumer's own pending
+// entries (ID "0"), then reads new ones (">") until reading stops. It hands
+// each entry to a handler goroutine as soon as a slot is free, so one stuck
+// handler holds one slot and never the reader.
+func (r *run) read(stream string) {
+	defer r.loops.Done()
+	cursor := "0" // own pending entries first
+	var bo backoff
+	for r.readCtx.Err() == nil {
+		batch, err := r.readBatch(stream, cursor)
+		if err != nil {
+			if !r.readFailed(stream, err, &bo) {
+				return
+			}
+			continue
+		}
+		r.health.ok()
+		bo.reset()
+		if cursor != ">" {
+			if len(batch.entries) == 0 && len(batch.deleted) == 0 {
+				cursor = ">"
+				continue
+			}
+			cursor = batch.last
+		}
+		r.acks.add(stream, batch.deleted...)
+		r.dispatch(stream, batch.entries)
+	}
+}
+
+// batch is what one read or claim returned.
+type batch struct {
+	entries []entry  // entries to handle, with their delivery counts
+	deleted []string // pending IDs whose entries were deleted from the stream
+	last    string   // the last ID returned, deleted ones included
+}
+
+// entry is one stream entry with its delivery count.
+type entry struct {
+	id       string
+	fields   map[string]string
+	attempts int
+}
+
+// readBatch reads one batch. With cursor ">" it blocks up to Block for new
+// entries, each delivered for the first time. Otherwise it reads this
+// consumer's pending entries after cursor and asks XPENDING, once for the
+// batch, for their delivery counts.
+func (r *run) readBatch(stream, cursor string) (batch, error) {
+	args := &redis.XReadGroupArgs{
+		Group: r.cfg.Group, Consumer: r.cfg.Consumer, Streams: []string{stream, cursor},
+		Count: int64(r.cfg.BatchSize), Block: r.cfg.Block,
+	}
+	if cursor != ">" {
+		args.Block = -1 // history reads never block
+	}
+	res, err := r.p.rdb.XReadGroup(r.readCtx, args).Result()
+	if errors.Is(err, redis.Nil) {
+		return batch{}, nil
+	}
+	if err != nil {
+		return batch{}, err
+	}
+	var msgs []redis.XMessage
+	if len(res) > 0 {
+		msgs = res[0].Messages
+	}
+	b := toBatch(msgs)
+	if cursor == ">" || len(b.entries) == 0 {
+		return b, nil
+	}
+	if err := r.deliveryCounts(r.readCtx, stream, b.entries); err != nil {
+		return batch{}, err
+	}
+	return b, nil
+}
+
+// toBatch converts messages, each with one delivery so far. A message with
+// no fields is an entry deleted from the stream while it was pending.
+func toBatch(msgs []redis.XMessage) batch {
+	var b batch
+	for _, m := range msgs {
+		b.last = m.ID
+		if m.Values == nil {
+			b.deleted = append(b.deleted, m.ID)
+			continue
+		}
+		fields := make(map[string]string, len(m.Values))
+		for k, v := range m.Values {
+			s, ok := v.(string)
+			if !ok {
+				s = fmt.Sprint(v)
+			}
+			fields[k] = s
+		}
+		b.entries = append(b.entries, entry{id: m.ID, fields: fields, attempts: 1})
+	}
+	return b
+}
+
+// readFailed handles a failed read and reports whether to go on reading.
+func (r *run) readFailed(stream string, err error, bo *backoff) bool {
+	if r.readCtx.Err() != nil {
+		return false
+	}
+	switch {
+	case isNoGroup(err):
+		r.p.log.Warn("consumer group missing; recreating it", zap.String("stream", stream), zap.Error(err))
+		cerr := r.p.createGroup(r.readCtx, stream)
+		if cerr == nil {
+			return true
+		}
+		if isWrongType(cerr) {
+			r.fail(cerr)
+			return false
+		}
+		r.health.fail("xgroup create "+stream, cerr)
+	case isWrongType(err):
+		r.fail(fmt.Errorf("redisstream: read stream %s: %w", stream, err))
+		return false
+	default:
+		r.health.fail("xreadgroup "+stream, err)
+	}
+	return bo.wait(r.readCtx)
+}
+
+// dispatch runs each entry on a handler goroutine, waiting for a free slot
+// before each one. Entries already held by this process are skipped. When
+// reading stops, the entries not yet started stay pending.
+func (r *run) dispatch(stream string, entries []entry) {
+	ids := make([]string, len(entries))
+	for i, e := range entries {
+		ids[i] = e.id
+	}
+	added := r.flights.claim(stream, ids)
+	for i, e := range entries {
+		if !added[i] {
+			continue
+		}
+		select {
+		case r.slots <- struct{}{}:
+		case <-r.readCtx.Done():
+			r.releaseFrom(stream, entries[i:], added[i:])
+			return
+		}
+		r.handlers.Add(1)
+		go r.handle(stream, e)
+	}
+}
+
+// releaseFrom gives back the entries that were claimed but not started.
+func (r *run) releaseFrom(stream string, entries []entry, added []bool) {
+	for i, e := range entries {
+		if added[i] {
+			r.flights.release(stream, e.id)
+		}
+	}
+}
+
+// deliveryCounts sets the attempts of entries (pending for this consumer, in
+// ID order) from XPENDING's delivery counts, one call for the whole batch
+// unless other pending entries of this consumer lie in between.
+func (r *run) deliveryCounts(ctx context.Context, stream string, entries []entry) error {
+	want := make(map[string]int, len(entries))
+	for i, e := range entries {
+		want[e.id] = i
+	}
+	start, end := entries[0].id, entries[len(entries)-1].id
+	count := int64(2*len(entries) + r.cfg.Concurrency)
+	for len(want) > 0 {
+		pend, err := r.p.rdb.XPendingExt(ctx, &redis.XPendingExtArgs{
+			Stream: stream, Group: r.cfg.Group, Start: start, End: end,
+			Count: count, Consumer: r.cfg.Consumer,
+		}).Result()
+		if err != nil {
+			return err
+		}
+		for _, pe := range pend {
+			if i, ok := want[pe.ID]; ok {
+				entries[i].attempts = int(pe.RetryCount)
+				delete(want, pe.ID)
+			}
+		}
+		if int64(len(pend)) < count {
+			break // the rest was acked meanwhile: keep one delivery
+		}
+		start = "(" + pend[len(pend)-1].ID
+	}
+	return nil
+}

@@ -1,0 +1,68 @@
+package redisstream
+
+import (
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"go.uber.org/zap"
+)
+
+// reclaimLoop runs reclaim for every stream each ReclaimInterval.
+func (r *run) reclaimLoop() {
+	defer r.loops.Done()
+	t := time.NewTicker(r.cfg.ReclaimInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-r.readCtx.Done():
+			return
+		case <-t.C:
+		}
+		for _, s := range r.cfg.Streams {
+			r.reclaim(s)
+		}
+	}
+}
+
+// reclaim takes over the entries of stream idle for at least MinIdle, from
+// any consumer of the group (this one included: that is how a failed message
+// is redelivered), and runs them with their delivery counts. Entries deleted
+// from the stream while pending are acked so that they leave the PEL.
+func (r *run) reclaim(stream string) {
+	start := "0-0"
+	for r.readCtx.Err() == nil {
+		msgs, next, deleted, err := r.p.rdb.XAutoClaimWithDeleted(r.readCtx, &redis.XAutoClaimArgs{
+			Stream: stream, Group: r.cfg.Group, Consumer: r.cfg.Consumer,
+			MinIdle: r.cfg.MinIdle, Start: start, Count: int64(r.cfg.BatchSize),
+		}).Result()
+		if err != nil {
+			r.reclaimFailed(stream, err)
+			return
+		}
+		r.health.ok()
+		r.acks.add(stream, deleted...)
+		b := toBatch(msgs)
+		r.acks.add(stream, b.deleted...)
+		if len(b.entries) > 0 {
+			if err := r.deliveryCounts(r.readCtx, stream, b.entries); err != nil {
+				r.reclaimFailed(stream, err)
+				return
+			}
+			r.p.log.Info("reclaimed idle entries", zap.String("stream", stream), zap.Int("entries", len(b.entries)))
+			r.dispatch(stream, b.entries)
+		}
+		if next == "0-0" || next == "" {
+			return
+		}
+		start = next
+	}
+}
+
+// reclaimFailed logs a failed reclaim; the next tick tries again. A missing
+// group is left to the reader, which recreates it.
+func (r *run) reclaimFailed(stream string, err error) {
+	if r.readCtx.Err() != nil || isNoGroup(err) {
+		return
+	}
+	r.health.fail("xautoclaim "+stream, err)
+}
