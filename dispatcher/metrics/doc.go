@@ -1,0 +1,52 @@
+// Package metrics exports Prometheus metrics for a streamfx consumer: route
+// runs handled and failed, handler duration, retries, dead letters, reclaimed
+// and unroutable entries, and (through LagCollector) the lag and pending count
+// of consumer groups read from Redis.
+//
+// Nothing is registered globally: New registers on the prometheus.Registerer
+// it is given (a prometheus.NewRegistry() in tests, prometheus.DefaultRegisterer
+// in an application that wants it). Every metric is in the "streamfx"
+// namespace. To add labels shared by a whole process (service, instance),
+// wrap the registerer with prometheus.WrapRegistererWith.
+//
+// # Metrics
+//
+//	streamfx_messages_handled_total{group,stream,type,route}       counter   route runs that returned nil
+//	streamfx_messages_failed_total{group,stream,type,route}        counter   route runs that returned an error or panicked
+//	streamfx_handler_duration_seconds{group,stream,type,route}     histogram duration of one route run
+//	streamfx_messages_retried_total{group,stream,type,route}       counter   failed route runs that will run again
+//	streamfx_messages_dead_lettered_total{group,stream,type,route} counter   route failures written to a dead-letter stream
+//	streamfx_messages_unroutable_total{group,stream,reason}        counter   entries no route could take (reason: no_type, no_route, too_large, other)
+//	streamfx_messages_reclaimed_total{group,stream}                counter   pending entries reclaimed from idle consumers
+//	streamfx_group_lag{group,stream}                               gauge     entries not yet delivered to the group (LagCollector)
+//	streamfx_group_pending{group,stream}                           gauge     entries delivered but not acknowledged (LagCollector)
+//	streamfx_group_up{group,stream}                                gauge     1 if XINFO GROUPS answered and the group exists (LagCollector)
+//
+// # Cardinality
+//
+// Label values never come from arbitrary message content. "group" is a
+// constant label set once per Metrics with WithGroup (the consumer group name;
+// empty when not set). "stream" is the stream the Processor read the entry
+// from, so it is one of the configured streams. "type" and "route" are the
+// event type and the name of a route mounted on a Dispatcher whose
+// Config.Middleware includes this Metrics' Middleware: a message of a type no
+// route handles is counted in streamfx_messages_unroutable_total with a
+// fixed reason, and as type="unknown", route="" when it is dead-lettered; a
+// route name this Metrics never saw mounted is counted as type="unknown",
+// route="unknown". The number of series is therefore bounded by
+// streams x routes.
+//
+// # Wiring
+//
+// Handled, failed and duration come from Middleware, installed once in
+// dispatcher.Config.Middleware; labels are resolved when a route is mounted,
+// so the per-message cost is a map lookup by stream and three atomic updates.
+//
+// The other counters need events only the engine sees. The Processor, the
+// retry server or any other engine reports them through the Observer methods
+// of *Metrics; an engine package that must not import this one declares the
+// same method set as a local interface. Retries scheduled through a
+// dispatcher.RetryScheduler are counted by wrapping the scheduler with
+// InstrumentRetry. The fx module (streamfx) does this wiring when metrics are
+// enabled.
+package metrics

@@ -1,0 +1,280 @@
+package metrics_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/streamfx/streamfx/dispatcher"
+	"github.com/streamfx/streamfx/dispatcher/metrics"
+)
+
+// newDispatcher returns a registry, the metrics registered on it with group
+// "workers", and a Dispatcher whose routes are measured.
+func newDispatcher(t *testing.T, retry dispatcher.RetryScheduler, wrap bool) (*prometheus.Registry, *metrics.Metrics, *dispatcher.Dispatcher) {
+	t.Helper()
+	reg := prometheus.NewRegistry()
+	m, err := metrics.New(reg, metrics.WithGroup("workers"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if retry != nil && wrap {
+		retry = m.InstrumentRetry(retry)
+	}
+	d := dispatcher.New(dispatcher.Config{Retry: retry, Middleware: []dispatcher.RouteMiddleware{m.Middleware()}})
+	d.OnFunc("order.paid", func(_ context.Context, msg *dispatcher.Message) error {
+		switch msg.Fields["mode"] {
+		case "permanent":
+			return dispatcher.Permanent(errors.New("bad order"))
+		case "transient":
+			return errors.New("database down")
+		case "panic":
+			panic("boom")
+		}
+		return nil
+	}, dispatcher.Named("ledger"))
+	return reg, m, d
+}
+
+func msg(id, typ, mode string) *dispatcher.Message {
+	fields := map[string]string{"mode": mode}
+	if typ != "" {
+		fields["type"] = typ
+	}
+	return dispatcher.NewMessage("orders", id, fields)
+}
+
+// process dispatches msgs and reports every outcome, as the Processor does.
+func process(d *dispatcher.Dispatcher, m *metrics.Metrics, msgs ...*dispatcher.Message) {
+	for _, x := range msgs {
+		m.ObserveOutcome(x, d.Process(context.Background(), x))
+	}
+}
+
+func TestScenarioHandledFailedDeadLettered(t *testing.T) {
+	t.Parallel()
+	reg, m, d := newDispatcher(t, nil, false)
+	process(d, m,
+		msg("1-0", "order.paid", ""), msg("2-0", "order.paid", ""), msg("3-0", "order.paid", ""),
+		msg("4-0", "order.paid", "permanent"),
+	)
+	const want = `
+# HELP streamfx_messages_dead_lettered_total Route failures written to a dead-letter stream.
+# TYPE streamfx_messages_dead_lettered_total counter
+streamfx_messages_dead_lettered_total{group="workers",route="ledger",stream="orders",type="order.paid"} 1
+# HELP streamfx_messages_failed_total Route runs that returned an error or panicked.
+# TYPE streamfx_messages_failed_total counter
+streamfx_messages_failed_total{group="workers",route="ledger",stream="orders",type="order.paid"} 1
+# HELP streamfx_messages_handled_total Route runs that returned nil.
+# TYPE streamfx_messages_handled_total counter
+streamfx_messages_handled_total{group="workers",route="ledger",stream="orders",type="order.paid"} 3
+`
+	err := testutil.GatherAndCompare(reg, strings.NewReader(want),
+		"streamfx_messages_handled_total", "streamfx_messages_failed_total", "streamfx_messages_dead_lettered_total",
+		"streamfx_messages_retried_total", "streamfx_messages_unroutable_total")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := histogramCount(t, reg); got != 4 {
+		t.Fatalf("handler_duration_seconds count = %d, want 4 (one per route run)", got)
+	}
+}
+
+func TestOutcomes(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name   string
+		retry  dispatcher.RetryScheduler
+		msgs   []*dispatcher.Message
+		metric string
+		want   string
+	}{
+		{
+			name: "panic counts as failure", msgs: []*dispatcher.Message{msg("1-0", "order.paid", "panic")},
+			metric: "streamfx_messages_failed_total",
+			want:   `streamfx_messages_failed_total{group="workers",route="ledger",stream="orders",type="order.paid"} 1`,
+		},
+		{
+			name: "left pending without scheduler", msgs: []*dispatcher.Message{msg("1-0", "order.paid", "transient")},
+			metric: "streamfx_messages_retried_total",
+			want:   `streamfx_messages_retried_total{group="workers",route="ledger",stream="orders",type="order.paid"} 1`,
+		},
+		{
+			name: "scheduled through InstrumentRetry", retry: &fakeScheduler{},
+			msgs:   []*dispatcher.Message{msg("1-0", "order.paid", "transient"), msg("2-0", "order.paid", "transient")},
+			metric: "streamfx_messages_retried_total",
+			want:   `streamfx_messages_retried_total{group="workers",route="ledger",stream="orders",type="order.paid"} 2`,
+		},
+		{
+			name: "schedule failure leaves pending", retry: &fakeScheduler{err: errors.New("asynq down")},
+			msgs:   []*dispatcher.Message{msg("1-0", "order.paid", "transient")},
+			metric: "streamfx_messages_retried_total",
+			want:   `streamfx_messages_retried_total{group="workers",route="ledger",stream="orders",type="order.paid"} 1`,
+		},
+		{
+			name: "unknown type and no type", msgs: []*dispatcher.Message{msg("1-0", "attacker.chosen", ""), msg("2-0", "", "")},
+			metric: "streamfx_messages_unroutable_total",
+			want: `streamfx_messages_unroutable_total{group="workers",reason="no_route",stream="orders"} 1
+streamfx_messages_unroutable_total{group="workers",reason="no_type",stream="orders"} 1`,
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			reg, m, d := newDispatcher(t, tc.retry, true)
+			process(d, m, tc.msgs...)
+			want := "# HELP " + tc.metric + " " + help(t, reg, tc.metric) + "\n# TYPE " + tc.metric + " counter\n" + tc.want + "\n"
+			if err := testutil.GatherAndCompare(reg, strings.NewReader(want), tc.metric); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+func TestDeadLetteredUnroutableUsesUnknownType(t *testing.T) {
+	t.Parallel()
+	reg := prometheus.NewRegistry()
+	m, err := metrics.New(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := dispatcher.New(dispatcher.Config{DeadLetterUnroutable: true, Middleware: []dispatcher.RouteMiddleware{m.Middleware()}})
+	d.OnFunc("known", func(context.Context, *dispatcher.Message) error { return nil })
+	process(d, m, msg("1-0", "attacker.chosen.type", ""))
+	m.DeadLettered(msg("2-0", "known", ""), "ghost-route") // a route never mounted
+	m.ObserveOutcome(msg("3-0", "", ""), dispatcher.Outcome{Action: dispatcher.DeadLetter,
+		Failures: []dispatcher.RouteFailure{{Err: dispatcher.ErrMessageTooLarge}}})
+	const want = `
+# HELP streamfx_messages_dead_lettered_total Route failures written to a dead-letter stream.
+# TYPE streamfx_messages_dead_lettered_total counter
+streamfx_messages_dead_lettered_total{group="",route="",stream="orders",type="unknown"} 2
+streamfx_messages_dead_lettered_total{group="",route="unknown",stream="orders",type="unknown"} 1
+# HELP streamfx_messages_unroutable_total Stream entries no route could take.
+# TYPE streamfx_messages_unroutable_total counter
+streamfx_messages_unroutable_total{group="",reason="no_route",stream="orders"} 1
+streamfx_messages_unroutable_total{group="",reason="too_large",stream="orders"} 1
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want),
+		"streamfx_messages_dead_lettered_total", "streamfx_messages_unroutable_total"); err != nil {
+		t.Fatal(err)
+	}
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		for _, x := range mf.GetMetric() {
+			for _, l := range x.GetLabel() {
+				if strings.Contains(l.GetValue(), "attacker") {
+					t.Fatalf("%s: label %s=%q came from message input", mf.GetName(), l.GetName(), l.GetValue())
+				}
+			}
+		}
+	}
+}
+
+func TestReclaimed(t *testing.T) {
+	t.Parallel()
+	reg := prometheus.NewRegistry()
+	m, err := metrics.New(reg, metrics.WithGroup("g"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Reclaimed("orders", 3)
+	m.Reclaimed("orders", 0)
+	m.Reclaimed("orders", 2)
+	const want = `
+# HELP streamfx_messages_reclaimed_total Pending entries reclaimed from idle consumers.
+# TYPE streamfx_messages_reclaimed_total counter
+streamfx_messages_reclaimed_total{group="g",stream="orders"} 5
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "streamfx_messages_reclaimed_total"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestNewRegistration(t *testing.T) {
+	t.Parallel()
+	if _, err := metrics.New(nil); !errors.Is(err, metrics.ErrNilRegisterer) {
+		t.Fatalf("New(nil) error = %v, want ErrNilRegisterer", err)
+	}
+	reg := prometheus.NewRegistry()
+	if _, err := metrics.New(reg, metrics.WithGroup("a")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := metrics.New(reg, metrics.WithGroup("b")); err != nil {
+		t.Fatalf("second group on one registry: %v", err)
+	}
+	var are prometheus.AlreadyRegisteredError
+	if _, err := metrics.New(reg, metrics.WithGroup("a")); !errors.As(err, &are) {
+		t.Fatalf("same group twice: error = %v, want AlreadyRegisteredError", err)
+	}
+	// A failed New leaves nothing registered: the handled counter, registered
+	// before the conflicting reclaimed counter, can be registered again.
+	reg2 := prometheus.NewRegistry()
+	reg2.MustRegister(prometheus.NewCounter(prometheus.CounterOpts{Name: "streamfx_messages_reclaimed_total", Help: "x"}))
+	if _, err := metrics.New(reg2); err == nil {
+		t.Fatal("New succeeded over a conflicting collector")
+	}
+	same := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "streamfx", Name: "messages_handled_total", Help: "Route runs that returned nil.",
+		ConstLabels: prometheus.Labels{"group": ""},
+	}, []string{"stream", "type", "route"})
+	if err := reg2.Register(same); err != nil {
+		t.Fatalf("handled counter left registered by a failed New: %v", err)
+	}
+}
+
+func TestInstrumentRetryPanicsOnNil(t *testing.T) {
+	t.Parallel()
+	m, err := metrics.New(prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if v := recover(); v == nil || !strings.HasPrefix(v.(string), "metrics: ") {
+			t.Fatalf("recover() = %v, want a metrics: panic", v)
+		}
+	}()
+	m.InstrumentRetry(nil)
+}
+
+type fakeScheduler struct{ err error }
+
+func (f *fakeScheduler) ScheduleRetry(context.Context, dispatcher.RetryRequest) error { return f.err }
+
+func help(t *testing.T, reg *prometheus.Registry, name string) string {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == name {
+			return mf.GetHelp()
+		}
+	}
+	t.Fatalf("metric %s not gathered", name)
+	return ""
+}
+
+func histogramCount(t *testing.T, reg *prometheus.Registry) uint64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n uint64
+	for _, mf := range mfs {
+		if mf.GetName() == "streamfx_handler_duration_seconds" {
+			for _, x := range mf.GetMetric() {
+				n += x.GetHistogram().GetSampleCount()
+			}
+		}
+	}
+	return n
+}
