@@ -19,6 +19,7 @@ import (
 // server that feeds it. It shares the application's Redis client and never
 // closes it.
 type Server struct {
+	rdb    redis.UniversalClient
 	d      *dispatcher.Dispatcher
 	s      *Scheduler
 	cfg    Config
@@ -44,7 +45,7 @@ func NewServer(rdb redis.UniversalClient, d *dispatcher.Dispatcher, s *Scheduler
 	}
 	cfg := s.cfg
 	base, cancel := context.WithCancel(context.Background())
-	srv := &Server{d: d, s: s, cfg: cfg, log: cfg.Logger.Named("asynqretry"), base: base, cancel: cancel,
+	srv := &Server{rdb: rdb, d: d, s: s, cfg: cfg, log: cfg.Logger.Named("asynqretry"), base: base, cancel: cancel,
 		mux: asynq.NewServeMux(), done: make(chan struct{})}
 	srv.Register(srv.mux)
 	// A server built from an existing connection does not close it on
@@ -86,7 +87,7 @@ func (srv *Server) Start(ctx context.Context) error {
 	case srv.started:
 		return fmt.Errorf("asynqretry: server already started")
 	}
-	if err := srv.s.rdb.Ping(ctx).Err(); err != nil {
+	if err := srv.rdb.Ping(ctx).Err(); err != nil {
 		return fmt.Errorf("asynqretry: start: Redis unreachable: %w", err)
 	}
 	if err := srv.srv.Start(srv.mux); err != nil {
