@@ -4,13 +4,17 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/goleak"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/streamfx/streamfx/dispatcher"
 	"github.com/streamfx/streamfx/dispatcher/redisstream"
@@ -199,4 +203,31 @@ func counted(rec *recorder, typ string) *dispatcher.Dispatcher {
 	d := dispatcher.New(dispatcher.Config{})
 	d.OnFunc(typ, rec.handler, dispatcher.Named(fmt.Sprintf("%s-recorder", typ)))
 	return d
+}
+
+// observed returns a logger that writes to t and records every entry.
+func observed(t testing.TB) (*zap.Logger, *observer.ObservedLogs) {
+	core, logs := observer.New(zap.DebugLevel)
+	return zap.New(zapcore.NewTee(zaptest.NewLogger(t).Core(), core)), logs
+}
+
+// readAs reads up to n new entries of stream as consumer, never acking
+// them: a consumer that dies after reading.
+func readAs(t testing.TB, rdb redis.UniversalClient, stream, consumer string, n int) []string {
+	t.Helper()
+	ctx := context.Background()
+	if err := rdb.XGroupCreateMkStream(ctx, stream, "g", "0").Err(); err != nil && !strings.HasPrefix(err.Error(), "BUSYGROUP") {
+		t.Fatal(err)
+	}
+	res, err := rdb.XReadGroup(ctx, &redis.XReadGroupArgs{
+		Group: "g", Consumer: consumer, Streams: []string{stream, ">"}, Count: int64(n), Block: -1,
+	}).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, m := range res[0].Messages {
+		ids = append(ids, m.ID)
+	}
+	return ids
 }

@@ -72,17 +72,17 @@ func (p *Publisher) Request(ctx context.Context, stream, eventType string, paylo
 	return p.await(ctx, corr, timeout)
 }
 
-// await blocks on the reply list. BRPOP has a one-second granularity in
-// older servers, so the timeout is also enforced by the context.
+// await blocks on the reply list. BRPOP takes whole seconds, so it is given
+// the timeout rounded up, and the exact timeout is enforced by the context.
 func (p *Publisher) await(ctx context.Context, corr string, timeout time.Duration) (*Reply, error) {
-	wctx, cancel := context.WithTimeout(ctx, timeout+time.Second)
+	wctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	res, err := p.rdb.BRPop(wctx, timeout, ReplyKey(corr)).Result()
+	secs := (timeout + time.Second - 1) / time.Second * time.Second
+	res, err := p.rdb.BRPop(wctx, secs, ReplyKey(corr)).Result()
+	timedOut := errors.Is(err, redis.Nil) || (err != nil && ctx.Err() == nil && wctx.Err() != nil)
 	switch {
-	case errors.Is(err, redis.Nil):
-		return nil, fmt.Errorf("redisstream: request %s after %s: %w", corr, timeout, dispatcher.ErrReplyTimeout)
-	case err != nil && ctx.Err() == nil && wctx.Err() != nil:
-		return nil, fmt.Errorf("redisstream: request %s after %s: %w", corr, timeout, dispatcher.ErrReplyTimeout)
+	case timedOut:
+		return nil, fmt.Errorf("redisstream: request %s: %w (%s)", corr, dispatcher.ErrReplyTimeout, timeout)
 	case err != nil:
 		return nil, fmt.Errorf("redisstream: await reply %s: %w", corr, err)
 	}
