@@ -1,10 +1,10 @@
 package dispatcher
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 )
@@ -76,20 +76,17 @@ func DecodeValue(field, value string) (any, error) {
 	if isJSONNumber(raw) {
 		return json.Number(raw), nil
 	}
-	b := []byte(raw)
-	if !json.Valid(b) {
-		var v any
-		err := json.Unmarshal(b, &v) // describes the syntax error
-		if err == nil {
-			err = errors.New("invalid JSON")
-		}
-		return nil, fieldError(field, err)
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
+	dec := json.NewDecoder(strings.NewReader(raw))
 	dec.UseNumber()
 	var v any
 	if err := dec.Decode(&v); err != nil {
+		if errors.Is(err, io.EOF) {
+			err = errors.New("no JSON value after the json: prefix")
+		}
 		return nil, fieldError(field, err)
+	}
+	if rest := strings.TrimLeft(raw[dec.InputOffset():], " \t\r\n"); rest != "" {
+		return nil, fieldError(field, fmt.Errorf("data after the JSON value: %.20q", rest))
 	}
 	return v, nil
 }
@@ -131,7 +128,14 @@ func EncodeFields(eventType string, payload any) ([]string, error) {
 	if eventType == "" {
 		return nil, fmt.Errorf("%w: event type is empty", ErrEncode)
 	}
-	out := []string{TypeField, eventType}
+	n := 0
+	switch p := payload.(type) {
+	case map[string]string:
+		n = len(p)
+	case map[string]any:
+		n = len(p)
+	}
+	out := append(make([]string, 0, 2+2*n), TypeField, eventType)
 	add := func(k string, v any) error {
 		if k == TypeField {
 			return nil
@@ -169,39 +173,29 @@ func EncodeFields(eventType string, payload any) ([]string, error) {
 
 // encodeObject marshals payload, which must be a JSON object, and passes each
 // member to add in document order: a JSON string as a string, anything else as
-// its JSON text.
+// its JSON text (compactJSON).
 func encodeObject(payload any, add func(string, any) error) error {
 	b, err := marshalCompact(payload)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrEncode, err)
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+	if len(b) < 2 || b[0] != '{' {
 		return fmt.Errorf("%w: payload %T does not encode to a JSON object", ErrEncode, payload)
 	}
-	for dec.More() {
-		tok, err := dec.Token()
+	err = eachMember(b, func(key string, raw []byte) error {
+		if raw[0] != '"' {
+			return add(key, compactJSON(raw))
+		}
+		s, err := unquote(raw)
 		if err != nil {
-			return fmt.Errorf("%w: payload %T: %w", ErrEncode, payload, err)
-		}
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return fmt.Errorf("%w: payload %T: %w", ErrEncode, payload, err)
-		}
-		var v any = raw
-		if raw[0] == '"' {
-			var s string
-			if err := json.Unmarshal(raw, &s); err != nil {
-				return fmt.Errorf("%w: payload %T: %w", ErrEncode, payload, err)
-			}
-			v = s
-		}
-		if err := add(tok.(string), v); err != nil {
 			return err
 		}
+		return add(key, s)
+	})
+	if err != nil && !errors.Is(err, ErrEncode) {
+		return fmt.Errorf("%w: payload %T: %w", ErrEncode, payload, err)
 	}
-	return nil
+	return err
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -99,6 +99,7 @@ func FuzzEncodeRoundTrip(f *testing.F) {
 				t.Fatalf("field %s = %q decodes to %#v, want %#v", k, fields[k], got, want)
 			}
 		}
+		checkStructEncoding(t, s, i, u, b, fields)
 		var out struct {
 			S string
 			F float64
@@ -126,4 +127,36 @@ func FuzzEncodeRoundTrip(f *testing.F) {
 			t.Fatalf("float32 %v written as %q", float32(fl), fields["n"])
 		}
 	})
+}
+
+// checkStructEncoding checks that a struct is encoded as the equivalent map
+// (byMap), nested objects with arbitrary keys included.
+func checkStructEncoding(t *testing.T, s string, i int64, u uint64, b bool, byMap map[string]string) {
+	t.Helper()
+	type payload struct {
+		S string            `json:"s"`
+		I int64             `json:"i"`
+		U uint64            `json:"u"`
+		B bool              `json:"b"`
+		M map[string]string `json:"m"`
+	}
+	kv, err := dispatcher.EncodeFields("t", payload{S: s, I: i, U: u, B: b, M: map[string]string{s: s}})
+	if err != nil {
+		t.Fatalf("EncodeFields(struct): %v", err)
+	}
+	fields := pairs(t, kv)
+	for _, k := range []string{"i", "u", "b"} {
+		if fields[k] != byMap[k] {
+			t.Fatalf("field %s: struct gives %q, map gives %q", k, fields[k], byMap[k])
+		}
+	}
+	if !utf8.ValidString(s) {
+		return // encoding/json replaces invalid UTF-8
+	}
+	if fields["s"] != byMap["s"] {
+		t.Fatalf("field s: struct gives %q, map gives %q", fields["s"], byMap["s"])
+	}
+	if m, ok := seedDecode(t, fields["m"]).(map[string]any); !ok || len(m) != 1 || m[s] != s {
+		t.Fatalf("field m = %q, want {%q: %q}", fields["m"], s, s)
+	}
 }

@@ -3,11 +3,15 @@ package dispatcher
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
 	"unicode/utf8"
 )
+
+// compactJSON is JSON text already valid and compact, written verbatim.
+type compactJSON []byte
 
 // appendJSON appends v as compact JSON in the form Python's
 // json.dumps(v, ensure_ascii=False, separators=(",", ":")) writes: floats as
@@ -36,6 +40,8 @@ func appendJSON(buf []byte, v any) ([]byte, error) {
 			return nil, fmt.Errorf("invalid json.RawMessage: %w", err)
 		}
 		return append(buf, out.Bytes()...), nil
+	case compactJSON:
+		return append(buf, x...), nil
 	case map[string]any:
 		return appendObject(buf, x)
 	case []any:
@@ -206,4 +212,80 @@ func skipDigits(s string, i int) int {
 		i++
 	}
 	return i
+}
+
+// eachMember calls fn with the key and the raw value of each member of obj, a
+// JSON object in the compact form encoding/json writes (no white space).
+func eachMember(obj []byte, fn func(key string, raw []byte) error) error {
+	errBad := errors.New("malformed JSON object")
+	i := 1
+	for i < len(obj) && obj[i] != '}' {
+		kEnd := skipValue(obj, i)
+		if obj[i] != '"' || kEnd >= len(obj) || obj[kEnd] != ':' {
+			return errBad
+		}
+		key, err := unquote(obj[i:kEnd])
+		if err != nil {
+			return err
+		}
+		vEnd := skipValue(obj, kEnd+1)
+		if vEnd == kEnd+1 || vEnd >= len(obj) {
+			return errBad
+		}
+		if err := fn(key, obj[kEnd+1:vEnd]); err != nil {
+			return err
+		}
+		i = vEnd
+		if obj[i] == ',' {
+			i++
+		}
+	}
+	if i != len(obj)-1 {
+		return errBad
+	}
+	return nil
+}
+
+// skipValue returns the index just past the compact JSON value starting at
+// b[i]: a string, an object or array (brackets counted outside strings), or
+// a literal (up to the next ',', '}', ']' or ':').
+func skipValue(b []byte, i int) int {
+	depth := 0
+	for ; i < len(b); i++ {
+		switch b[i] {
+		case '"':
+			for i++; i < len(b) && b[i] != '"'; i++ {
+				if b[i] == '\\' {
+					i++
+				}
+			}
+			if depth == 0 {
+				return i + 1
+			}
+		case '{', '[':
+			depth++
+		case '}', ']':
+			if depth == 0 {
+				return i
+			}
+			if depth--; depth == 0 {
+				return i + 1
+			}
+		case ',', ':':
+			if depth == 0 {
+				return i
+			}
+		}
+	}
+	return i
+}
+
+// unquote decodes a JSON string literal.
+func unquote(raw []byte) (string, error) {
+	if bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) && len(raw) >= 2 {
+		return string(raw[1 : len(raw)-1]), nil
+	}
+	var s string
+	err := json.Unmarshal(raw, &s)
+	return s, err
 }

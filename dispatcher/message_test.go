@@ -74,6 +74,8 @@ func TestEncodeFields(t *testing.T) {
 		{name: "type key ignored", typ: "t", payload: map[string]any{"type": "other", "n": 1},
 			want: []string{"type", "t", "n", "json:1"}},
 		{name: "typed map", typ: "t", payload: map[string]int{"n": 2}, want: []string{"type", "t", "n", "json:2"}},
+		{name: "typed map with odd keys", typ: "t", payload: map[string][]string{"a\"b": {"x,]}"}, "é\\": nil, "\u2028": {}},
+			want: []string{"type", "t", "a\"b", `json:["x,]}"]`, "é\\", "json:null", "\u2028", "json:[]"}},
 		{name: "empty struct", typ: "t", payload: struct{}{}, want: []string{"type", "t"}},
 		{name: "empty type", typ: "", payload: nil, wantErr: "event type is empty"},
 		{name: "not an object", typ: "t", payload: []int{1}, wantErr: "JSON object"},
