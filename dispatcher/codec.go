@@ -27,9 +27,10 @@ const TypeField = "type"
 // -0.0 keeps its sign), also inside map[string]any and []any values;
 // non-ASCII characters and <, >, & kept as they are. json.Number and
 // json.RawMessage are written verbatim (compacted). Other types go through
-// encoding/json, whose float format differs from Python's only in writing 1.0
-// as 1. NaN and infinities are rejected with an error wrapping ErrEncode:
-// JSON cannot carry them.
+// encoding/json, which writes a float64 with an integral value below 1e21 as
+// an integer (1.0 as 1): Python reads an int that compares equal. NaN and
+// infinities are rejected with an error wrapping ErrEncode: JSON cannot carry
+// them.
 func EncodeValue(v any) (string, error) {
 	s, err := encodeValue(v)
 	if err != nil {
@@ -124,6 +125,12 @@ func firstFieldError(fields map[string]string) error {
 // order), or anything that marshals to a JSON object such as a struct with
 // json tags (its fields are written in the order encoding/json produces). A
 // "type" key in the payload is ignored: eventType wins. Errors wrap ErrEncode.
+//
+// Values are encoded as EncodeValue does, with one difference for structs
+// and typed maps: their members are written by encoding/json, which writes a
+// float64 with an integral value below 1e21 as an integer (1.0 as json:1), so
+// Python reads an int that compares equal. Use a map[string]any payload, or a
+// json.Number field, where the float form matters.
 func EncodeFields(eventType string, payload any) ([]string, error) {
 	if eventType == "" {
 		return nil, fmt.Errorf("%w: event type is empty", ErrEncode)

@@ -1,32 +1,45 @@
 // Package dispatcher routes Redis Stream messages to handlers by their "type"
-// field and runs the consumer-group loop that feeds them.
-//
-// It is the framework-agnostic core of streamfx: it imports neither fx nor
-// asynq. The pure routing (Message, codec, Handler, Router, Dispatcher) does no
-// I/O; the Redis side (Processor, Publisher) is built on go-redis and works with
-// any redis.UniversalClient.
+// field. It is the framework-agnostic core of streamfx: it imports neither fx
+// nor asynq, and does no I/O. The Redis side (the consumer-group Processor
+// and the Publisher) lives in package redisstream; ready-made middleware in
+// package middleware; test helpers in package dispatchertest.
 //
 // # Model
 //
 // A stream entry is a flat set of fields. The field "type" names the event; the
 // other fields are the payload, encoded as the Python package
 // codex_platform.streams writes them: a string is stored as-is, any other value
-// as "json:" followed by compact JSON. A Go service and a Python service can
-// share one stream.
+// as "json:" followed by compact JSON (see EncodeValue and DecodeValue). A Go
+// service and a Python service can share one stream. Numbers decode as
+// json.Number, so an integer above 2^53 keeps every digit.
 //
-// A Handler handles one Message. Routes bind an event type to a Handler, with an
-// optional filter, logical group and name. A Router collects routes in a feature
-// package; a Dispatcher includes routers and runs, for each message, every
-// matching route in registration order.
+// A Handler handles one Message. Routes bind an event type to a Handler, with
+// an optional filter, logical group and stable name. A Router collects routes
+// in a feature package; a Dispatcher includes routers (only the routes of the
+// enabled groups, if configured) and runs, for each message, every matching
+// route in registration order. Mistakes in wiring (an empty type, a nil
+// handler, a duplicate route name) panic at registration with a message that
+// starts with "dispatcher:"; Dispatcher.Add returns them as errors instead.
+//
+// # Middleware order
+//
+// A route's handler is wrapped, from the outside in, by Config.Middleware,
+// then the middleware of its Router (Router.Use), then its own
+// (WithMiddleware); in each list the first is outermost. The Dispatcher
+// recovers panics around all of them.
 //
 // # Delivery
 //
 // Delivery is at-least-once: a message can be handled more than once (after a
 // crash, a redelivery or a retry). Handlers must be idempotent.
 //
-// A nil error from every route acknowledges the message. A route error either
-// schedules a retry of that route alone (with a RetryScheduler) or leaves the
-// message pending so the Processor redelivers it. A Permanent error, a decode
-// error or an exhausted retry budget sends the message to the dead-letter
-// stream. Nothing is silently dropped.
+// Dispatcher.Process returns an Outcome: Ack when every route succeeded,
+// Retry to leave the message pending, DeadLetter with the failed routes. A
+// route error either schedules a retry of that route alone (with a
+// RetryScheduler) or leaves the message pending so that the Processor
+// redelivers it. A Permanent error, a decode error or an exhausted retry
+// budget sends the message to the dead-letter stream. A message without a
+// type, or with a type no route handles, is acknowledged and reported in
+// Outcome.Unroutable, or dead-lettered if Config.DeadLetterUnroutable is set.
+// Nothing is silently dropped.
 package dispatcher
