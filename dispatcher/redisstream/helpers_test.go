@@ -231,3 +231,22 @@ func readAs(t testing.TB, rdb redis.UniversalClient, stream, consumer string, n 
 	}
 	return ids
 }
+
+// observe makes cfg log to t and to the returned recorder.
+func observe(cfg *redisstream.ProcessorConfig, t testing.TB) *observer.ObservedLogs {
+	var logs *observer.ObservedLogs
+	cfg.Logger, logs = observed(t)
+	return logs
+}
+
+// freeAddr returns a loopback address nothing listens on.
+func freeAddr(t testing.TB) string {
+	return fmt.Sprintf("127.0.0.1:%d", redistest.FreePort(t))
+}
+
+// redisClient returns a client for addr, closed when t ends.
+func redisClient(t testing.TB, addr string) *redis.Client {
+	rdb := redis.NewClient(&redis.Options{Addr: addr})
+	t.Cleanup(func() { _ = rdb.Close() })
+	return rdb
+}

@@ -115,8 +115,8 @@ func (r *run) readFailed(stream string, err error, bo *backoff) bool {
 		return false
 	}
 	switch {
-	case isNoGroup(err):
-		r.p.log.Warn("consumer group missing; recreating it", zap.String("stream", stream), zap.Error(err))
+	case isNoGroup(err) || isUnblocked(err):
+		r.p.log.Warn("consumer group or stream missing; recreating it", zap.String("stream", stream), zap.Error(err))
 		cerr := r.p.createGroup(r.readCtx, stream)
 		if cerr == nil {
 			return true

@@ -1,0 +1,110 @@
+package redisstream_test
+
+import (
+	"context"
+	"slices"
+	"syscall"
+	"testing"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// TestGroupDestroyed destroys the consumer group, or deletes the whole
+// stream, under a running processor: it recreates what is missing and goes
+// on. With the default StartID "0" a recreated group reads the stream from
+// the start, so after XGROUP DESTROY the entries handled before are handled
+// once more; the new ones are handled exactly once.
+func TestGroupDestroyed(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		destroy  func(rdb *redis.Client, stream string) error
+		oldTimes int // runs of each entry published before
+	}{
+		{name: "group destroyed", oldTimes: 2, destroy: func(rdb *redis.Client, stream string) error {
+			return rdb.XGroupDestroy(context.Background(), stream, "g").Err()
+		}},
+		{name: "stream deleted", oldTimes: 1, destroy: func(rdb *redis.Client, stream string) error {
+			return rdb.Del(context.Background(), stream).Err()
+		}},
+	}
+	_, rdb := newRedis(t)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			stream := "destroyed:" + tt.name
+			rec := newRecorder()
+			cfg := fastConfig(t, stream)
+			logs := observe(&cfg, t)
+			p := startProcessor(t, rdb, counted(rec, "tick"), cfg)
+			before := publish(t, rdb, stream, "tick", 15)
+			eventually(t, "the first entries are handled", func() bool { return rec.handledAll(before) })
+			eventually(t, "the PEL is empty", func() bool { return pending(t, rdb, stream, "g") == 0 })
+			if err := tt.destroy(rdb, stream); err != nil {
+				t.Fatal(err)
+			}
+			eventually(t, "the loss is noticed", func() bool { return logs.FilterMessageSnippet("missing; recreating").Len() > 0 })
+			after := publish(t, rdb, stream, "tick", 15)
+			eventually(t, "the new entries are handled", func() bool { return rec.handledAll(after) })
+			eventually(t, "the old entries are handled again", func() bool {
+				return !slices.ContainsFunc(before, func(id string) bool { return rec.count(id) < tt.oldTimes })
+			})
+			eventually(t, "the PEL is empty", func() bool { return pending(t, rdb, stream, "g") == 0 })
+			stop(t, p)
+			for _, id := range before {
+				if n := rec.count(id); n != tt.oldTimes {
+					t.Errorf("old entry %s handled %d times, want %d", id, n, tt.oldTimes)
+				}
+			}
+			for _, id := range after {
+				if n := rec.count(id); n != 1 {
+					t.Errorf("new entry %s handled %d times, want 1", id, n)
+				}
+			}
+		})
+	}
+}
+
+// TestRedisRestart kills redis-server under a running processor and starts
+// it again. The processor backs off, logs the outage once and the recovery
+// once, and resumes. With an fsynced append-only file nothing is lost and
+// every entry is handled exactly once; without persistence the stream and
+// group are gone, and the processor recreates them.
+func TestRedisRestart(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		extra []string
+	}{
+		{name: "append-only file", extra: []string{"--appendonly", "yes", "--appendfsync", "always"}},
+		{name: "no persistence"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv, rdb := newRedis(t, tt.extra...)
+			const stream = "restart"
+			rec := newRecorder()
+			cfg := fastConfig(t, stream)
+			logs := observe(&cfg, t)
+			p := startProcessor(t, rdb, counted(rec, "tick"), cfg)
+			before := publish(t, rdb, stream, "tick", 20)
+			eventually(t, "the first entries are handled", func() bool { return rec.handledAll(before) })
+			eventually(t, "the PEL is empty", func() bool { return pending(t, rdb, stream, "g") == 0 })
+			srv.Kill(syscall.SIGKILL)
+			eventually(t, "the outage is logged", func() bool { return logs.FilterMessageSnippet("redis unavailable").Len() > 0 })
+			srv.Restart(t)
+			after := publish(t, rdb, stream, "tick", 20)
+			eventually(t, "the new entries are handled", func() bool { return rec.handledAll(after) })
+			eventually(t, "the PEL is empty", func() bool { return pending(t, rdb, stream, "g") == 0 })
+			stop(t, p)
+			rec.exactlyOnce(t, append(before, after...))
+			if n := logs.FilterMessageSnippet("redis unavailable").Len(); n != 1 {
+				t.Errorf("%d outage log lines, want 1", n)
+			}
+			if n := logs.FilterMessageSnippet("redis answers again").Len(); n != 1 {
+				t.Errorf("%d recovery log lines, want 1", n)
+			}
+		})
+	}
+}
