@@ -2,6 +2,7 @@ package redisstream_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -250,3 +251,6 @@ func redisClient(t testing.TB, addr string) *redis.Client {
 	t.Cleanup(func() { _ = rdb.Close() })
 	return rdb
 }
+
+// errBad is the error of handlers that fail on purpose.
+var errBad = errors.New("bad on purpose")
