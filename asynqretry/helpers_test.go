@@ -42,8 +42,7 @@ func fastConfig() asynqretry.Config {
 
 // env is one test's Redis, scheduler, dispatcher and running asynq server.
 type env struct {
-	redis *redistest.Server
-	rdb   *redis.Client
+	rdb   redis.UniversalClient
 	sched *asynqretry.Scheduler
 	d     *dispatcher.Dispatcher
 	srv   *asynqretry.Server
@@ -56,8 +55,13 @@ type env struct {
 // dispatcher both the stream side and the worker side use.
 func newEnv(t *testing.T, cfg asynqretry.Config, mount func(d *dispatcher.Dispatcher, runs *recorder)) *env {
 	t.Helper()
-	e := &env{redis: redistest.Start(t), runs: newRecorder()}
-	e.rdb = e.redis.Client(t)
+	return newEnvOn(t, redistest.Start(t).Client(t), cfg, mount)
+}
+
+// newEnvOn is newEnv on a given client (a single node or a cluster).
+func newEnvOn(t *testing.T, rdb redis.UniversalClient, cfg asynqretry.Config, mount func(d *dispatcher.Dispatcher, runs *recorder)) *env {
+	t.Helper()
+	e := &env{rdb: rdb, runs: newRecorder()}
 	var err error
 	if e.sched, err = asynqretry.NewScheduler(e.rdb, cfg); err != nil {
 		t.Fatal(err)

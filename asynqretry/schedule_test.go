@@ -18,8 +18,7 @@ import (
 // so that scheduled tasks stay where the test can see them.
 func newScheduler(t *testing.T, cfg asynqretry.Config) (*asynqretry.Scheduler, *env) {
 	t.Helper()
-	e := &env{redis: redistest.Start(t)}
-	e.rdb = e.redis.Client(t)
+	e := &env{rdb: redistest.Start(t).Client(t)}
 	s, err := asynqretry.NewScheduler(e.rdb, cfg)
 	if err != nil {
 		t.Fatal(err)
