@@ -56,11 +56,11 @@ func BenchmarkProcessor(b *testing.B) {
 }
 
 // commandCalls parses INFO commandstats into calls per command.
-func commandCalls(b *testing.B, rdb redis.UniversalClient) map[string]int {
+func commandCalls(t testing.TB, rdb redis.UniversalClient) map[string]int {
 	out := map[string]int{}
 	info, err := rdb.Info(context.Background(), "commandstats").Result()
 	if err != nil {
-		b.Fatal(err)
+		t.Fatal(err)
 	}
 	for _, line := range strings.Split(info, "\n") {
 		name, rest, ok := strings.Cut(strings.TrimSpace(line), ":")

@@ -2,4 +2,54 @@
 // Processor that feeds a dispatcher.Dispatcher, and a Publisher that writes
 // events in the wire format of codex_platform.streams. Both work with any
 // redis.UniversalClient (single node, Sentinel or Cluster) and never close it.
+//
+// # Processor
+//
+// NewProcessor takes a ProcessorConfig whose zero values mean documented
+// defaults. Start creates the consumer group of each stream (MKSTREAM; an
+// existing group is fine) and fails if Redis cannot be reached; then, in the
+// background, one reader per stream first drains this consumer's own pending
+// entries (ID "0"), then reads new ones (">") in batches of BatchSize,
+// blocking up to Block. Entries run on a pool of Concurrency handler
+// goroutines shared by every stream; a stuck handler holds one slot and
+// never a reader. Acknowledgements are batched: one XACK carries every entry
+// that finished since the previous one.
+//
+// For each entry the Dispatcher decides (see dispatcher.Dispatcher.Process):
+//   - Ack: the entry is acknowledged. An entry without a type, or of a type no
+//     route handles, is acknowledged and logged at warn level.
+//   - Retry: the entry stays pending. The reclaim loop (XAUTOCLAIM every
+//     ReclaimInterval) redelivers it once idle for MinIdle, with
+//     Message.Attempt set to its delivery count. On the MaxDeliveries-th
+//     delivery a failure sends it to the dead-letter stream instead.
+//   - DeadLetter: one dead-letter entry per failed route (the original fields
+//     plus reason, route, attempts, source stream and ID; see
+//     dispatcher.DeadLetterFields), then the entry is acknowledged. If the
+//     dead-letter write fails, the entry is not acknowledged.
+//
+// The reclaim loop also takes over entries of consumers that died, and
+// cleans from the pending list the entries deleted from the stream. An entry
+// larger than MaxMessageBytes, or already delivered more than MaxDeliveries
+// times, is dead-lettered without running any handler.
+//
+// Delivery is at least once: an entry may run again after a crash, a lost
+// acknowledgement, or a handler slower than MinIdle. Handlers must be
+// idempotent.
+//
+// When Redis goes away the loops back off (exponentially, with jitter, up to
+// 5s), the outage is logged once and the recovery once, and consumption
+// resumes by itself. A deleted group or stream is recreated. A key of the
+// wrong type stops the Processor: Done is closed and Err says why.
+//
+// Shutdown stops reading, waits for the handlers in flight within its
+// context, and acknowledges what finished; the rest stays pending and is
+// delivered again later (to the same consumer name first, after a restart).
+//
+// # Publisher
+//
+// Publisher.Publish and PublishBatch append events (see
+// dispatcher.EncodeFields), optionally trimming the stream (MAXLEN ~ or
+// MINID ~). Request publishes an event with a correlation_id field and waits
+// for the reply that a handler sends with Reply: a JSON object pushed to the
+// list "reply:{<correlation_id>}", which expires after ReplyTTL.
 package redisstream

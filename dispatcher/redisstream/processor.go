@@ -67,8 +67,9 @@ func (p *Processor) Config() ProcessorConfig {
 // Start creates the consumer group of every stream if needed (creating the
 // stream too; an existing group is fine) and starts consuming in the
 // background. It returns an error, and starts nothing, if Redis cannot be
-// reached within ctx. Start on a running Processor does nothing; after
-// Shutdown it returns dispatcher.ErrClosed. ctx only bounds Start itself.
+// reached within ctx. Start on a running Processor does nothing (it returns
+// the fatal error, if one stopped it); after Shutdown it returns
+// dispatcher.ErrClosed. ctx only bounds Start itself.
 func (p *Processor) Start(ctx context.Context) error {
 	p.mu.Lock()
 	switch p.state {
@@ -76,8 +77,9 @@ func (p *Processor) Start(ctx context.Context) error {
 		p.mu.Unlock()
 		return dispatcher.ErrClosed
 	case stateStarting, stateRunning:
+		err := p.err // a fatal error, if the background stopped
 		p.mu.Unlock()
-		return nil
+		return err
 	}
 	p.state = stateStarting
 	p.mu.Unlock()

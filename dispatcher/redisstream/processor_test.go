@@ -95,3 +95,34 @@ func TestConcurrency(t *testing.T) {
 	}
 	_ = stuckIDs
 }
+
+// TestHotPathRoundTrips consumes entries published beforehand and counts
+// the commands Redis received: acknowledgements are batched (far fewer XACK
+// than entries), and fresh entries need no XPENDING or XCLAIM.
+func TestHotPathRoundTrips(t *testing.T) {
+	t.Parallel()
+	_, rdb := newRedis(t)
+	const stream, n = "hot", 1000
+	ids := publish(t, rdb, stream, "tick", n)
+	rec := newRecorder()
+	cfg := fastConfig(t, stream)
+	cfg.BatchSize, cfg.Concurrency, cfg.ReclaimInterval = 100, 16, time.Hour
+	if err := rdb.ConfigResetStat(context.Background()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	p := startProcessor(t, rdb, counted(rec, "tick"), cfg)
+	eventually(t, "every entry is handled and acked", func() bool {
+		groups, err := rdb.XInfoGroups(context.Background(), stream).Result()
+		return err == nil && rec.handledAll(ids) && groups[0].Pending == 0
+	})
+	stop(t, p)
+	rec.exactlyOnce(t, ids)
+	calls := commandCalls(t, rdb)
+	t.Logf("%d entries: %d XACK, %d XREADGROUP", n, calls["xack"], calls["xreadgroup"])
+	if calls["xack"] == 0 || calls["xack"] > n/4 {
+		t.Errorf("%d XACK calls for %d entries, want batches (1..%d calls)", calls["xack"], n, n/4)
+	}
+	if calls["xpending"]+calls["xclaim"]+calls["xautoclaim"] != 0 {
+		t.Errorf("fresh entries cost XPENDING/XCLAIM/XAUTOCLAIM calls: %v", calls)
+	}
+}

@@ -76,69 +76,76 @@ func TestShutdownInFlight(t *testing.T) {
 // TestLifecycle calls Start and Shutdown in every order.
 func TestLifecycle(t *testing.T) {
 	t.Parallel()
+	tests := []struct {
+		name string
+		run  func(t *testing.T, p *redisstream.Processor)
+	}{
+		{name: "shutdown before start", run: shutdownBeforeStart},
+		{name: "twice each", run: startStopTwice},
+		{name: "concurrent", run: startStopConcurrently},
+	}
 	_, rdb := newRedis(t)
-	d := dispatcher.New(dispatcher.Config{})
-	newP := func(t *testing.T) *redisstream.Processor {
-		p, err := redisstream.NewProcessor(rdb, d, fastConfig(t, "life:"+t.Name()))
-		if err != nil {
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			d := dispatcher.New(dispatcher.Config{})
+			p, err := redisstream.NewProcessor(rdb, d, fastConfig(t, "life:"+tt.name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.run(t, p)
+			<-p.Done()
+			if err := p.Err(); err != nil {
+				t.Errorf("Err() = %v after Shutdown", err)
+			}
+			if err := p.Start(context.Background()); !errors.Is(err, dispatcher.ErrClosed) {
+				t.Errorf("Start after Shutdown = %v, want ErrClosed", err)
+			}
+		})
+	}
+}
+
+func shutdownBeforeStart(t *testing.T, p *redisstream.Processor) {
+	if err := p.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func startStopTwice(t *testing.T, p *redisstream.Processor) {
+	ctx := context.Background()
+	for range 2 {
+		if err := p.Start(ctx); err != nil {
 			t.Fatal(err)
 		}
-		return p
 	}
-	ctx := context.Background()
-	t.Run("shutdown before start", func(t *testing.T) {
-		p := newP(t)
+	select {
+	case <-p.Done():
+		t.Fatal("Done closed while running")
+	default:
+	}
+	for range 2 {
 		if err := p.Shutdown(ctx); err != nil {
 			t.Fatal(err)
 		}
-		if err := p.Start(ctx); !errors.Is(err, dispatcher.ErrClosed) {
-			t.Fatalf("Start after Shutdown = %v, want ErrClosed", err)
-		}
-		<-p.Done()
-		if p.Err() != nil {
-			t.Fatal(p.Err())
-		}
-	})
-	t.Run("twice each", func(t *testing.T) {
-		p := newP(t)
-		for range 2 {
-			if err := p.Start(ctx); err != nil {
-				t.Fatal(err)
+	}
+}
+
+func startStopConcurrently(t *testing.T, p *redisstream.Processor) {
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			if err := p.Start(ctx); err != nil && !errors.Is(err, dispatcher.ErrClosed) {
+				t.Error(err)
 			}
-		}
-		select {
-		case <-p.Done():
-			t.Fatal("Done closed while running")
-		default:
-		}
-		for range 2 {
+		})
+		wg.Go(func() {
 			if err := p.Shutdown(ctx); err != nil {
-				t.Fatal(err)
+				t.Error(err)
 			}
-		}
-		<-p.Done()
-		if err := p.Start(ctx); !errors.Is(err, dispatcher.ErrClosed) {
-			t.Fatalf("Start after Shutdown = %v, want ErrClosed", err)
-		}
-	})
-	t.Run("concurrent", func(t *testing.T) {
-		p := newP(t)
-		var wg sync.WaitGroup
-		for range 4 {
-			wg.Go(func() {
-				if err := p.Start(ctx); err != nil && !errors.Is(err, dispatcher.ErrClosed) {
-					t.Error(err)
-				}
-			})
-			wg.Go(func() {
-				if err := p.Shutdown(ctx); err != nil {
-					t.Error(err)
-				}
-			})
-		}
-		wg.Wait()
-		<-p.Done()
-	})
+		})
+	}
+	wg.Wait()
 }
 
 // TestStartUnreachable checks that Start fails, within its context, when
