@@ -28,7 +28,9 @@ const (
 type ProcessorConfig struct {
 	// Streams lists the streams to consume; at least one is required. Each
 	// stream has its own reader goroutine and its own XREADGROUP, so streams
-	// in different Redis Cluster slots work.
+	// in different Redis Cluster slots work. A blocked reader holds one
+	// connection of the client's pool: give the client a PoolSize above the
+	// number of streams plus a few for acks, claims and handlers.
 	Streams []string
 	// Group is the consumer group name; required.
 	Group string

@@ -189,6 +189,13 @@ func TestReplyKeyAndTTL(t *testing.T) {
 	if ttl, _ := rdb.TTL(ctx, "reply:{abc}").Result(); ttl <= 0 || ttl > 42*time.Second {
 		t.Errorf("TTL = %s, want (0, 42s]", ttl)
 	}
+	plain := redisstream.NewPublisher(rdb, redisstream.PublisherConfig{PlainReplyKeys: true})
+	if err := plain.Reply(ctx, req, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := rdb.LRange(ctx, "reply:abc", 0, -1).Result(); !slices.Equal(got, []string{`{}`}) {
+		t.Errorf("plain reply list = %q", got)
+	}
 	noCorr := dispatcher.NewMessage("s", "1-0", map[string]string{"type": "q"})
 	if err := pub.Reply(ctx, noCorr, nil); !errors.Is(err, redisstream.ErrNoCorrelationID) {
 		t.Errorf("Reply without correlation_id = %v", err)

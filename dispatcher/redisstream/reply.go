@@ -21,9 +21,18 @@ const CorrelationIDField = "correlation_id"
 // The braces make the ID a Redis Cluster hash tag.
 const ReplyKeyPrefix = "reply:"
 
-// ReplyKey returns the list a reply to correlationID is pushed to.
+// ReplyKey returns the list a reply to correlationID is pushed to by
+// default: "reply:{<correlation_id>}".
 func ReplyKey(correlationID string) string {
 	return ReplyKeyPrefix + "{" + correlationID + "}"
+}
+
+// replyKey returns the reply list of correlationID under p's config.
+func (p *Publisher) replyKey(correlationID string) string {
+	if p.cfg.PlainReplyKeys {
+		return ReplyKeyPrefix + correlationID
+	}
+	return ReplyKey(correlationID)
 }
 
 // Reply is the reply to a Request: a JSON object.
@@ -78,7 +87,7 @@ func (p *Publisher) await(ctx context.Context, corr string, timeout time.Duratio
 	wctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	secs := (timeout + time.Second - 1) / time.Second * time.Second
-	res, err := p.rdb.BRPop(wctx, secs, ReplyKey(corr)).Result()
+	res, err := p.rdb.BRPop(wctx, secs, p.replyKey(corr)).Result()
 	timedOut := errors.Is(err, redis.Nil) || (err != nil && ctx.Err() == nil && wctx.Err() != nil)
 	switch {
 	case timedOut:
@@ -103,7 +112,7 @@ func (p *Publisher) Reply(ctx context.Context, req *dispatcher.Message, payload 
 	if err != nil {
 		return err
 	}
-	key := ReplyKey(corr)
+	key := p.replyKey(corr)
 	_, err = p.rdb.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
 		pipe.LPush(ctx, key, body)
 		pipe.Expire(ctx, key, p.cfg.ReplyTTL)
