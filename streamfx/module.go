@@ -37,6 +37,8 @@ type DispatcherParams struct {
 	Routes []dispatcher.Route `group:"streamfx.routes"`
 	// Routers are the routers contributed with AsRouter or RouterTag.
 	Routers []*dispatcher.Router `group:"streamfx.routers"`
+	// Middleware, when provided (AsMiddleware), wraps every mounted route.
+	Middleware []dispatcher.RouteMiddleware `name:"streamfx.middleware" optional:"true"`
 }
 
 // DispatcherResult is the result of NewDispatcher.
@@ -81,6 +83,7 @@ func NewDispatcher(p DispatcherParams) (DispatcherResult, error) {
 		Retry:                p.Retry,
 		EnabledGroups:        p.Config.EnabledGroups,
 		DeadLetterUnroutable: p.Config.DeadLetterUnroutable,
+		Middleware:           p.Middleware,
 	})
 	if err := d.Add(routes...); err != nil {
 		return DispatcherResult{}, fmt.Errorf("%w: %w", ErrInvalidRoute, err)

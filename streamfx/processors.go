@@ -147,7 +147,10 @@ func (ps *Processors) watch(r runner) {
 // ctx.Err() (wrapped) if some did not finish in time; their messages stay
 // pending. It is idempotent.
 func (ps *Processors) Shutdown(ctx context.Context) error {
-	ps.stopOnce.Do(func() { close(ps.stop) })
+	ps.stopOnce.Do(func() {
+		close(ps.stop)
+		ps.log.Info("streamfx: stopping processors", zap.Int("processors", len(ps.runners)))
+	})
 	err := ps.shutdownAll(ctx, ps.runners)
 	ps.watchers.Wait()
 	return err
