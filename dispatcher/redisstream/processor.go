@@ -127,7 +127,8 @@ func (p *Processor) createGroup(ctx context.Context, stream string) error {
 // ctx.Err(). The final acknowledgement does not depend on ctx.
 //
 // Every goroutine the Processor started has exited when Shutdown returns,
-// except handlers that ignore their cancelled context. Shutdown may be called
+// except handlers that ignore their cancelled context for more than half a
+// second (their results are discarded). Shutdown may be called
 // before Start, concurrently with it, and more than once.
 func (p *Processor) Shutdown(ctx context.Context) error {
 	p.mu.Lock()

@@ -3,7 +3,12 @@ package redisstream
 import (
 	"context"
 	"sync"
+	"time"
 )
+
+// abortGrace is how long an aborted Shutdown waits, after cancelling the
+// handlers' context, for the handlers to return.
+const abortGrace = 500 * time.Millisecond
 
 // run is the background machinery of a started Processor: one reader per
 // stream, a reclaim loop, a pool of handler goroutines bounded by slots, and
@@ -65,6 +70,14 @@ func (r *run) supervise() {
 	select {
 	case <-finished:
 	case <-r.abort:
+		// The handlers' context is cancelled: give those that honour it a
+		// moment to return, so that they do not outlive Shutdown.
+		t := time.NewTimer(abortGrace)
+		select {
+		case <-finished:
+		case <-t.C:
+		}
+		t.Stop()
 	}
 	r.acks.stop()
 	r.cancelH()
@@ -82,8 +95,8 @@ func (r *run) shutdown(ctx context.Context) error {
 	}
 	r.abortOnce.Do(func() {
 		r.acks.close() // results that arrive from now on are discarded
-		close(r.abort)
 		r.cancelH()
+		close(r.abort)
 	})
 	<-r.p.done
 	return ctx.Err()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -37,7 +38,10 @@ func TestShutdownInFlight(t *testing.T) {
 			rec := newRecorder()
 			started := make(chan string, len(ids))
 			d := dispatcher.New(dispatcher.Config{})
+			var running atomic.Int64
 			d.OnFunc("tick", func(ctx context.Context, msg *dispatcher.Message) error {
+				running.Add(1)
+				defer running.Add(-1)
 				started <- msg.ID
 				if slices.Contains(stuck, msg.ID) && msg.Attempt == 1 {
 					<-ctx.Done()
@@ -57,6 +61,9 @@ func TestShutdownInFlight(t *testing.T) {
 			err := p.Shutdown(ctx)
 			if wantErr := tt.stuck > 0; wantErr != errors.Is(err, context.DeadlineExceeded) {
 				t.Fatalf("Shutdown = %v, want deadline exceeded: %v", err, wantErr)
+			}
+			if n := running.Load(); n != 0 {
+				t.Errorf("%d handlers still running after Shutdown returned", n)
 			}
 			firstLife := len(rec.ids())
 			left := pending(t, rdb, stream, "g")
