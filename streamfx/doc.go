@@ -57,6 +57,16 @@
 // the order of related routes, put them in one Router. Two routes with one
 // name fail fx.New with ErrDuplicateRoute, naming both.
 //
+// # Middleware
+//
+// AsMiddleware gives the dispatcher its route middleware (for example
+// dispatcher/middleware.Logging, which logs each run with stream, id, type,
+// route and group), as one ordered slice:
+//
+//	fx.Provide(streamfx.AsMiddleware(func(log *zap.Logger) []dispatcher.RouteMiddleware {
+//		return []dispatcher.RouteMiddleware{middleware.Logging(log)}
+//	}))
+//
 // # Split workers
 //
 // Config.EnabledGroups mounts only the routes of some logical groups
@@ -86,8 +96,10 @@
 //
 // OnStart creates the consumer groups and starts consuming without
 // blocking (and starts the asynq server first, with WithAsynqRetry). OnStop
-// stops the processors within fx's stop timeout, letting in-flight handlers
-// finish, then the asynq server. A processor that stops on a fatal error
+// stops the processors within fx's stop timeout (fx.StopTimeout, 15s by
+// default), letting in-flight handlers finish and acknowledging them, then
+// the asynq server; a message whose handler outlives the timeout stays
+// pending and is redelivered later. A processor that stops on a fatal error
 // shuts the app down through fx.Shutdowner with exit code 1, after logging
 // the error with the stream, group and consumer. Delivery is at-least-once:
 // handlers must be idempotent.
