@@ -148,6 +148,10 @@ func (r *run) dispatch(stream string, entries []entry) {
 		if !added[i] {
 			continue
 		}
+		if r.readCtx.Err() != nil { // select below picks at random when both are ready
+			r.releaseFrom(stream, entries[i:], added[i:])
+			return
+		}
 		select {
 		case r.slots <- struct{}{}:
 		case <-r.readCtx.Done():
