@@ -81,7 +81,7 @@ func (p *Publisher) PublishBatch(ctx context.Context, stream string, events []Ev
 	for i, e := range events {
 		args, err := p.xaddArgs(stream, e.Type, e.Payload)
 		if err != nil {
-			return nil, fmt.Errorf("event %d: %w", i, err)
+			return nil, fmt.Errorf("redisstream: publish batch event %d: %w", i, err)
 		}
 		all[i] = args
 	}
