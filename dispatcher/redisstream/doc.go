@@ -51,6 +51,6 @@
 // dispatcher.EncodeFields), optionally trimming the stream (MAXLEN ~ or
 // MINID ~). Request publishes an event with a correlation_id field and waits
 // for the reply that a handler sends with Reply: a JSON object pushed to the
-// list "reply:{<correlation_id>}" (or "reply:<correlation_id>" with
-// PlainReplyKeys), which expires after ReplyTTL.
+// list "reply:<correlation_id>" (the seed's key), which expires after
+// ReplyTTL.
 package redisstream

@@ -25,12 +25,6 @@ type PublisherConfig struct {
 	// ReplyTTL is how long a reply list lives when nobody reads it. If zero,
 	// 60s.
 	ReplyTTL time.Duration
-	// PlainReplyKeys names reply lists "reply:<correlation_id>" instead of
-	// "reply:{<correlation_id>}" (see ReplyKey). Set it on both sides when
-	// the other side builds the key without braces. Plain keys are not
-	// Redis Cluster hash tags, which does not matter: a reply list is a
-	// single key.
-	PlainReplyKeys bool
 }
 
 // Event is one event of a batch publish.

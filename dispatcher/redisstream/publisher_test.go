@@ -183,18 +183,14 @@ func TestReplyKeyAndTTL(t *testing.T) {
 	if err := pub.Reply(ctx, req, map[string]any{"ok": true}); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := rdb.LRange(ctx, "reply:{abc}", 0, -1).Result(); !slices.Equal(got, []string{`{"ok":true}`}) {
+	if got, _ := rdb.LRange(ctx, "reply:abc", 0, -1).Result(); !slices.Equal(got, []string{`{"ok":true}`}) {
 		t.Errorf("reply list = %q", got)
 	}
-	if ttl, _ := rdb.TTL(ctx, "reply:{abc}").Result(); ttl <= 0 || ttl > 42*time.Second {
+	if ttl, _ := rdb.TTL(ctx, "reply:abc").Result(); ttl <= 0 || ttl > 42*time.Second {
 		t.Errorf("TTL = %s, want (0, 42s]", ttl)
 	}
-	plain := redisstream.NewPublisher(rdb, redisstream.PublisherConfig{PlainReplyKeys: true})
-	if err := plain.Reply(ctx, req, nil); err != nil {
-		t.Fatal(err)
-	}
-	if got, _ := rdb.LRange(ctx, "reply:abc", 0, -1).Result(); !slices.Equal(got, []string{`{}`}) {
-		t.Errorf("plain reply list = %q", got)
+	if got := redisstream.ReplyKey("abc"); got != "reply:abc" {
+		t.Errorf("ReplyKey = %q, want the seed's reply:abc", got)
 	}
 	noCorr := dispatcher.NewMessage("s", "1-0", map[string]string{"type": "q"})
 	if err := pub.Reply(ctx, noCorr, nil); !errors.Is(err, redisstream.ErrNoCorrelationID) {

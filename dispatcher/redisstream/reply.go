@@ -17,23 +17,20 @@ import (
 // request/reply exchange (the seed's shape).
 const CorrelationIDField = "correlation_id"
 
-// ReplyKeyPrefix starts the name of a reply list: "reply:{<correlation_id>}".
-// The braces make the ID a Redis Cluster hash tag.
+// ReplyKeyPrefix starts the name of a reply list: "reply:<correlation_id>",
+// the key the Python seed builds with f"reply:{correlation_id}". A reply list
+// is only ever used alone in a command, so on Redis Cluster it needs no hash
+// tag.
 const ReplyKeyPrefix = "reply:"
 
-// ReplyKey returns the list a reply to correlationID is pushed to by
-// default: "reply:{<correlation_id>}".
+// ReplyKey returns the list a reply to correlationID is pushed to:
+// "reply:<correlation_id>".
 func ReplyKey(correlationID string) string {
-	return ReplyKeyPrefix + "{" + correlationID + "}"
+	return ReplyKeyPrefix + correlationID
 }
 
-// replyKey returns the reply list of correlationID under p's config.
-func (p *Publisher) replyKey(correlationID string) string {
-	if p.cfg.PlainReplyKeys {
-		return ReplyKeyPrefix + correlationID
-	}
-	return ReplyKey(correlationID)
-}
+// replyKey returns the reply list of correlationID.
+func (p *Publisher) replyKey(correlationID string) string { return ReplyKey(correlationID) }
 
 // Reply is the reply to a Request: a JSON object.
 type Reply struct {
