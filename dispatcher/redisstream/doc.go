@@ -53,4 +53,14 @@
 // for the reply that a handler sends with Reply: a JSON object pushed to the
 // list "reply:<correlation_id>" (the seed's key), which expires after
 // ReplyTTL.
+//
+// # Observability
+//
+// The package imports no metrics or tracing library; it offers hooks
+// instead. ProcessorConfig.Observer is told the final outcome of every
+// settled entry and the size of every reclaim (a *metrics.Metrics of
+// dispatcher/metrics fits). Processor.LastRead is the time of the last
+// successful read, for health.Recency of dispatcher/health.
+// PublisherConfig.Fields may add fields to every published entry, such as
+// the W3C trace context with tracing.AppendFields of dispatcher/tracing.
 package redisstream

@@ -13,6 +13,10 @@ import (
 // deadLetterTimeout bounds one dead-letter write.
 const deadLetterTimeout = 10 * time.Second
 
+// errNoFailure is the dead-letter reason of a failed outcome that names no
+// failure.
+var errNoFailure = fmt.Errorf("%w: no failure recorded", ErrTooManyDeliveries)
+
 // handle runs one entry through the dispatcher on its own goroutine and
 // settles it: ack, leave pending, or dead-letter then ack.
 func (r *run) handle(stream string, e entry) {
@@ -23,7 +27,8 @@ func (r *run) handle(stream string, e entry) {
 	msg := dispatcher.NewMessage(stream, e.id, e.fields)
 	msg.Attempt = e.attempts
 	if reason := r.reject(msg); reason != nil {
-		r.deadLetter(msg, []dispatcher.RouteFailure{{Err: reason}})
+		r.settleDeadLetter(msg, dispatcher.Outcome{Action: dispatcher.DeadLetter,
+			Failures: []dispatcher.RouteFailure{{Err: reason}}})
 		return
 	}
 	out := r.p.d.Process(r.hctx, msg)
@@ -36,17 +41,32 @@ func (r *run) handle(stream string, e entry) {
 			r.msgLog(msg).Warn("message not routed; acknowledged", zap.Error(out.Unroutable))
 		}
 		r.ack(msg)
+		r.observe(msg, out)
 	case dispatcher.Retry:
 		r.logFailures(msg, out, "message failed; left pending for redelivery")
 		if msg.Attempt >= r.cfg.MaxDeliveries {
-			r.deadLetter(msg, out.Failures)
+			out.Action = dispatcher.DeadLetter
+			r.settleDeadLetter(msg, out)
 			return
 		}
 		r.flights.release(stream, msg.ID)
+		r.observe(msg, out)
 	case dispatcher.DeadLetter:
 		r.logFailures(msg, out, "message failed for good; dead-lettering it")
-		r.deadLetter(msg, out.Failures)
+		r.settleDeadLetter(msg, out)
 	}
+}
+
+// settleDeadLetter dead-letters msg for o.Failures and reports o to the
+// Observer, as a Retry if the write failed (msg then stays pending).
+func (r *run) settleDeadLetter(msg *dispatcher.Message, o dispatcher.Outcome) {
+	if len(o.Failures) == 0 {
+		o.Failures = []dispatcher.RouteFailure{{Err: errNoFailure}}
+	}
+	if !r.deadLetter(msg, o.Failures) {
+		o.Action = dispatcher.Retry
+	}
+	r.observe(msg, o)
 }
 
 // reject returns why msg must be dead-lettered without running any handler,
@@ -79,11 +99,12 @@ func (r *run) ack(msg *dispatcher.Message) {
 	}
 }
 
-// deadLetter writes one dead-letter entry per failure, then acks msg. If the
-// write fails, msg is not acked: it stays pending and is tried again later.
-func (r *run) deadLetter(msg *dispatcher.Message, failures []dispatcher.RouteFailure) {
+// deadLetter writes one dead-letter entry per failure, then acks msg, and
+// reports whether it did. If the write fails, msg is not acked: it stays
+// pending and is tried again later.
+func (r *run) deadLetter(msg *dispatcher.Message, failures []dispatcher.RouteFailure) bool {
 	if len(failures) == 0 {
-		failures = []dispatcher.RouteFailure{{Err: fmt.Errorf("%w: no failure recorded", ErrTooManyDeliveries)}}
+		failures = []dispatcher.RouteFailure{{Err: errNoFailure}}
 	}
 	dl := r.cfg.deadLetterStream(msg.Stream)
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.hctx), deadLetterTimeout)
@@ -91,13 +112,14 @@ func (r *run) deadLetter(msg *dispatcher.Message, failures []dispatcher.RouteFai
 	if err := WriteDeadLetters(ctx, r.p.rdb, dl, msg, failures, msg.Attempt); err != nil {
 		r.msgLog(msg).Error("dead-letter write failed; message left pending", zap.Error(err))
 		r.flights.release(msg.Stream, msg.ID)
-		return
+		return false
 	}
 	for _, f := range failures {
 		r.msgLog(msg).Warn("message dead-lettered", zap.String("route", f.Route),
 			zap.String("dead_letter_stream", dl), zap.Error(f.Err))
 	}
 	r.ack(msg)
+	return true
 }
 
 // logFailures logs each failed route of msg.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
@@ -40,6 +41,8 @@ type Processor struct {
 	err   error         // fatal background error
 	done  chan struct{} // closed when stopped
 	run   *run          // the background machinery, once started
+
+	lastRead atomic.Int64 // UnixNano of the last successful XREADGROUP; see LastRead
 }
 
 // NewProcessor validates cfg, applies its defaults and returns a Processor

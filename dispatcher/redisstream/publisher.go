@@ -25,6 +25,14 @@ type PublisherConfig struct {
 	// ReplyTTL is how long a reply list lives when nobody reads it. If zero,
 	// 60s.
 	ReplyTTL time.Duration
+	// Fields, if not nil, is applied to the encoded field/value list of
+	// every entry Publish, PublishBatch and Request write, with the
+	// caller's context, and returns the list to write: it may append pairs
+	// or change values in place (a pair it adds twice is written twice).
+	// tracing.AppendFields of package dispatcher/tracing fits, to carry the
+	// W3C trace context. It must be safe for concurrent use. If nil, entries
+	// are written as encoded.
+	Fields func(ctx context.Context, fields []string) []string
 }
 
 // Event is one event of a batch publish.
@@ -54,7 +62,7 @@ func NewPublisher(rdb redis.UniversalClient, cfg PublisherConfig) *Publisher {
 
 // Publish appends one event to stream and returns its entry ID.
 func (p *Publisher) Publish(ctx context.Context, stream, eventType string, payload any) (string, error) {
-	args, err := p.xaddArgs(stream, eventType, payload)
+	args, err := p.xaddArgs(ctx, stream, eventType, payload)
 	if err != nil {
 		return "", err
 	}
@@ -73,7 +81,7 @@ func (p *Publisher) Publish(ctx context.Context, stream, eventType string, paylo
 func (p *Publisher) PublishBatch(ctx context.Context, stream string, events []Event) ([]string, error) {
 	all := make([]*redis.XAddArgs, len(events))
 	for i, e := range events {
-		args, err := p.xaddArgs(stream, e.Type, e.Payload)
+		args, err := p.xaddArgs(ctx, stream, e.Type, e.Payload)
 		if err != nil {
 			return nil, fmt.Errorf("redisstream: publish batch event %d: %w", i, err)
 		}
@@ -100,8 +108,9 @@ func (p *Publisher) PublishBatch(ctx context.Context, stream string, events []Ev
 	return ids, first
 }
 
-// xaddArgs encodes one event into XADD arguments with the configured trim.
-func (p *Publisher) xaddArgs(stream, eventType string, payload any) (*redis.XAddArgs, error) {
+// xaddArgs encodes one event into XADD arguments with the configured trim
+// and the Fields hook applied.
+func (p *Publisher) xaddArgs(ctx context.Context, stream, eventType string, payload any) (*redis.XAddArgs, error) {
 	if p.cfg.MaxLen > 0 && p.cfg.MinID != "" {
 		return nil, fmt.Errorf("%w: MaxLen and MinID are both set", ErrInvalidConfig)
 	}
@@ -109,7 +118,15 @@ func (p *Publisher) xaddArgs(stream, eventType string, payload any) (*redis.XAdd
 	if err != nil {
 		return nil, err
 	}
-	return p.xadd(stream, fields), nil
+	return p.xadd(stream, p.hook(ctx, fields)), nil
+}
+
+// hook applies PublisherConfig.Fields to fields, if set.
+func (p *Publisher) hook(ctx context.Context, fields []string) []string {
+	if p.cfg.Fields == nil {
+		return fields
+	}
+	return p.cfg.Fields(ctx, fields)
 }
 
 func (p *Publisher) xadd(stream string, fields []string) *redis.XAddArgs {

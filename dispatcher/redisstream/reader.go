@@ -67,11 +67,13 @@ func (r *run) readBatch(stream, cursor string) (batch, error) {
 	}
 	res, err := r.p.rdb.XReadGroup(r.readCtx, args).Result()
 	if errors.Is(err, redis.Nil) {
+		r.p.markRead()
 		return batch{}, nil
 	}
 	if err != nil {
 		return batch{}, err
 	}
+	r.p.markRead()
 	var msgs []redis.XMessage
 	if len(res) > 0 {
 		msgs = res[0].Messages

@@ -49,6 +49,9 @@ func (r *run) reclaim(stream string) {
 				return
 			}
 			r.p.log.Info("reclaimed idle entries", zap.String("stream", stream), zap.Int("entries", len(b.entries)))
+			if obs := r.cfg.Observer; obs != nil {
+				obs.Reclaimed(stream, len(b.entries))
+			}
 			r.dispatch(stream, b.entries)
 		}
 		if next == "0-0" || next == "" {

@@ -68,7 +68,7 @@ func (p *Publisher) Request(ctx context.Context, stream, eventType string, paylo
 	if err != nil {
 		return nil, err
 	}
-	fields = withField(fields, CorrelationIDField, corr)
+	fields = p.hook(ctx, withField(fields, CorrelationIDField, corr))
 	if p.cfg.MaxLen > 0 && p.cfg.MinID != "" {
 		return nil, fmt.Errorf("%w: MaxLen and MinID are both set", ErrInvalidConfig)
 	}
