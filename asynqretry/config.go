@@ -63,6 +63,10 @@ type Config struct {
 	// Logger receives the asynq server's logs and the worker's. Default
 	// zap.NewNop().
 	Logger *zap.Logger
+	// Observer, if not nil, is told when a failed retry is scheduled again
+	// and when a failure is dead-lettered (see Observer); a
+	// *metrics.Metrics of package dispatcher/metrics fits. Default: none.
+	Observer Observer
 }
 
 // withDefaults returns c with every zero field set to its default, or an

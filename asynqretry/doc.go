@@ -96,4 +96,11 @@
 // level is logged as an error and never exits. Task errors are logged once,
 // by the Server's asynq ErrorHandler: a warning when asynq will run the task
 // again, an error when it archives it. A Redis password is never logged.
+//
+// # Metrics
+//
+// Config.Observer (a *metrics.Metrics of dispatcher/metrics fits) is told
+// each retry the worker schedules after a failed retry run and each dead
+// letter this package writes. The first retry, scheduled by the Dispatcher,
+// is counted by wrapping the Scheduler with metrics.InstrumentRetry.
 package asynqretry

@@ -65,7 +65,11 @@ func (s *Scheduler) ScheduleRetry(ctx context.Context, r dispatcher.RetryRequest
 	}
 	attempt := max(r.Attempt, 1)
 	if attempt >= s.cfg.MaxAttempts {
-		return s.deadLetter(ctx, r.Message, r.Route, r.Err, attempt)
+		if err := s.deadLetter(ctx, r.Message, r.Route, r.Err, attempt); err != nil {
+			return err
+		}
+		s.observeDead(r.Message, r.Route)
+		return nil
 	}
 	delay := r.Delay
 	if delay <= 0 {
@@ -100,6 +104,14 @@ func (s *Scheduler) enqueue(ctx context.Context, p payload, delay time.Duration)
 		return fmt.Errorf("asynqretry: enqueue retry %d of %s/%s route %s: %w", p.Attempt+1, p.Stream, p.ID, p.Route, err)
 	}
 	return nil
+}
+
+// observeDead tells the Observer, if any, that route of msg was
+// dead-lettered.
+func (s *Scheduler) observeDead(msg *dispatcher.Message, route string) {
+	if s.cfg.Observer != nil {
+		s.cfg.Observer.DeadLettered(msg, route)
+	}
 }
 
 // deadLetter writes the failure of route after attempts runs to the

@@ -26,6 +26,9 @@ import (
 //     route then runs again under the same run number.
 //   - The payload cannot be decoded: an error wrapping ErrMalformedTask and
 //     asynq.SkipRetry; asynq archives the task.
+//
+// Config.Observer, if set, is told once the next attempt is stored
+// (Retried) or the dead letter written (DeadLettered).
 func (srv *Server) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	p, err := decodePayload(t.Payload())
 	if err != nil {
@@ -45,11 +48,15 @@ func (srv *Server) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		if err := srv.s.deadLetter(ctx, msg, p.Route, reason, attempts); err != nil {
 			return fmt.Errorf("asynqretry: run %d of route %s failed (%v) and could not be dead-lettered: %w", msg.Attempt, p.Route, runErr, err)
 		}
+		srv.s.observeDead(msg, p.Route)
 		return nil
 	}
 	next := newPayload(msg, p.Route, msg.Attempt, runErr)
 	if err := srv.s.enqueue(ctx, next, srv.cfg.Backoff(msg.Attempt)); err != nil {
 		return fmt.Errorf("asynqretry: run %d of route %s failed (%v) and the next run could not be scheduled: %w", msg.Attempt, p.Route, runErr, err)
+	}
+	if srv.cfg.Observer != nil {
+		srv.cfg.Observer.Retried(msg, p.Route)
 	}
 	return nil
 }
