@@ -1,0 +1,133 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/streamfx/streamfx/internal/redistest"
+)
+
+// resultRE is the exact shape of a complete RESULT line.
+var resultRE = regexp.MustCompile(`^RESULT consume_ratio=\d+\.\d{3} publish_batch_ratio=\d+\.\d{3} ` +
+	`publish_single_ratio=\d+\.\d{3} sleep1ms_c64_msgs_per_s=\d+ p99_ms=\d+\.\d{3} allocs_per_msg=\d+\.\d$`)
+
+// small are options that keep a whole run to a few seconds.
+var small = []string{"-n", "2000", "-rounds", "1", "-single-n", "300", "-latency-n", "300", "-timeout", "30s"}
+
+func runBench(t *testing.T, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	err = run(ctx, args, &out, &errOut)
+	return out.String(), errOut.String(), err
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return lines[len(lines)-1]
+}
+
+// TestRunAllOnRedisURL runs every scenario against REDIS_URL: the last line
+// is a complete RESULT line, the table names every scenario, and no key is
+// left behind.
+func TestRunAllOnRedisURL(t *testing.T) {
+	srv := redistest.Start(t)
+	rdb := srv.Client(t)
+	t.Setenv("REDIS_URL", "redis://"+srv.Addr)
+	out, errOut, err := runBench(t, small...)
+	if err != nil {
+		t.Fatalf("run: %v\nstderr:\n%s", err, errOut)
+	}
+	if line := lastLine(out); !resultRE.MatchString(line) {
+		t.Errorf("last line %q does not match %s\noutput:\n%s", line, resultRE, out)
+	}
+	for _, want := range []string{"consume raw", "consume streamfx (", "1 ms handler", "Publish, sequential",
+		"PublishBatch", "latency publish->handler", "allocs/msg", "peak RSS"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if n := rdb.DBSize(context.Background()).Val(); n != 0 {
+		t.Errorf("%d keys left behind: %v", n, rdb.Keys(context.Background(), "*").Val())
+	}
+}
+
+// TestRunOwnServerOnly starts its own redis-server and runs one scenario:
+// the figures of the others are "-".
+func TestRunOwnServerOnly(t *testing.T) {
+	t.Setenv("REDIS_URL", "")
+	out, errOut, err := runBench(t, append(small, "-only", "publish")...)
+	if err != nil {
+		t.Fatalf("run: %v\nstderr:\n%s", err, errOut)
+	}
+	want := regexp.MustCompile(`^RESULT consume_ratio=- publish_batch_ratio=\d+\.\d{3} publish_single_ratio=\d+\.\d{3} ` +
+		`sleep1ms_c64_msgs_per_s=- p99_ms=- allocs_per_msg=-$`)
+	if line := lastLine(out); !want.MatchString(line) {
+		t.Errorf("last line %q does not match %s", line, want)
+	}
+	if strings.Contains(out, "consume raw") {
+		t.Errorf("consume ran despite -only publish:\n%s", out)
+	}
+}
+
+// TestRunFailsWithoutRedis reports an unreachable REDIS_URL as an error.
+func TestRunFailsWithoutRedis(t *testing.T) {
+	t.Setenv("REDIS_URL", "redis://127.0.0.1:"+strconv.Itoa(redistest.FreePort(t)))
+	if _, _, err := runBench(t, small...); err == nil || !strings.Contains(err.Error(), "ping redis") {
+		t.Fatalf("run = %v, want a ping error", err)
+	}
+}
+
+func TestParseOptions(t *testing.T) {
+	tests := []struct {
+		name    string
+		env     string
+		args    []string
+		wantN   int
+		wantErr string
+	}{
+		{name: "default", wantN: defaultN},
+		{name: "BENCH_N", env: "1234", wantN: 1234},
+		{name: "flag beats BENCH_N", env: "1234", args: []string{"-n", "99"}, wantN: 99},
+		{name: "bad BENCH_N", env: "many", wantErr: "BENCH_N"},
+		{name: "zero BENCH_N", env: "0", wantErr: "BENCH_N"},
+		{name: "negative flag", args: []string{"-n", "-1"}, wantErr: "positive"},
+		{name: "unknown scenario", args: []string{"-only", "consume,nope"}, wantErr: `"nope"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("BENCH_N", tt.env)
+			o, err := parseOptions(tt.args)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want one containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if o.n != tt.wantN {
+				t.Errorf("n = %d, want %d", o.n, tt.wantN)
+			}
+		})
+	}
+}
+
+func TestQuantile(t *testing.T) {
+	sorted := make([]time.Duration, 1000)
+	for i := range sorted {
+		sorted[i] = time.Duration(i + 1)
+	}
+	for q, want := range map[float64]time.Duration{0.5: 500, 0.99: 990, 0.999: 999, 1: 1000, 0: 1} {
+		if got := quantile(sorted, q); got != want {
+			t.Errorf("quantile(%v) = %d, want %d", q, got, want)
+		}
+	}
+}

@@ -1,0 +1,90 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+)
+
+// report prints the table, the memory figures and, last, the RESULT line.
+func (b *bench) report(w io.Writer) {
+	r := b.res
+	fmt.Fprintf(w, "\nstreamfx bench: N=%d, %d-byte entries (%d variants), redis %s at %s, GOMAXPROCS=%d, %s\n\n",
+		b.opts.n, b.data.bytes, len(b.data.payloads), b.env.version, b.env.addr, runtime.GOMAXPROCS(0), runtime.Version())
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "scenario\t messages\t seconds\t   msgs/s\tnote")
+	for _, row := range r.rows {
+		fmt.Fprintf(tw, "%s\t%9d\t%8.3f\t%9.0f\t%s\n", row.scenario, row.msgs, row.elapsed.Seconds(), row.rate(), row.note)
+	}
+	_ = tw.Flush()
+	fmt.Fprintln(w)
+	if r.memRaw != nil && r.memStreamfx != nil {
+		fmt.Fprintf(w, "memory, raw loop:  %8.0f bytes/msg %6.1f allocs/msg\n", r.memRaw.bytesPerMsg(), r.memRaw.allocsPerMsg())
+		fmt.Fprintf(w, "memory, streamfx:  %8.0f bytes/msg %6.1f allocs/msg (whole process during the consume scenario)\n",
+			r.memStreamfx.bytesPerMsg(), r.memStreamfx.allocsPerMsg())
+	}
+	fmt.Fprintf(w, "peak RSS of this process: %s\n\n", peakRSS())
+	fmt.Fprintln(w, b.resultLine())
+}
+
+// resultLine is the machine-readable summary; a figure whose scenario did
+// not run is "-".
+func (b *bench) resultLine() string {
+	r := b.res
+	fields := []struct{ key, val string }{
+		{"consume_ratio", ratio(r.consumeStreamfx, r.consumeRaw)},
+		{"publish_batch_ratio", ratio(r.batchStreamfx, r.batchRaw)},
+		{"publish_single_ratio", ratio(r.singleStreamfx, r.singleRaw)},
+		{"sleep1ms_c64_msgs_per_s", number(r.sleep, 0)},
+		{"p99_ms", "-"},
+		{"allocs_per_msg", "-"},
+	}
+	if r.lat != nil {
+		fields[4].val = number(float64(r.lat.p99)/1e6, 3)
+	}
+	if r.memStreamfx != nil {
+		fields[5].val = number(r.memStreamfx.allocsPerMsg(), 1)
+	}
+	var sb strings.Builder
+	sb.WriteString("RESULT")
+	for _, f := range fields {
+		sb.WriteString(" " + f.key + "=" + f.val)
+	}
+	return sb.String()
+}
+
+func ratio(a, b float64) string {
+	if a == 0 || b == 0 {
+		return "-"
+	}
+	return number(a/b, 3)
+}
+
+func number(v float64, prec int) string {
+	if v == 0 {
+		return "-"
+	}
+	return strconv.FormatFloat(v, 'f', prec, 64)
+}
+
+// peakRSS returns the peak resident set size of this process (VmHWM), or
+// "n/a" where /proc is missing.
+func peakRSS() string {
+	status, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return "n/a"
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")))
+			if err == nil {
+				return fmt.Sprintf("%.1f MiB", float64(kb)/1024)
+			}
+		}
+	}
+	return "n/a"
+}
