@@ -25,9 +25,9 @@ import (
 // appOptions assembles the app: what streamfx needs (Redis client, logger,
 // Config), streamfx with asynq retries, the feature modules, and the HTTP
 // server and the demo when enabled. d receives the demo, if any.
-func appOptions(o options, url redisURL, log *zap.Logger, d *demoResult) fx.Option {
+func appOptions(o options, cfg streamfx.Config, url redisURL, log *zap.Logger, d *demoResult) fx.Option {
 	opts := []fx.Option{
-		fx.Supply(log, url),
+		fx.Supply(log, url, cfg),
 		fx.WithLogger(func(log *zap.Logger) fxevent.Logger {
 			l := &fxevent.ZapLogger{Logger: log.Named("fx")}
 			// fx's events at debug: run logs the errors that matter, once.
@@ -37,14 +37,13 @@ func appOptions(o options, url redisURL, log *zap.Logger, d *demoResult) fx.Opti
 		}),
 		fx.Provide(
 			newRedis,
-			func() (streamfx.Config, error) { return loadConfig(o.lookupEnv) },
 			newRecorder,
 			streamfx.AsMiddleware(func(rec *activity.Recorder) []dispatcher.RouteMiddleware {
 				return []dispatcher.RouteMiddleware{rec.RouteMiddleware()}
 			}),
 		),
 		streamfx.Module,
-		streamfx.WithAsynqRetry(retryConfig()),
+		streamfx.WithAsynqRetry(retryConfig(cfg)),
 		booking.Module,
 		notifications.Module,
 		payments.Module,
@@ -88,8 +87,18 @@ func loadConfig(lookupEnv func(string) (string, bool)) (streamfx.Config, error) 
 // retryConfig retries a failed route up to 3 more times, 100ms then 200ms
 // then 400ms later (+-20%), with asynq polling often enough that retries run
 // well under a second after they are due, even on miniredis.
-func retryConfig() asynqretry.Config {
+//
+// The asynq queue is named after the consumer group: the asynq server of a
+// worker runs the retries it takes with its own routes, so split workers
+// (STREAMFX_ENABLED_GROUPS) that shared one queue would take each other's
+// retries, find no such route and dead-letter them.
+func retryConfig(cfg streamfx.Config) asynqretry.Config {
+	group := streamfx.DefaultGroupName
+	if len(cfg.Streams) > 0 && cfg.Streams[0].Group != "" {
+		group = cfg.Streams[0].Group
+	}
 	return asynqretry.Config{
+		Queue:                    "retry-" + group,
 		MaxAttempts:              4,
 		Backoff:                  asynqretry.ExponentialBackoff(100*time.Millisecond, 2*time.Second, 0.2),
 		DelayedTaskCheckInterval: 50 * time.Millisecond,

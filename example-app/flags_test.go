@@ -75,3 +75,23 @@ func TestParseRedisURLErrorHidesPassword(t *testing.T) {
 		}
 	}
 }
+
+func TestRetryQueuePerConsumerGroup(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		env  map[string]string
+		want string
+	}{
+		{nil, "retry-example-app"},
+		{map[string]string{"STREAMFX_GROUP": "payments", "STREAMFX_ENABLED_GROUPS": "payments"}, "retry-payments"},
+	}
+	for _, tt := range tests {
+		cfg, err := loadConfig(env(tt.env))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := retryConfig(cfg).Queue; got != tt.want {
+			t.Errorf("with %v: queue %q, want %q", tt.env, got, tt.want)
+		}
+	}
+}

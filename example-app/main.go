@@ -96,6 +96,11 @@ func newLogger() *zap.Logger {
 // and returns the process exit code. The demo's summary goes to stdout.
 func run(o options, log *zap.Logger, stdout io.Writer) int {
 	defer func() { _ = log.Sync() }()
+	cfg, err := loadConfig(o.lookupEnv)
+	if err != nil {
+		log.Error("invalid streamfx configuration", zap.Error(err))
+		return 1
+	}
 	url := o.redisURL
 	if url == "" {
 		mr := miniredis.NewMiniRedis()
@@ -111,7 +116,7 @@ func run(o options, log *zap.Logger, stdout io.Writer) int {
 		log.Info("redis: using a real server", zap.String("url", redactURL(url)))
 	}
 	var d demoResult
-	app := fx.New(appOptions(o, redisURL(url), log, &d))
+	app := fx.New(appOptions(o, cfg, redisURL(url), log, &d))
 	if err := app.Err(); err != nil {
 		// A plain string: dig's errors would add a verbose copy.
 		log.Error("cannot build the app", zap.String("error", err.Error()))

@@ -66,8 +66,8 @@ func (h *handlers) confirm(ctx context.Context, _ *dispatcher.Message, c events.
 	return nil
 }
 
-// quote answers a request/reply exchange: the reply goes to the list the
-// requester waits on (reply:{<correlation_id>}).
+// quote answers a request/reply exchange: Reply pushes the answer to the
+// list the requester waits on, "reply:<correlation_id>".
 func (h *handlers) quote(ctx context.Context, msg *dispatcher.Message, q events.QuoteRequest) error {
 	rate, ok := nightlyRateEUR(q.Room)
 	if !ok || q.Nights < 1 {

@@ -137,11 +137,12 @@ func ranOnce(s activity.Snapshot, id string) error {
 
 // quote does a request/reply exchange and checks the reply.
 func (d *Demo) quote(ctx context.Context) error {
-	q := events.QuoteRequest{Room: "sea-view", Nights: 3}
-	reply, err := d.p.Publisher.Request(ctx, events.Stream, events.QuoteRequested, q, 5*time.Second)
+	pub := d.p.Publisher
 	d.addPublished(1)
+	reply, err := pub.Request(ctx, events.Stream, events.QuoteRequested,
+		events.QuoteRequest{Room: "sea-view", Nights: 3}, 5*time.Second)
 	if err != nil {
-		return fmt.Errorf("demo: outcome missing: quote reply: %w", err)
+		return fmt.Errorf("demo: outcome missing: quote reply: %w", err) // a timeout wraps dispatcher.ErrReplyTimeout
 	}
 	var got events.Quote
 	if err := reply.Decode(&got); err != nil {
