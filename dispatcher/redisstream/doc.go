@@ -61,6 +61,6 @@
 // settled entry and the size of every reclaim (a *metrics.Metrics of
 // dispatcher/metrics fits). Processor.LastRead is the time of the last
 // successful read, for health.Recency of dispatcher/health.
-// PublisherConfig.Fields may add fields to every published entry, such as
+// The WithFields option may add fields to every published entry, such as
 // the W3C trace context with tracing.AppendFields of dispatcher/tracing.
 package redisstream

@@ -1,6 +1,7 @@
 package redisstream
 
 import (
+	"context"
 	"time"
 
 	"github.com/streamfx/streamfx/dispatcher"
@@ -45,6 +46,26 @@ func (p *Processor) LastRead() time.Time {
 		return time.Time{}
 	}
 	return time.Unix(0, n)
+}
+
+// PublisherOption configures a Publisher with a code hook (PublisherConfig
+// holds the serialisable settings). See WithFields.
+type PublisherOption interface {
+	apply(*Publisher)
+}
+
+type publisherOptionFunc func(*Publisher)
+
+func (f publisherOptionFunc) apply(p *Publisher) { f(p) }
+
+// WithFields makes the Publisher apply hook to the encoded field/value list
+// of every entry Publish, PublishBatch and Request write, with the caller's
+// context, and write the list hook returns: it may append pairs or change
+// values in place. tracing.AppendFields of package dispatcher/tracing fits,
+// to carry the W3C trace context. hook must be safe for concurrent use; a
+// nil hook adds nothing. The last WithFields wins.
+func WithFields(hook func(ctx context.Context, fields []string) []string) PublisherOption {
+	return publisherOptionFunc(func(p *Publisher) { p.fields = hook })
 }
 
 // markRead records a successful XREADGROUP.

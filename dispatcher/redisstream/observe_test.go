@@ -189,7 +189,7 @@ func TestLastRead(t *testing.T) {
 // ctxKey carries a value through the publish context to the Fields hook.
 type ctxKey struct{}
 
-// TestPublisherFieldsHook checks that PublisherConfig.Fields sees the
+// TestPublisherFieldsHook checks that the WithFields hook sees the
 // caller's context and the encoded fields of every entry written by
 // Publish, PublishBatch and Request, and that what it returns is written.
 func TestPublisherFieldsHook(t *testing.T) {
@@ -228,7 +228,7 @@ func TestPublisherFieldsHook(t *testing.T) {
 			t.Parallel()
 			stream := "hook:" + tt.name
 			ctx := context.WithValue(context.Background(), ctxKey{}, "00-"+tt.name)
-			pub := redisstream.NewPublisher(rdb, redisstream.PublisherConfig{Fields: hook})
+			pub := redisstream.NewPublisher(rdb, redisstream.PublisherConfig{}, redisstream.WithFields(hook))
 			if err := tt.publish(ctx, pub, stream); err != nil {
 				t.Fatal(err)
 			}

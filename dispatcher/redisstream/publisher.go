@@ -25,14 +25,6 @@ type PublisherConfig struct {
 	// ReplyTTL is how long a reply list lives when nobody reads it. If zero,
 	// 60s.
 	ReplyTTL time.Duration
-	// Fields, if not nil, is applied to the encoded field/value list of
-	// every entry Publish, PublishBatch and Request write, with the
-	// caller's context, and returns the list to write: it may append pairs
-	// or change values in place (a pair it adds twice is written twice).
-	// tracing.AppendFields of package dispatcher/tracing fits, to carry the
-	// W3C trace context. It must be safe for concurrent use. If nil, entries
-	// are written as encoded.
-	Fields func(ctx context.Context, fields []string) []string
 }
 
 // Event is one event of a batch publish.
@@ -49,15 +41,24 @@ type Event struct {
 // concurrent use. The Redis client belongs to the caller: the Publisher never
 // closes it.
 type Publisher struct {
-	rdb redis.UniversalClient
-	cfg PublisherConfig
+	rdb    redis.UniversalClient
+	cfg    PublisherConfig
+	fields func(ctx context.Context, fields []string) []string // WithFields, or nil
 }
 
 // NewPublisher returns a Publisher writing through rdb. An invalid cfg (both
 // MaxLen and MinID set) makes every publish fail with ErrInvalidConfig.
-func NewPublisher(rdb redis.UniversalClient, cfg PublisherConfig) *Publisher {
+// opts add code hooks (WithFields); a nil option panics.
+func NewPublisher(rdb redis.UniversalClient, cfg PublisherConfig, opts ...PublisherOption) *Publisher {
 	cfg.ReplyTTL = orDefault(cfg.ReplyTTL, defaultReplyTTL)
-	return &Publisher{rdb: rdb, cfg: cfg}
+	p := &Publisher{rdb: rdb, cfg: cfg}
+	for _, o := range opts {
+		if o == nil {
+			panic("redisstream: nil PublisherOption passed to NewPublisher")
+		}
+		o.apply(p)
+	}
+	return p
 }
 
 // Publish appends one event to stream and returns its entry ID.
@@ -121,12 +122,12 @@ func (p *Publisher) xaddArgs(ctx context.Context, stream, eventType string, payl
 	return p.xadd(stream, p.hook(ctx, fields)), nil
 }
 
-// hook applies PublisherConfig.Fields to fields, if set.
+// hook applies the WithFields hook to fields, if set.
 func (p *Publisher) hook(ctx context.Context, fields []string) []string {
-	if p.cfg.Fields == nil {
+	if p.fields == nil {
 		return fields
 	}
-	return p.cfg.Fields(ctx, fields)
+	return p.fields(ctx, fields)
 }
 
 func (p *Publisher) xadd(stream string, fields []string) *redis.XAddArgs {
