@@ -92,6 +92,23 @@
 // dead-letters it. WithAsynqRetry instead retries each failed route alone
 // through asynq, with backoff.
 //
+// # Observability
+//
+// Opt-in options add metrics and tracing; without them nothing is
+// registered and no span is started:
+//
+//	reg := prometheus.NewRegistry()
+//	fx.New(streamfx.Module, streamfx.WithMetrics(reg), streamfx.WithTracing(tp), ...)
+//
+// WithMetrics registers the metrics of package dispatcher/metrics on reg,
+// one set per consumer group, and a consumer-group lag collector; the
+// processors, the asynq retry worker and the retry scheduler report to it.
+// WithTracing makes the Publisher carry the W3C trace context in every
+// entry and starts a consumer span per route run. The route middleware runs
+// in this order, outermost first: metrics, tracing, then the app's
+// (AsMiddleware). *Health, provided by Module, is an http.Handler for a
+// readiness endpoint (consumer group exists, recent successful read).
+//
 // # Lifecycle
 //
 // OnStart creates the consumer groups and starts consuming without

@@ -39,6 +39,10 @@ var ErrNoStreams = errors.New("streamfx: routes mounted but no stream configured
 // given something other than a constructor of the expected type.
 var ErrBadConstructor = errors.New("streamfx: bad constructor")
 
+// ErrNilInstrument is returned through fx.New when WithMetrics is given a
+// nil Registerer or WithTracing a nil TracerProvider.
+var ErrNilInstrument = errors.New("streamfx: nil metrics registerer or tracer provider")
+
 // ErrProcessorFailed is the error logged when a processor stops on a fatal
 // background error; the app is then shut down with a non-zero exit code.
 var ErrProcessorFailed = errors.New("streamfx: processor failed")

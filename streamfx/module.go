@@ -12,15 +12,17 @@ import (
 	"github.com/streamfx/streamfx/dispatcher/redisstream"
 )
 
-// Module provides *dispatcher.Dispatcher, *Processors and
-// *redisstream.Publisher, and runs the processors with the app's lifecycle.
+// Module provides *dispatcher.Dispatcher, *Processors,
+// *redisstream.Publisher and *Health, and runs the processors with the app's
+// lifecycle.
 //
 // It requires from the app a redis.UniversalClient (never closed by the
 // module), a *zap.Logger and a Config. Routes come from the value groups
 // RoutesGroup and RoutersGroup (see AsRoute and AsRouter). Add
-// WithAsynqRetry to retry failed routes with asynq.
+// WithAsynqRetry to retry failed routes with asynq, WithMetrics and
+// WithTracing to observe them.
 var Module = fx.Module("streamfx",
-	fx.Provide(NewDispatcher, NewProcessors, NewPublisher),
+	fx.Provide(NewDispatcher, NewProcessors, NewPublisher, NewHealth),
 	fx.Invoke(func(*Processors) {}),
 )
 
@@ -39,6 +41,9 @@ type DispatcherParams struct {
 	Routers []*dispatcher.Router `group:"streamfx.routers"`
 	// Middleware, when provided (AsMiddleware), wraps every mounted route.
 	Middleware []dispatcher.RouteMiddleware `name:"streamfx.middleware" optional:"true"`
+	// Instrumentation (WithMetrics, WithTracing) adds its middleware
+	// outside Middleware: metrics outermost, then tracing.
+	Instrumentation []Instrumentation `group:"streamfx.instrumentation"`
 }
 
 // DispatcherResult is the result of NewDispatcher.
@@ -83,7 +88,7 @@ func NewDispatcher(p DispatcherParams) (DispatcherResult, error) {
 		Retry:                p.Retry,
 		EnabledGroups:        p.Config.EnabledGroups,
 		DeadLetterUnroutable: p.Config.DeadLetterUnroutable,
-		Middleware:           p.Middleware,
+		Middleware:           withInstrumentMiddleware(p.Instrumentation, p.Middleware),
 	})
 	if err := d.Add(routes...); err != nil {
 		return DispatcherResult{}, fmt.Errorf("%w: %w", ErrInvalidRoute, err)
@@ -105,6 +110,9 @@ type PublisherParams struct {
 
 	Redis  redis.UniversalClient
 	Config Config
+	// Instrumentation (WithTracing) adds fields to every published entry
+	// (redisstream.WithFields).
+	Instrumentation []Instrumentation `group:"streamfx.instrumentation"`
 }
 
 // PublisherResult is the result of NewPublisher.
@@ -117,5 +125,9 @@ type PublisherResult struct {
 // NewPublisher builds the Publisher from Config.Publisher. The Redis client
 // is shared, not closed.
 func NewPublisher(p PublisherParams) PublisherResult {
-	return PublisherResult{Publisher: redisstream.NewPublisher(p.Redis, p.Config.Publisher)}
+	var opts []redisstream.PublisherOption
+	if hook := publisherFields(p.Instrumentation); hook != nil {
+		opts = append(opts, redisstream.WithFields(hook))
+	}
+	return PublisherResult{Publisher: redisstream.NewPublisher(p.Redis, p.Config.Publisher, opts...)}
 }

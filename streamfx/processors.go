@@ -29,6 +29,8 @@ type ProcessorsParams struct {
 	// RetryServer, when provided (WithAsynqRetry), is built first, so that
 	// it starts before the processors and stops after them.
 	RetryServer *asynqretry.Server `optional:"true"`
+	// Instrumentation (WithMetrics) observes each processor.
+	Instrumentation []Instrumentation `group:"streamfx.instrumentation"`
 }
 
 // ProcessorsResult is the result of NewProcessors.
@@ -61,7 +63,9 @@ func NewProcessors(p ProcessorsParams) (ProcessorsResult, error) {
 	}
 	ps := &Processors{log: p.Logger, shutdowner: p.Shutdowner, stop: make(chan struct{})}
 	for _, s := range p.Config.Streams {
-		proc, err := redisstream.NewProcessor(p.Redis, p.Dispatcher, s.processorConfig(p.Logger))
+		cfg := s.processorConfig(p.Logger)
+		cfg.Observer = processorObserver(p.Instrumentation, s.Name)
+		proc, err := redisstream.NewProcessor(p.Redis, p.Dispatcher, cfg)
 		if err != nil {
 			return ProcessorsResult{}, fmt.Errorf("%w: stream %q: %w", ErrInvalidConfig, s.Name, err)
 		}

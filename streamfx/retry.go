@@ -28,7 +28,7 @@ func WithAsynqRetry(cfg asynqretry.Config) fx.Option {
 		fx.Supply(cfg, fx.Private),
 		fx.Provide(
 			NewRetryScheduler,
-			func(s *asynqretry.Scheduler) dispatcher.RetryScheduler { return s },
+			newRetrySchedulerValue,
 			NewRetryServer,
 		),
 		fx.Invoke(func(*asynqretry.Server) {}),
@@ -44,6 +44,9 @@ type RetrySchedulerParams struct {
 	Logger      *zap.Logger
 	Config      Config
 	RetryConfig asynqretry.Config
+	// Instrumentation (WithMetrics) observes the retry worker, after
+	// RetryConfig.Observer.
+	Instrumentation []Instrumentation `group:"streamfx.instrumentation"`
 }
 
 // RetrySchedulerResult is the result of NewRetryScheduler.
@@ -61,6 +64,7 @@ func NewRetryScheduler(p RetrySchedulerParams) (RetrySchedulerResult, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = p.Logger
 	}
+	cfg.Observer = retryObserver(cfg.Observer, p.Instrumentation)
 	if dls := p.Config.deadLetterStreams(); cfg.DeadLetterStream == nil && len(dls) > 0 {
 		cfg.DeadLetterStream = func(stream string) string {
 			if s, ok := dls[stream]; ok {
@@ -75,6 +79,21 @@ func NewRetryScheduler(p RetrySchedulerParams) (RetrySchedulerResult, error) {
 	}
 	p.Lifecycle.Append(fx.StopHook(s.Close))
 	return RetrySchedulerResult{Scheduler: s}, nil
+}
+
+// retrySchedulerValueParams are the dependencies of newRetrySchedulerValue.
+type retrySchedulerValueParams struct {
+	fx.In
+
+	Scheduler       *asynqretry.Scheduler
+	Instrumentation []Instrumentation `group:"streamfx.instrumentation"`
+}
+
+// newRetrySchedulerValue provides the Scheduler as the dispatcher's
+// RetryScheduler, wrapped by the instrumentation (WithMetrics counts the
+// scheduled retries).
+func newRetrySchedulerValue(p retrySchedulerValueParams) dispatcher.RetryScheduler {
+	return instrumentRetry(p.Scheduler, p.Instrumentation)
 }
 
 // RetryServerParams are the dependencies of NewRetryServer.

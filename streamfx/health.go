@@ -1,0 +1,80 @@
+package streamfx
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"net/http"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"go.uber.org/fx"
+
+	"github.com/streamfx/streamfx/dispatcher/health"
+)
+
+// recencySlack is added to three Block durations to get the longest a
+// healthy processor may go without a successful read.
+const recencySlack = time.Second
+
+// Health is the readiness endpoint of the module's processors: an
+// http.Handler (mount it at /healthz, for example) that answers 200 when
+// every check passes and 503 otherwise, with a JSON report (see package
+// dispatcher/health). For each consumed stream it checks that Redis answers
+// and the consumer group exists ("group:<stream>", health.RedisGroup), and
+// that the stream's processor read successfully within 3 x Block + 1s
+// ("read:<stream>", health.Recency): so it fails before the processors have
+// started, once they have stopped, and while Redis is unreachable. An app
+// that consumes nothing gets one check, "redis", that Redis answers PING.
+//
+// Module provides it; it is built only if the app asks for it, and it
+// registers nothing.
+type Health struct {
+	checks  map[string]health.Check
+	handler http.Handler
+}
+
+// HealthParams are the dependencies of NewHealth.
+type HealthParams struct {
+	fx.In
+
+	Redis      redis.UniversalClient
+	Processors *Processors
+}
+
+// HealthResult is the result of NewHealth.
+type HealthResult struct {
+	fx.Out
+
+	Health *Health
+}
+
+// NewHealth builds the checks of every processor. The Redis client is
+// shared, not closed.
+func NewHealth(p HealthParams) HealthResult {
+	checks := map[string]health.Check{}
+	for _, proc := range p.Processors.All() {
+		cfg := proc.Config()
+		for _, s := range cfg.Streams {
+			checks["group:"+s] = health.RedisGroup(p.Redis, s, cfg.Group)
+			checks["read:"+s] = health.Recency(proc.LastRead, 3*cfg.Block+recencySlack)
+		}
+	}
+	if len(checks) == 0 {
+		rdb := p.Redis
+		checks["redis"] = func(ctx context.Context) error {
+			if err := rdb.Ping(ctx).Err(); err != nil {
+				return fmt.Errorf("streamfx: redis ping: %w", err)
+			}
+			return nil
+		}
+	}
+	return HealthResult{Health: &Health{checks: checks, handler: health.Handler(checks)}}
+}
+
+// ServeHTTP runs every check and writes the report.
+func (h *Health) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.handler.ServeHTTP(w, r) }
+
+// Checks returns a copy of the checks by name, to combine with the app's own
+// in a health.Handler.
+func (h *Health) Checks() map[string]health.Check { return maps.Clone(h.checks) }
