@@ -98,7 +98,7 @@ func (a *acker) loop() {
 			return
 		}
 		if err := a.flush(); err != nil {
-			a.health.fail("xack", err)
+			a.health.fail("xack", "xack", err)
 			t := time.NewTimer(bo.next())
 			select {
 			case <-t.C:
@@ -155,7 +155,7 @@ func (a *acker) flush() error {
 		a.requeue(batch)
 		return err
 	}
-	a.health.ok()
+	a.health.ok("xack")
 	for stream, ids := range batch {
 		a.flights.release(stream, ids...)
 	}

@@ -15,33 +15,45 @@ const (
 )
 
 // health tracks whether Redis answers, so that an outage is logged once when
-// it starts and once when it ends, however many loops notice it.
+// it starts and once when it ends, however many loops notice it. Each loop
+// reports under its own key (a stream's reader, a stream's reclaim, the
+// acker): the outage ends when every loop that failed has succeeded again,
+// so that on Redis Cluster a master that is down does not make the loops of
+// the live masters log the outage over and over.
 type health struct {
-	log   *zap.Logger
-	mu    sync.Mutex
-	down  bool
-	since time.Time
+	log     *zap.Logger
+	mu      sync.Mutex
+	failing map[string]bool // keys of the loops whose last call failed
+	since   time.Time
 }
 
-// fail records a failed Redis call.
-func (h *health) fail(op string, err error) {
+// fail records a failed Redis call op of the loop key.
+func (h *health) fail(key, op string, err error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.down {
+	if h.failing == nil {
+		h.failing = make(map[string]bool)
+	}
+	down := len(h.failing) > 0
+	h.failing[key] = true
+	if down {
 		return
 	}
-	h.down, h.since = true, time.Now()
+	h.since = time.Now()
 	h.log.Error("redis unavailable or failing; retrying with backoff", zap.String("op", op), zap.Error(err))
 }
 
-// ok records a successful Redis call.
-func (h *health) ok() {
+// ok records a successful Redis call of the loop key.
+func (h *health) ok(key string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if !h.down {
+	if !h.failing[key] {
 		return
 	}
-	h.down = false
+	delete(h.failing, key)
+	if len(h.failing) > 0 {
+		return
+	}
 	h.log.Info("redis answers again", zap.Duration("outage", time.Since(h.since)))
 }
 

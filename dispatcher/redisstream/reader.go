@@ -25,7 +25,7 @@ func (r *run) read(stream string) {
 			}
 			continue
 		}
-		r.health.ok()
+		r.health.ok("read " + stream)
 		bo.reset()
 		if cursor != ">" {
 			if len(batch.entries) == 0 && len(batch.deleted) == 0 {
@@ -127,12 +127,12 @@ func (r *run) readFailed(stream string, err error, bo *backoff) bool {
 			r.fail(cerr)
 			return false
 		}
-		r.health.fail("xgroup create "+stream, cerr)
+		r.health.fail("read "+stream, "xgroup create "+stream, cerr)
 	case isWrongType(err):
 		r.fail(fmt.Errorf("redisstream: read stream %s: %w", stream, err))
 		return false
 	default:
-		r.health.fail("xreadgroup "+stream, err)
+		r.health.fail("read "+stream, "xreadgroup "+stream, err)
 	}
 	return bo.wait(r.readCtx)
 }

@@ -39,7 +39,7 @@ func (r *run) reclaim(stream string) {
 			r.reclaimFailed(stream, err)
 			return
 		}
-		r.health.ok()
+		r.health.ok("reclaim " + stream)
 		r.acks.add(stream, deleted...)
 		b := toBatch(msgs)
 		r.acks.add(stream, b.deleted...)
@@ -67,5 +67,5 @@ func (r *run) reclaimFailed(stream string, err error) {
 	if r.readCtx.Err() != nil || isNoGroup(err) {
 		return
 	}
-	r.health.fail("xautoclaim "+stream, err)
+	r.health.fail("reclaim "+stream, "xautoclaim "+stream, err)
 }
