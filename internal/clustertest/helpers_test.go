@@ -196,6 +196,13 @@ func (r *recorder) exactlyOnce(t testing.TB, want []entryRef) {
 	}
 }
 
+// count returns the number of distinct entries handled.
+func (r *recorder) count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.runs)
+}
+
 // duplicates returns how many runs beyond the first the entries had.
 func (r *recorder) duplicates() int {
 	r.mu.Lock()
