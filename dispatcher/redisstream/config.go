@@ -38,7 +38,10 @@ type ProcessorConfig struct {
 	// "<hostname>-<pid>-<random>", unique per process. Set a stable name to
 	// have a restarted process drain its own pending entries first.
 	Consumer string
-	// BatchSize is the XREADGROUP COUNT and the XAUTOCLAIM COUNT. If zero, 100.
+	// BatchSize is the XREADGROUP COUNT and the XAUTOCLAIM COUNT. Each
+	// reader reads one batch ahead of the handlers, so up to about two
+	// batches per stream are read but not yet started; at stop they stay
+	// pending for a later delivery. If zero, 100.
 	BatchSize int
 	// Block is the XREADGROUP BLOCK time. It bounds how long a reader takes
 	// to notice Shutdown. If zero, 1s.

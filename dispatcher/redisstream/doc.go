@@ -10,7 +10,8 @@
 // existing group is fine) and fails if Redis cannot be reached; then, in the
 // background, one reader per stream first drains this consumer's own pending
 // entries (ID "0"), then reads new ones (">") in batches of BatchSize,
-// blocking up to Block. Entries run on a pool of Concurrency handler
+// blocking up to Block, reading the next batch while the current one is
+// handed to the handlers. Entries run on a pool of Concurrency handler
 // goroutines shared by every stream; a stuck handler holds one slot and
 // never a reader. Acknowledgements are batched: one XACK carries every entry
 // that finished since the previous one.

@@ -9,12 +9,31 @@ import (
 	"go.uber.org/zap"
 )
 
-// read is the reader of one stream: it drains this consumer's own pending
-// entries (ID "0"), then reads new ones (">") until reading stops. It hands
-// each entry to a handler goroutine as soon as a slot is free, so one stuck
+// readAhead is how many batches a stream's fetcher reads ahead of the loop
+// that starts their handlers, so that the next XREADGROUP travels to Redis
+// and back while the current batch is handed out.
+const readAhead = 1
+
+// read is the reader of one stream: its fetcher drains this consumer's own
+// pending entries (ID "0"), then reads new ones (">"), and read hands each
+// entry to a handler goroutine as soon as a slot is free, so one stuck
 // handler holds one slot and never the reader.
 func (r *run) read(stream string) {
 	defer r.loops.Done()
+	batches := make(chan []entry, readAhead)
+	r.loops.Add(1)
+	go r.fetch(stream, batches)
+	for entries := range batches {
+		r.startAll(stream, entries)
+	}
+}
+
+// fetch reads batches until reading stops and sends their entries to out,
+// claimed for this process (so that the reclaim loop leaves them alone while
+// they wait); out is closed on return.
+func (r *run) fetch(stream string, out chan<- []entry) {
+	defer r.loops.Done()
+	defer close(out)
 	cursor := "0" // own pending entries first
 	var bo backoff
 	for r.readCtx.Err() == nil {
@@ -35,7 +54,16 @@ func (r *run) read(stream string) {
 			cursor = batch.last
 		}
 		r.acks.add(stream, batch.deleted...)
-		r.dispatch(stream, batch.entries)
+		entries := r.claim(stream, batch.entries)
+		if len(entries) == 0 {
+			continue
+		}
+		select {
+		case out <- entries:
+		case <-r.readCtx.Done():
+			r.release(stream, entries)
+			return
+		}
 	}
 }
 
@@ -137,27 +165,42 @@ func (r *run) readFailed(stream string, err error, bo *backoff) bool {
 	return bo.wait(r.readCtx)
 }
 
-// dispatch runs each entry on a handler goroutine, waiting for a free slot
-// before each one. Entries already held by this process are skipped. When
-// reading stops, the entries not yet started stay pending.
+// dispatch claims entries for this process and starts them; entries
+// already held by this process are skipped.
 func (r *run) dispatch(stream string, entries []entry) {
+	r.startAll(stream, r.claim(stream, entries))
+}
+
+// claim returns the entries not yet held by this process, which now holds
+// them. It reuses the array of entries.
+func (r *run) claim(stream string, entries []entry) []entry {
 	ids := make([]string, len(entries))
 	for i, e := range entries {
 		ids[i] = e.id
 	}
 	added := r.flights.claim(stream, ids)
+	kept := entries[:0]
 	for i, e := range entries {
-		if !added[i] {
-			continue
+		if added[i] {
+			kept = append(kept, e)
 		}
+	}
+	return kept
+}
+
+// startAll runs each claimed entry on a handler goroutine, waiting for a free
+// slot before each one. When reading stops, the entries not yet started are
+// given back: they stay pending.
+func (r *run) startAll(stream string, entries []entry) {
+	for i, e := range entries {
 		if r.readCtx.Err() != nil { // select below picks at random when both are ready
-			r.releaseFrom(stream, entries[i:], added[i:])
+			r.release(stream, entries[i:])
 			return
 		}
 		select {
 		case r.slots <- struct{}{}:
 		case <-r.readCtx.Done():
-			r.releaseFrom(stream, entries[i:], added[i:])
+			r.release(stream, entries[i:])
 			return
 		}
 		r.handlers.Add(1)
@@ -165,12 +208,10 @@ func (r *run) dispatch(stream string, entries []entry) {
 	}
 }
 
-// releaseFrom gives back the entries that were claimed but not started.
-func (r *run) releaseFrom(stream string, entries []entry, added []bool) {
-	for i, e := range entries {
-		if added[i] {
-			r.flights.release(stream, e.id)
-		}
+// release gives back entries that were claimed but not started.
+func (r *run) release(stream string, entries []entry) {
+	for _, e := range entries {
+		r.flights.release(stream, e.id)
 	}
 }
 
