@@ -5,6 +5,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/fx"
 	"go.uber.org/fx/fxevent"
 	"go.uber.org/zap"
@@ -23,9 +24,11 @@ import (
 )
 
 // appOptions assembles the app: what streamfx needs (Redis client, logger,
-// Config), streamfx with asynq retries, the feature modules, and the HTTP
-// server and the demo when enabled. d receives the demo, if any.
+// Config), streamfx with asynq retries and metrics, the feature modules, and
+// the HTTP server (with /metrics and /healthz) and the demo when enabled. d
+// receives the demo, if any.
 func appOptions(o options, cfg streamfx.Config, url redisURL, log *zap.Logger, d *demoResult) fx.Option {
+	reg := prometheus.NewRegistry() // the app's registry, served at /metrics
 	opts := []fx.Option{
 		fx.Supply(log, url, cfg),
 		fx.WithLogger(func(log *zap.Logger) fxevent.Logger {
@@ -44,6 +47,8 @@ func appOptions(o options, cfg streamfx.Config, url redisURL, log *zap.Logger, d
 		),
 		streamfx.Module,
 		streamfx.WithAsynqRetry(retryConfig(cfg)),
+		streamfx.WithMetrics(reg),
+		fx.Provide(func() prometheus.Gatherer { return reg }),
 		booking.Module,
 		notifications.Module,
 		payments.Module,
@@ -139,7 +144,7 @@ func logDrain(lc fx.Lifecycle, _ *streamfx.Processors, rec *activity.Recorder, l
 func logHints(lc fx.Lifecycle, log *zap.Logger) {
 	lc.Append(fx.StartHook(func() {
 		log.Info("running until Ctrl-C (SIGINT) or SIGTERM; with the default -http :8080, try: " +
-			"curl -s localhost:8080/healthz; curl -s localhost:8080/publish -d " +
+			"curl -s localhost:8080/healthz; curl -s localhost:8080/metrics; curl -s localhost:8080/publish -d " +
 			`'{"stream":"bookings","type":"booking.requested","payload":{"booking_id":"bk-9","email":"ada@example.com","amount_eur":250,"card":"tok_flaky"}}'`)
 	}))
 }

@@ -60,7 +60,7 @@ func parseFlags(args []string, lookupEnv func(string) (string, bool), stderr io.
 	fs.SetOutput(stderr)
 	envURL, _ := lookupEnv("REDIS_URL")
 	fs.StringVar(&o.redisURL, "redis", envURL, "Redis URL such as redis://:password@localhost:6379/0 (default $REDIS_URL; empty: embedded miniredis)")
-	fs.StringVar(&o.httpAddr, "http", ":8080", "HTTP listen address for POST /publish and GET /healthz (empty: no HTTP; off in -demo unless set)")
+	fs.StringVar(&o.httpAddr, "http", ":8080", "HTTP listen address for POST /publish, GET /healthz and GET /metrics (empty: no HTTP; off in -demo unless set)")
 	fs.BoolVar(&o.demo, "demo", false, "publish a scripted set of events, wait for the outcomes, print a summary and exit")
 	fs.DurationVar(&o.demoTimeout, "demo-timeout", 20*time.Second, "how long -demo waits for the outcomes")
 	if err := fs.Parse(args); err != nil {

@@ -2,28 +2,22 @@ package httpapi
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
-	"time"
 
-	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
 
 	"github.com/streamfx/streamfx/dispatcher"
 	"github.com/streamfx/streamfx/dispatcher/redisstream"
-	"github.com/streamfx/streamfx/streamfx"
 )
 
 // maxBody bounds a publish request.
 const maxBody = 1 << 20
 
 type handlers struct {
-	pub   *redisstream.Publisher
-	rdb   redis.UniversalClient
-	procs *streamfx.Processors
-	log   *zap.Logger
+	pub *redisstream.Publisher
+	log *zap.Logger
 }
 
 // publishRequest is the body of POST /publish.
@@ -59,25 +53,6 @@ func (h *handlers) publish(w http.ResponseWriter, r *http.Request) {
 	}
 	h.log.Info("published over HTTP", zap.String("stream", req.Stream), zap.String("type", req.Type), zap.String("id", id))
 	writeJSON(w, http.StatusAccepted, map[string]string{"id": id})
-}
-
-// healthz answers 200 when Redis answers a PING and every processor runs,
-// 503 otherwise.
-func (h *handlers) healthz(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), time.Second)
-	defer cancel()
-	status, code := map[string]string{"status": "ok", "redis": "ok", "processors": "running"}, http.StatusOK
-	if err := h.rdb.Ping(ctx).Err(); err != nil {
-		status["status"], status["redis"], code = "unavailable", err.Error(), http.StatusServiceUnavailable
-	}
-	for _, p := range h.procs.All() {
-		select {
-		case <-p.Done():
-			status["status"], status["processors"], code = "unavailable", "stopped", http.StatusServiceUnavailable
-		default:
-		}
-	}
-	writeJSON(w, code, status)
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {

@@ -1,6 +1,8 @@
 // Package httpapi is the example app's HTTP endpoint: POST /publish appends
-// an event to a stream, GET /healthz reports whether Redis answers and the
-// stream processors run.
+// an event to a stream, GET /healthz is the module's readiness check
+// (*streamfx.Health: Redis answers, the consumer groups exist, the
+// processors read), GET /metrics serves the Prometheus metrics when the app
+// provides a prometheus.Gatherer.
 package httpapi
 
 import (
@@ -10,7 +12,8 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/redis/go-redis/v9"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.uber.org/fx"
 	"go.uber.org/zap"
 
@@ -32,12 +35,13 @@ var Module = fx.Module("httpapi",
 type Params struct {
 	fx.In
 
-	Lifecycle  fx.Lifecycle
-	Addr       Addr
-	Publisher  *redisstream.Publisher
-	Redis      redis.UniversalClient
-	Processors *streamfx.Processors
-	Logger     *zap.Logger
+	Lifecycle fx.Lifecycle
+	Addr      Addr
+	Publisher *redisstream.Publisher
+	Health    *streamfx.Health
+	Logger    *zap.Logger
+	// Metrics, when provided, is served at GET /metrics.
+	Metrics prometheus.Gatherer `optional:"true"`
 }
 
 // Server is the HTTP server.
@@ -50,10 +54,13 @@ type Server struct {
 // busy port fails the start) and serves in the background, OnStop shuts it
 // down gracefully within the stop context.
 func New(p Params) *Server {
-	h := &handlers{pub: p.Publisher, rdb: p.Redis, procs: p.Processors, log: p.Logger}
+	h := &handlers{pub: p.Publisher, log: p.Logger}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /publish", h.publish)
-	mux.HandleFunc("GET /healthz", h.healthz)
+	mux.Handle("GET /healthz", p.Health)
+	if p.Metrics != nil {
+		mux.Handle("GET /metrics", promhttp.HandlerFor(p.Metrics, promhttp.HandlerOpts{}))
+	}
 	s := &Server{srv: &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}}
 	log := p.Logger.Named("http")
 	p.Lifecycle.Append(fx.Hook{

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/fx"
 	"go.uber.org/fx/fxtest"
@@ -16,17 +17,23 @@ import (
 	"github.com/streamfx/streamfx/streamfx"
 )
 
-// start runs the Server alone on a free port against rdb.
-func start(t *testing.T, rdb redis.UniversalClient) string {
+// start runs the Server alone on a free port against rdb, with a
+// streamfx.Health for no processor (a Redis PING check) and, if reg is not
+// nil, /metrics.
+func start(t *testing.T, rdb redis.UniversalClient, reg prometheus.Gatherer) string {
 	t.Helper()
 	var s *Server
-	app := fxtest.New(t,
-		fx.Supply(Addr("127.0.0.1:0"), zaptest.NewLogger(t), &streamfx.Processors{},
-			redisstream.NewPublisher(rdb, redisstream.PublisherConfig{})),
-		fx.Provide(func() redis.UniversalClient { return rdb }),
+	opts := []fx.Option{
+		fx.Supply(Addr("127.0.0.1:0"), zaptest.NewLogger(t),
+			redisstream.NewPublisher(rdb, redisstream.PublisherConfig{}),
+			streamfx.NewHealth(streamfx.HealthParams{Redis: rdb, Processors: &streamfx.Processors{}}).Health),
 		Module,
 		fx.Populate(&s),
-	)
+	}
+	if reg != nil {
+		opts = append(opts, fx.Provide(func() prometheus.Gatherer { return reg }))
+	}
+	app := fxtest.New(t, opts...)
 	app.RequireStart()
 	t.Cleanup(app.RequireStop)
 	return "http://" + s.Addr()
@@ -35,7 +42,7 @@ func start(t *testing.T, rdb redis.UniversalClient) string {
 func TestPublish(t *testing.T) {
 	t.Parallel()
 	rdb := redistest.Start(t).Client(t)
-	base := start(t, rdb)
+	base := start(t, rdb, nil)
 	tests := []struct {
 		name, body string
 		wantCode   int
@@ -76,7 +83,7 @@ func TestPublish(t *testing.T) {
 func TestHealthz(t *testing.T) {
 	t.Parallel()
 	srv := redistest.Start(t)
-	base := start(t, srv.Client(t))
+	base := start(t, srv.Client(t), nil)
 	get := func() (int, string) {
 		resp, err := http.Get(base + "/healthz")
 		if err != nil {
@@ -90,7 +97,38 @@ func TestHealthz(t *testing.T) {
 		t.Fatalf("GET /healthz = %d %s, want 200 ok", code, body)
 	}
 	srv.Kill(9)
-	if code, body := get(); code != http.StatusServiceUnavailable || !strings.Contains(body, `"status":"unavailable"`) {
-		t.Fatalf("GET /healthz with Redis down = %d %s, want 503 unavailable", code, body)
+	if code, body := get(); code != http.StatusServiceUnavailable || !strings.Contains(body, `"status":"fail"`) {
+		t.Fatalf("GET /healthz with Redis down = %d %s, want 503 fail", code, body)
+	}
+}
+
+// TestMetrics checks that GET /metrics serves the provided gatherer, and
+// that there is no /metrics without one.
+func TestMetrics(t *testing.T) {
+	t.Parallel()
+	rdb := redistest.Start(t).Client(t)
+	reg := prometheus.NewRegistry()
+	c := prometheus.NewCounter(prometheus.CounterOpts{Name: "example_seen_total", Help: "Test counter."})
+	c.Add(3)
+	reg.MustRegister(c)
+	for name, tt := range map[string]struct {
+		reg      prometheus.Gatherer
+		wantCode int
+		wantBody string
+	}{
+		"with a gatherer": {reg, http.StatusOK, "example_seen_total 3"},
+		"without":         {nil, http.StatusNotFound, ""},
+	} {
+		t.Run(name, func(t *testing.T) {
+			resp, err := http.Get(start(t, rdb, tt.reg) + "/metrics")
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tt.wantCode || !strings.Contains(string(b), tt.wantBody) {
+				t.Errorf("GET /metrics = %d %s, want %d with %q", resp.StatusCode, b, tt.wantCode, tt.wantBody)
+			}
+		})
 	}
 }
