@@ -1,0 +1,277 @@
+package reliability
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/streamfx/streamfx/dispatcher"
+	"github.com/streamfx/streamfx/dispatcher/redisstream"
+)
+
+// scaled returns n, or n/div under the race detector.
+func scaled(n, div int) int {
+	if raceEnabled {
+		return n / div
+	}
+	return n
+}
+
+// envInt returns the integer in the environment variable name, or def.
+func envInt(t testing.TB, name string, def int) int {
+	t.Helper()
+	s := os.Getenv(name)
+	if s == "" {
+		return def
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n <= 0 {
+		t.Fatalf("%s=%q: want a positive integer", name, s)
+	}
+	return n
+}
+
+// eventually polls cond every 10ms until it holds, failing t after timeout.
+func eventually(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting until %s", timeout, what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// ledger counts handler runs per key (an entry ID). Safe for concurrent use.
+type ledger struct {
+	mu   sync.Mutex
+	runs map[string]int
+}
+
+func newLedger() *ledger { return &ledger{runs: make(map[string]int)} }
+
+func (l *ledger) add(key string) {
+	l.mu.Lock()
+	l.runs[key]++
+	l.mu.Unlock()
+}
+
+func (l *ledger) count(key string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.runs[key]
+}
+
+// len returns the number of distinct keys handled.
+func (l *ledger) len() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.runs)
+}
+
+// all reports whether every key in want ran at least once.
+func (l *ledger) all(want []string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, k := range want {
+		if l.runs[k] == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// tally compares the runs with want: handled counts keys of want that ran,
+// lost those that did not (the first few are listed), duplicates the runs
+// beyond the first of every key, and unexpected the keys not in want.
+func (l *ledger) tally(want []string) tally {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return tallyRuns(l.runs, want)
+}
+
+// tally is the comparison of handler runs with the expected keys.
+type tally struct {
+	handled, lost, duplicates, unexpected int
+	missing                               []string // up to 10 lost keys
+}
+
+func tallyRuns(runs map[string]int, want []string) tally {
+	var r tally
+	wanted := make(map[string]bool, len(want))
+	for _, k := range want {
+		wanted[k] = true
+		if runs[k] > 0 {
+			r.handled++
+			continue
+		}
+		r.lost++
+		if len(r.missing) < 10 {
+			r.missing = append(r.missing, k)
+		}
+	}
+	for k, n := range runs {
+		r.duplicates += max(n-1, 0)
+		if !wanted[k] {
+			r.unexpected++
+		}
+	}
+	return r
+}
+
+// check fails t if anything was lost or ran without being expected.
+func (r tally) check(t testing.TB) {
+	t.Helper()
+	if r.lost > 0 {
+		t.Errorf("%d messages lost (never handled), such as %v", r.lost, r.missing)
+	}
+	if r.unexpected > 0 {
+		t.Errorf("%d unexpected messages handled", r.unexpected)
+	}
+}
+
+// publishN publishes n events of type typ in batches of 1000, payload
+// {"seq": i}, and returns their IDs. It fails t on any error.
+func publishN(t testing.TB, pub *redisstream.Publisher, stream, typ string, n int) []string {
+	t.Helper()
+	ids, err := publishAll(pub, stream, typ, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ids
+}
+
+// publishAll is publishN for any goroutine: it returns the error.
+func publishAll(pub *redisstream.Publisher, stream, typ string, n int) ([]string, error) {
+	ids := make([]string, 0, n)
+	for start := 0; start < n; start += 1000 {
+		end := min(start+1000, n)
+		events := make([]redisstream.Event, 0, end-start)
+		for i := start; i < end; i++ {
+			events = append(events, redisstream.Event{Type: typ, Payload: map[string]any{"seq": i}})
+		}
+		got, err := pub.PublishBatch(context.Background(), stream, events)
+		if err != nil {
+			return ids, err
+		}
+		ids = append(ids, got...)
+	}
+	return ids, nil
+}
+
+// pendingCount returns the size of the group's pending entries list.
+func pendingCount(t testing.TB, rdb redis.UniversalClient, stream, group string) int64 {
+	t.Helper()
+	res, err := rdb.XPending(context.Background(), stream, group).Result()
+	if err != nil {
+		t.Fatalf("XPENDING %s %s: %v", stream, group, err)
+	}
+	return res.Count
+}
+
+// deadLetters returns the entries of a dead-letter stream by source ID.
+func deadLetters(t testing.TB, rdb redis.UniversalClient, stream string) map[string][]map[string]any {
+	t.Helper()
+	msgs, err := rdb.XRange(context.Background(), stream, "-", "+").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make(map[string][]map[string]any)
+	for _, m := range msgs {
+		id, _ := m.Values[dispatcher.DeadIDField].(string)
+		out[id] = append(out[id], m.Values)
+	}
+	return out
+}
+
+// newProcessor creates and starts a processor; it is shut down when t ends
+// (a no-op if the test already did).
+func newProcessor(t testing.TB, rdb redis.UniversalClient, d *dispatcher.Dispatcher, cfg redisstream.ProcessorConfig) *redisstream.Processor {
+	t.Helper()
+	p, err := redisstream.NewProcessor(rdb, d, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := p.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = shutdown(p) })
+	return p
+}
+
+// shutdown stops p within 20s.
+func shutdown(p *redisstream.Processor) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	return p.Shutdown(ctx)
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent use.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// observedLogger returns a logger that records every entry at info level
+// and above (debug is too chatty for long runs).
+func observedLogger() (*zap.Logger, *observer.ObservedLogs) {
+	core, logs := observer.New(zap.InfoLevel)
+	return zap.New(core), logs
+}
+
+// errorLogs returns the messages of the entries at error level or above.
+func errorLogs(logs *observer.ObservedLogs) []string {
+	var out []string
+	for _, e := range logs.FilterLevelExact(zapcore.ErrorLevel).All() {
+		out = append(out, fmt.Sprintf("%s %v", e.Message, e.ContextMap()))
+	}
+	return out
+}
+
+// logLines renders the observed entries, one a line.
+func logLines(logs *observer.ObservedLogs) string {
+	var b strings.Builder
+	for _, e := range logs.All() {
+		fmt.Fprintf(&b, "%s %s %s %v\n", e.Time.Format("15:04:05.000"), e.Level, e.Message, e.ContextMap())
+	}
+	return b.String()
+}
+
+// mib formats a byte count in MiB.
+func mib(n uint64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
+
+// contains reports whether any of subs occurs in s.
+func containsAny(s string, subs ...string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,131 @@
+package reliability
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/streamfx/streamfx/dispatcher"
+	"github.com/streamfx/streamfx/dispatcher/redisstream"
+	"github.com/streamfx/streamfx/internal/redistest"
+)
+
+// TestReliabilityRedisRestart runs a publisher and a processor, each with
+// its own client, against a redis-server whose append-only file is fsynced
+// on every write. Mid-run the server is stopped with SIGTERM, then later
+// with SIGKILL, and each time started again on the same port two seconds
+// later.
+// Nobody restarts the publisher or the processor: they must recover by
+// themselves. Every entry whose XADD returned an ID must be handled.
+func TestReliabilityRedisRestart(t *testing.T) {
+	// outage is how long Redis stays down: longer than go-redis's own
+	// retries of a failed command (3, backoff up to 512ms), so that the
+	// processor notices and logs it.
+	const outage = 2 * time.Second
+	n := scaled(30_000, 3)
+	const stream = "restart"
+	srv := redistest.Start(t, "--appendonly", "yes", "--appendfsync", "always")
+	consumerRDB, publisherRDB := srv.Client(t), srv.Client(t)
+	seen := newLedger()
+	d := dispatcher.New(dispatcher.Config{})
+	d.OnFunc("tick", func(_ context.Context, msg *dispatcher.Message) error {
+		seen.add(msg.ID)
+		return nil
+	})
+	log, logs := observedLogger()
+	begin := time.Now()
+	p := newProcessor(t, consumerRDB, d, redisstream.ProcessorConfig{
+		Streams: []string{stream}, Group: "g", Consumer: "c1", BatchSize: 100,
+		Block: 100 * time.Millisecond, MinIdle: time.Second, ReclaimInterval: 100 * time.Millisecond, Logger: log,
+	})
+
+	pub := newPacedPublisher(redisstream.NewPublisher(publisherRDB, redisstream.PublisherConfig{}), stream, n)
+	go pub.run()
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGKILL} {
+		target := pub.attempted.Load() + int64(n/3)
+		eventually(t, time.Minute, "the publisher moved on", func() bool { return pub.attempted.Load() >= target })
+		srv.Kill(sig)
+		time.Sleep(outage)
+		srv.Restart(t)
+		progress := seen.len() + 300 // more than one batch: new reads
+		eventually(t, time.Minute, "the processor recovers by itself", func() bool { return seen.len() >= progress })
+	}
+	<-pub.done
+	acked := pub.ids()
+	eventually(t, 2*time.Minute, "every acknowledged publish is handled", func() bool { return seen.all(acked) })
+	eventually(t, time.Minute, "the PEL is empty", func() bool { return pendingCount(t, consumerRDB, stream, "g") == 0 })
+	if err := shutdown(p); err != nil {
+		t.Fatal(err)
+	}
+	elapsed := time.Since(begin)
+
+	res := seen.tally(acked)
+	if res.lost > 0 {
+		t.Errorf("%d acknowledged publishes never handled, such as %v", res.lost, res.missing)
+	}
+	// Each outage is logged, and so is its end. A command that go-redis was
+	// still retrying when another loop saw Redis answer again can log one
+	// more short outage.
+	outages, recoveries := logs.FilterMessageSnippet("redis unavailable").Len(), logs.FilterMessageSnippet("redis answers again").Len()
+	if outages < 2 || outages != recoveries {
+		t.Errorf("%d outage and %d recovery log lines, want as many of each, at least 2:\n%s", outages, recoveries, logLines(logs))
+	}
+	// Entries whose XADD failed on the client side may still have been
+	// written; handling them is fine, they are not counted as published.
+	results.add(t, row{
+		scenario: "redis restarted (SIGTERM, SIGKILL)", messages: len(acked), handled: res.handled,
+		lost: res.lost, duplicates: res.duplicates, elapsed: elapsed,
+		notes: fmt.Sprintf("%d publishes failed during the outages (not counted), %d more entries handled; %d outages logged",
+			n-len(acked), res.unexpected, outages),
+	})
+}
+
+// pacedPublisher publishes n events in small batches, a few milliseconds
+// apart, going on after errors, and remembers the IDs Redis returned.
+type pacedPublisher struct {
+	pub       *redisstream.Publisher
+	stream    string
+	n         int
+	attempted atomic.Int64 // events tried so far
+	done      chan struct{}
+
+	mu  sync.Mutex
+	acc []string // IDs of the events XADD acknowledged
+}
+
+func newPacedPublisher(pub *redisstream.Publisher, stream string, n int) *pacedPublisher {
+	return &pacedPublisher{pub: pub, stream: stream, n: n, done: make(chan struct{})}
+}
+
+func (pp *pacedPublisher) run() {
+	defer close(pp.done)
+	const batch = 50
+	for start := 0; start < pp.n; start += batch {
+		events := make([]redisstream.Event, 0, batch)
+		for i := start; i < min(start+batch, pp.n); i++ {
+			events = append(events, redisstream.Event{Type: "tick", Payload: map[string]any{"seq": i}})
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		ids, _ := pp.pub.PublishBatch(ctx, pp.stream, events) // failed events have no ID
+		cancel()
+		pp.mu.Lock()
+		for _, id := range ids {
+			if id != "" {
+				pp.acc = append(pp.acc, id)
+			}
+		}
+		pp.mu.Unlock()
+		pp.attempted.Add(int64(len(events)))
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func (pp *pacedPublisher) ids() []string {
+	pp.mu.Lock()
+	defer pp.mu.Unlock()
+	return append([]string(nil), pp.acc...)
+}
