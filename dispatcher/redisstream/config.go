@@ -38,10 +38,11 @@ type ProcessorConfig struct {
 	// "<hostname>-<pid>-<random>", unique per process. Set a stable name to
 	// have a restarted process drain its own pending entries first.
 	Consumer string
-	// BatchSize is the XREADGROUP COUNT and the XAUTOCLAIM COUNT. Each
-	// reader reads one batch ahead of the handlers, so up to about two
-	// batches per stream are read but not yet started; at stop they stay
-	// pending for a later delivery. If zero, 100.
+	// BatchSize is the XREADGROUP COUNT and the XAUTOCLAIM COUNT. Entries
+	// read wait for a handler in a queue of BatchSize entries (at least
+	// Concurrency) shared by every stream, while each reader reads its next
+	// batch; at stop, the entries read but not started stay pending for a
+	// later delivery. If zero, 100.
 	BatchSize int
 	// Block is the XREADGROUP BLOCK time. It bounds how long a reader takes
 	// to notice Shutdown. If zero, 1s.

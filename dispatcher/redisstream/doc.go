@@ -12,7 +12,7 @@
 // entries (ID "0"), then reads new ones (">") in batches of BatchSize,
 // blocking up to Block, reading the next batch while the current one is
 // handed to the handlers. Entries run on a pool of Concurrency handler
-// goroutines shared by every stream; a stuck handler holds one slot and
+// goroutines shared by every stream; a stuck handler holds one of them and
 // never a reader. Acknowledgements are batched: one XACK carries every entry
 // that finished since the previous one.
 //

@@ -17,13 +17,29 @@ const deadLetterTimeout = 10 * time.Second
 // failure.
 var errNoFailure = fmt.Errorf("%w: no failure recorded", ErrTooManyDeliveries)
 
-// handle runs one entry through the dispatcher on its own goroutine and
-// settles it: ack, leave pending, or dead-letter then ack.
+// job is one claimed entry queued for a handler worker.
+type job struct {
+	stream string
+	entry
+}
+
+// work is one handler worker: it runs the queued entries one at a time
+// until the queue is closed. An entry taken once reading stopped is given
+// back unhandled: it stays pending.
+func (r *run) work() {
+	defer r.handlers.Done()
+	for j := range r.jobs {
+		if r.readCtx.Err() != nil {
+			r.flights.release(j.stream, j.id)
+			continue
+		}
+		r.handle(j.stream, j.entry)
+	}
+}
+
+// handle runs one entry through the dispatcher and settles it: ack, leave
+// pending, or dead-letter then ack.
 func (r *run) handle(stream string, e entry) {
-	defer func() {
-		<-r.slots
-		r.handlers.Done()
-	}()
 	msg := dispatcher.NewMessage(stream, e.id, e.fields)
 	msg.Attempt = e.attempts
 	if reason := r.reject(msg); reason != nil {

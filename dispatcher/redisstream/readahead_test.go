@@ -2,6 +2,8 @@ package redisstream_test
 
 import (
 	"context"
+	"errors"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -31,5 +33,49 @@ func TestReadAheadNotReclaimed(t *testing.T) {
 		return rec.handledAll(ids) && pending(t, rdb, stream, "g") == 0
 	})
 	stop(t, p)
+	rec.exactlyOnce(t, ids)
+}
+
+// TestAbortStartsNoQueuedEntry fills the worker queue behind two handlers
+// that block until cancelled, then stops with a deadline that passes: the
+// workers freed by the cancellation must give the queued entries back
+// instead of running them, and a second life handles every entry once.
+func TestAbortStartsNoQueuedEntry(t *testing.T) {
+	t.Parallel()
+	_, rdb := newRedis(t)
+	const stream = "queued"
+	ids := publish(t, rdb, stream, "tick", 30)
+	rec := newRecorder()
+	var starts atomic.Int64
+	var firstLife atomic.Bool
+	firstLife.Store(true)
+	d := dispatcher.New(dispatcher.Config{})
+	d.OnFunc("tick", func(ctx context.Context, msg *dispatcher.Message) error {
+		if firstLife.Load() {
+			starts.Add(1)
+			<-ctx.Done()
+			return ctx.Err()
+		}
+		return rec.handler(ctx, msg)
+	})
+	cfg := fastConfig(t, stream)
+	cfg.BatchSize, cfg.Concurrency = 10, 2
+	p := startProcessor(t, rdb, d, cfg)
+	eventually(t, "both workers are busy", func() bool { return starts.Load() == 2 })
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	if err := p.Shutdown(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Shutdown = %v, want deadline exceeded", err)
+	}
+	if n := starts.Load(); n != 2 {
+		t.Errorf("%d handlers started in the first life, want 2", n)
+	}
+	if n := pending(t, rdb, stream, "g"); n == 0 {
+		t.Errorf("nothing pending after the aborted stop")
+	}
+	firstLife.Store(false)
+	p2 := startProcessor(t, rdb, d, cfg)
+	eventually(t, "every entry succeeded", func() bool { return rec.handledAll(ids) })
+	stop(t, p2)
 	rec.exactlyOnce(t, ids)
 }

@@ -9,35 +9,19 @@ import (
 	"go.uber.org/zap"
 )
 
-// readAhead is how many batches a stream's fetcher reads ahead of the loop
-// that starts their handlers, so that the next XREADGROUP travels to Redis
-// and back while the current batch is handed out.
-const readAhead = 1
-
-// read is the reader of one stream: its fetcher drains this consumer's own
-// pending entries (ID "0"), then reads new ones (">"), and read hands each
-// entry to a handler goroutine as soon as a slot is free, so one stuck
-// handler holds one slot and never the reader.
+// read is the reader of one stream: it drains this consumer's own pending
+// entries (ID "0"), then reads new ones (">") until reading stops. It queues
+// each batch for the handler workers and reads the next one while they work
+// through the queue; a stuck handler holds one worker and never the reader.
 func (r *run) read(stream string) {
 	defer r.loops.Done()
-	batches := make(chan []entry, readAhead)
-	r.loops.Add(1)
-	go r.fetch(stream, batches)
-	for entries := range batches {
-		r.startAll(stream, entries)
-	}
-}
-
-// fetch reads batches until reading stops and sends their entries to out,
-// claimed for this process (so that the reclaim loop leaves them alone while
-// they wait); out is closed on return.
-func (r *run) fetch(stream string, out chan<- []entry) {
-	defer r.loops.Done()
-	defer close(out)
 	cursor := "0" // own pending entries first
 	var bo backoff
 	for r.readCtx.Err() == nil {
 		batch, err := r.readBatch(stream, cursor)
+		if err == nil && cursor != ">" && len(batch.entries) > 0 {
+			err = r.takeOver(stream, batch.entries) // delivered before: count them
+		}
 		if err != nil {
 			if !r.readFailed(stream, err, &bo) {
 				return
@@ -46,24 +30,16 @@ func (r *run) fetch(stream string, out chan<- []entry) {
 		}
 		r.health.ok("read " + stream)
 		bo.reset()
-		if cursor != ">" {
-			if len(batch.entries) == 0 && len(batch.deleted) == 0 {
-				cursor = ">"
-				continue
-			}
-			cursor = batch.last
-		}
 		r.acks.add(stream, batch.deleted...)
-		entries := r.claim(stream, batch.entries)
-		if len(entries) == 0 {
+		if cursor == ">" {
+			r.dispatch(stream, batch.entries)
 			continue
 		}
-		select {
-		case out <- entries:
-		case <-r.readCtx.Done():
-			r.release(stream, entries)
-			return
+		if len(batch.entries) == 0 && len(batch.deleted) == 0 {
+			cursor = ">"
+			continue
 		}
+		cursor = batch.last
 	}
 }
 
@@ -83,8 +59,8 @@ type entry struct {
 
 // readBatch reads one batch. With cursor ">" it blocks up to Block for new
 // entries, each delivered for the first time. Otherwise it reads this
-// consumer's pending entries after cursor and asks XPENDING, once for the
-// batch, for their delivery counts.
+// consumer's pending entries after cursor, without blocking; their delivery
+// counts are left to takeOver.
 func (r *run) readBatch(stream, cursor string) (batch, error) {
 	args := &redis.XReadGroupArgs{
 		Group: r.cfg.Group, Consumer: r.cfg.Consumer, Streams: []string{stream, cursor},
@@ -106,14 +82,7 @@ func (r *run) readBatch(stream, cursor string) (batch, error) {
 	if len(res) > 0 {
 		msgs = res[0].Messages
 	}
-	b := toBatch(msgs)
-	if cursor == ">" || len(b.entries) == 0 {
-		return b, nil
-	}
-	if err := r.deliveryCounts(r.readCtx, stream, b.entries); err != nil {
-		return batch{}, err
-	}
-	return b, nil
+	return toBatch(msgs), nil
 }
 
 // toBatch converts messages, each with one delivery so far. A message with
@@ -165,10 +134,29 @@ func (r *run) readFailed(stream string, err error, bo *backoff) bool {
 	return bo.wait(r.readCtx)
 }
 
-// dispatch claims entries for this process and starts them; entries
-// already held by this process are skipped.
+// dispatch claims entries for this process (entries it already holds are
+// skipped) and queues them for the handler workers.
 func (r *run) dispatch(stream string, entries []entry) {
-	r.startAll(stream, r.claim(stream, entries))
+	r.queue(stream, r.claim(stream, entries))
+}
+
+// queue hands claimed entries to the handler workers, waiting while the
+// queue is full. Claimed entries are left alone by the reclaim loop while
+// they wait. When reading stops, the entries not yet queued are given back:
+// they stay pending.
+func (r *run) queue(stream string, entries []entry) {
+	for i, e := range entries {
+		if r.readCtx.Err() != nil { // select below picks at random when both are ready
+			r.release(stream, entries[i:])
+			return
+		}
+		select {
+		case r.jobs <- job{stream: stream, entry: e}:
+		case <-r.readCtx.Done():
+			r.release(stream, entries[i:])
+			return
+		}
+	}
 }
 
 // claim returns the entries not yet held by this process, which now holds
@@ -188,27 +176,7 @@ func (r *run) claim(stream string, entries []entry) []entry {
 	return kept
 }
 
-// startAll runs each claimed entry on a handler goroutine, waiting for a free
-// slot before each one. When reading stops, the entries not yet started are
-// given back: they stay pending.
-func (r *run) startAll(stream string, entries []entry) {
-	for i, e := range entries {
-		if r.readCtx.Err() != nil { // select below picks at random when both are ready
-			r.release(stream, entries[i:])
-			return
-		}
-		select {
-		case r.slots <- struct{}{}:
-		case <-r.readCtx.Done():
-			r.release(stream, entries[i:])
-			return
-		}
-		r.handlers.Add(1)
-		go r.handle(stream, e)
-	}
-}
-
-// release gives back entries that were claimed but not started.
+// release gives back entries that were claimed but not queued.
 func (r *run) release(stream string, entries []entry) {
 	for _, e := range entries {
 		r.flights.release(stream, e.id)
@@ -217,8 +185,10 @@ func (r *run) release(stream string, entries []entry) {
 
 // deliveryCounts sets the attempts of entries (pending for this consumer, in
 // ID order) from XPENDING's delivery counts, one call for the whole batch
-// unless other pending entries of this consumer lie in between.
-func (r *run) deliveryCounts(ctx context.Context, stream string, entries []entry) error {
+// unless other pending entries of this consumer lie in between. It returns
+// the entries still pending for this consumer and those that are not any
+// more: acked, or claimed by another consumer, since they were read.
+func (r *run) deliveryCounts(ctx context.Context, stream string, entries []entry) (live, gone []entry, err error) {
 	want := make(map[string]int, len(entries))
 	for i, e := range entries {
 		want[e.id] = i
@@ -231,7 +201,7 @@ func (r *run) deliveryCounts(ctx context.Context, stream string, entries []entry
 			Count: count, Consumer: r.cfg.Consumer,
 		}).Result()
 		if err != nil {
-			return err
+			return nil, nil, err
 		}
 		for _, pe := range pend {
 			if i, ok := want[pe.ID]; ok {
@@ -240,9 +210,19 @@ func (r *run) deliveryCounts(ctx context.Context, stream string, entries []entry
 			}
 		}
 		if int64(len(pend)) < count {
-			break // the rest was acked meanwhile: keep one delivery
+			break // the rest is not pending for this consumer any more
 		}
 		start = "(" + pend[len(pend)-1].ID
 	}
-	return nil
+	if len(want) == 0 {
+		return entries, nil, nil
+	}
+	for _, e := range entries {
+		if _, missing := want[e.id]; missing {
+			gone = append(gone, e)
+		} else {
+			live = append(live, e)
+		}
+	}
+	return live, gone, nil
 }

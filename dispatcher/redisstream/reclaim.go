@@ -44,21 +44,41 @@ func (r *run) reclaim(stream string) {
 		b := toBatch(msgs)
 		r.acks.add(stream, b.deleted...)
 		if len(b.entries) > 0 {
-			if err := r.deliveryCounts(r.readCtx, stream, b.entries); err != nil {
-				r.reclaimFailed(stream, err)
-				return
-			}
 			r.p.log.Info("reclaimed idle entries", zap.String("stream", stream), zap.Int("entries", len(b.entries)))
 			if obs := r.cfg.Observer; obs != nil {
 				obs.Reclaimed(stream, len(b.entries))
 			}
-			r.dispatch(stream, b.entries)
+			if err := r.takeOver(stream, b.entries); err != nil {
+				r.reclaimFailed(stream, err)
+				return
+			}
 		}
 		if next == "0-0" || next == "" {
 			return
 		}
 		start = next
 	}
+}
+
+// takeOver queues entries delivered before (reclaimed, or this consumer's
+// own pending entries) that this process does not hold yet, with their
+// delivery counts. It claims them before it asks XPENDING: an entry whose
+// handler finished and was acked since XAUTOCLAIM or XREADGROUP returned it
+// is then either still held (and skipped) or no longer pending (and
+// dropped), never run twice.
+func (r *run) takeOver(stream string, entries []entry) error {
+	entries = r.claim(stream, entries)
+	if len(entries) == 0 {
+		return nil
+	}
+	live, gone, err := r.deliveryCounts(r.readCtx, stream, entries)
+	if err != nil {
+		r.release(stream, entries)
+		return err
+	}
+	r.release(stream, gone)
+	r.queue(stream, live)
+	return nil
 }
 
 // reclaimFailed logs a failed reclaim; the next tick tries again. A missing

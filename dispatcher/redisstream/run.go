@@ -11,8 +11,8 @@ import (
 const abortGrace = 500 * time.Millisecond
 
 // run is the background machinery of a started Processor: one reader per
-// stream, a reclaim loop, a pool of handler goroutines bounded by slots, and
-// an acker that batches acknowledgements.
+// stream, a reclaim loop, a pool of Concurrency handler workers fed through
+// the jobs queue, and an acker that batches acknowledgements.
 type run struct {
 	p   *Processor
 	cfg ProcessorConfig
@@ -23,8 +23,8 @@ type run struct {
 	cancelH  context.CancelFunc
 
 	loops    sync.WaitGroup // readers and reclaim loop
-	handlers sync.WaitGroup // handler goroutines
-	slots    chan struct{}  // one token per running handler
+	handlers sync.WaitGroup // handler workers
+	jobs     chan job       // claimed entries waiting for a worker; closed once the loops exited
 
 	abortOnce sync.Once
 	abort     chan struct{} // closed when Shutdown's context ended first
@@ -38,7 +38,7 @@ func newRun(p *Processor) *run {
 	r := &run{p: p, cfg: p.cfg, abort: make(chan struct{})}
 	r.readCtx, r.stopRead = context.WithCancel(context.Background())
 	r.hctx, r.cancelH = context.WithCancel(context.Background())
-	r.slots = make(chan struct{}, p.cfg.Concurrency)
+	r.jobs = make(chan job, max(p.cfg.BatchSize, p.cfg.Concurrency))
 	r.health = &health{log: p.log}
 	r.flights = newInflight()
 	r.acks = newAcker(p.rdb, p.cfg.Group, r.health, r.flights, p.log)
@@ -48,6 +48,10 @@ func newRun(p *Processor) *run {
 // start launches the background goroutines.
 func (r *run) start() {
 	r.acks.start()
+	r.handlers.Add(r.cfg.Concurrency)
+	for range r.cfg.Concurrency {
+		go r.work()
+	}
 	for _, s := range r.cfg.Streams {
 		r.loops.Add(1)
 		go r.read(s)
@@ -62,6 +66,7 @@ func (r *run) start() {
 func (r *run) supervise() {
 	<-r.readCtx.Done()
 	r.loops.Wait()
+	close(r.jobs) // the workers give back what is queued, then exit
 	finished := make(chan struct{})
 	go func() {
 		r.handlers.Wait()
