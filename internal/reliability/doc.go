@@ -31,6 +31,8 @@
 //     an oversized entry left pending by a dead consumer is dead-lettered
 //     once; with DeadLetterUnroutable, entries without a type or route are
 //     dead-lettered instead of acknowledged.
+//   - TestReliabilityReclaimDuringAckRetry: an entry whose acknowledgement is
+//     being retried is not run again when the reclaim loop claims it.
 //   - TestReliabilityACLUser: the processor, the publisher and request/reply
 //     work as a Redis ACL user limited to the README's ACL SETUSER line.
 //   - TestReliabilityPasswordNotLogged: a Redis URL's password appears in no
