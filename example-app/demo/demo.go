@@ -14,6 +14,8 @@
 //   - bk-3's card is declined: a Permanent error sends the message to
 //     "bookings:dead", which the demo reads back;
 //   - a quote over request/reply;
+//   - the Prometheus metrics, when the app has them, count the same route
+//     runs, retries and dead letters as the demo;
 //   - a newsletter that is still being sent when the demo stops the app, and
 //     is finished before the app exits.
 package demo
@@ -25,6 +27,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/fx"
 	"go.uber.org/zap"
@@ -51,6 +54,8 @@ type Params struct {
 	Logger     *zap.Logger
 	// Processors is required so that the demo starts after them.
 	Processors *streamfx.Processors
+	// Metrics, when provided, must count what the demo saw.
+	Metrics prometheus.Gatherer `optional:"true"`
 }
 
 // Demo runs the script once, in the background, from the app's start.
@@ -148,6 +153,12 @@ func (d *Demo) addPublished(n int) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.result.Published += n
+}
+
+func (d *Demo) deadLettered() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.result.DeadLettered
 }
 
 func (d *Demo) setDeadLettered(n int) {

@@ -64,6 +64,9 @@ func (d *Demo) script(ctx context.Context) error {
 	if err := ranOnce(d.p.Recorder.Snapshot(), ids[1]); err != nil {
 		return err
 	}
+	if err := d.checkMetrics(ctx, d.deadLettered()); err != nil {
+		return err
+	}
 	return d.stopDuringNewsletter(ctx)
 }
 
