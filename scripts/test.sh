@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Runs the whole streamfx test suite. The tests start their own redis-server
-# processes (and a Redis Cluster, with redis-cli), so both must be on PATH:
-# when they are missing this script installs them first (apt-get as root or
-# with sudo on Debian/Ubuntu, brew on macOS), and otherwise says exactly what
-# to run. Extra arguments go to `go test` (for example:
-# ./scripts/test.sh -race -run Processor).
+# processes (and a Redis Cluster, with redis-cli), so both must be on PATH;
+# -race also needs a C compiler (cgo). When they are missing this script
+# installs them first (apt-get as root or with sudo on Debian/Ubuntu, brew on
+# macOS), and otherwise says exactly what to run. Extra arguments go to
+# `go test` (for example: ./scripts/test.sh -race -run Processor).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,35 +12,36 @@ have_redis() {
   command -v redis-server >/dev/null 2>&1 && command -v redis-cli >/dev/null 2>&1
 }
 
-install_hint() {
-  echo "Install redis-server 7.0 or later (with redis-cli), then run this again:" >&2
-  echo "  Debian/Ubuntu: sudo apt-get install -y redis-server redis-tools" >&2
-  echo "  macOS:         brew install redis" >&2
+# apt_install installs Debian/Ubuntu packages as root or through sudo; it
+# returns 1 when apt-get cannot be used here.
+apt_install() {
+  command -v apt-get >/dev/null 2>&1 || return 1
+  local sudo=""
+  if [ "$(id -u)" != 0 ]; then
+    command -v sudo >/dev/null 2>&1 || { echo "Not root and no sudo: cannot run apt-get." >&2; return 1; }
+    sudo="sudo"
+  fi
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
 }
 
 ensure_redis() {
   if have_redis; then return 0; fi
   echo "redis-server or redis-cli not found: installing them for the tests..." >&2
   if command -v apt-get >/dev/null 2>&1; then
-    local sudo=""
-    if [ "$(id -u)" != 0 ]; then
-      if command -v sudo >/dev/null 2>&1; then sudo="sudo"; else
-        echo "Not root and no sudo: cannot run apt-get." >&2
-        install_hint; exit 1
-      fi
-    fi
-    $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server redis-tools >/dev/null
+    apt_install redis-server redis-tools || true
   elif command -v brew >/dev/null 2>&1; then
     brew install redis
   fi
   if ! have_redis; then
-    echo "Could not install redis-server and redis-cli." >&2
-    install_hint; exit 1
+    echo "Could not install redis-server and redis-cli. Install Redis 7.0 or later, then run this again:" >&2
+    echo "  Debian/Ubuntu: sudo apt-get install -y redis-server redis-tools" >&2
+    echo "  macOS:         brew install redis" >&2
+    exit 1
   fi
 }
 
-check_version() {
+check_redis_version() {
   local v major
   v=$(redis-server --version | sed -n 's/.*v=\([0-9][0-9.]*\).*/\1/p')
   major=${v%%.*}
@@ -51,7 +52,25 @@ check_version() {
   fi
 }
 
+# ensure_cgo makes sure -race can build: the race detector needs cgo, which
+# Go turns off when it finds no C compiler.
+ensure_cgo() {
+  if [ "$(go env CGO_ENABLED)" = 1 ]; then return 0; fi
+  echo "-race needs cgo, and no C compiler was found: installing gcc..." >&2
+  apt_install gcc libc6-dev || true
+  if [ "$(go env CGO_ENABLED)" != 1 ]; then
+    echo "Could not enable cgo for -race. Install a C compiler, then run this again:" >&2
+    echo "  Debian/Ubuntu: sudo apt-get install -y gcc libc6-dev" >&2
+    echo "  macOS:         xcode-select --install" >&2
+    echo "(or run the tests without -race)" >&2
+    exit 1
+  fi
+}
+
 command -v go >/dev/null 2>&1 || { echo "go is not on PATH: install Go 1.26 or later (https://go.dev/dl/)." >&2; exit 1; }
 ensure_redis
-check_version
+check_redis_version
+for arg in "$@"; do
+  case "$arg" in -race | -race=true) ensure_cgo ;; esac
+done
 exec go test "$@" ./...
