@@ -42,7 +42,7 @@ func (r *run) work() {
 func (r *run) handle(stream string, e entry) {
 	msg := dispatcher.NewMessage(stream, e.id, e.fields)
 	msg.Attempt = e.attempts
-	if reason := r.reject(msg); reason != nil {
+	if reason := r.reject(msg, e.size); reason != nil {
 		r.settleDeadLetter(msg, dispatcher.Outcome{Action: dispatcher.DeadLetter,
 			Failures: []dispatcher.RouteFailure{{Err: reason}}})
 		return
@@ -85,11 +85,11 @@ func (r *run) settleDeadLetter(msg *dispatcher.Message, o dispatcher.Outcome) {
 	r.observe(msg, o)
 }
 
-// reject returns why msg must be dead-lettered without running any handler,
-// or nil.
-func (r *run) reject(msg *dispatcher.Message) error {
+// reject returns why msg, of size bytes (see entry.size), must be
+// dead-lettered without running any handler, or nil.
+func (r *run) reject(msg *dispatcher.Message, size int) error {
 	if limit := r.cfg.MaxMessageBytes; limit > 0 {
-		if size := entrySize(msg.Fields); size > limit {
+		if size > limit {
 			return fmt.Errorf("%w: %d bytes, limit %d", dispatcher.ErrMessageTooLarge, size, limit)
 		}
 	}
@@ -97,15 +97,6 @@ func (r *run) reject(msg *dispatcher.Message) error {
 		return fmt.Errorf("%w: delivered %d times, limit %d", ErrTooManyDeliveries, msg.Attempt, r.cfg.MaxDeliveries)
 	}
 	return nil
-}
-
-// entrySize is the sum of the lengths of field names and values.
-func entrySize(fields map[string]string) int {
-	n := 0
-	for k, v := range fields {
-		n += len(k) + len(v)
-	}
-	return n
 }
 
 // ack queues msg's acknowledgement.

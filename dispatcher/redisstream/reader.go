@@ -55,6 +55,7 @@ type entry struct {
 	id       string
 	fields   map[string]string
 	attempts int
+	size     int // the sum of the lengths of field names and values
 }
 
 // readBatch reads one batch. With cursor ">" it blocks up to Block for new
@@ -96,14 +97,16 @@ func toBatch(msgs []redis.XMessage) batch {
 			continue
 		}
 		fields := make(map[string]string, len(m.Values))
+		size := 0
 		for k, v := range m.Values {
 			s, ok := v.(string)
 			if !ok {
 				s = fmt.Sprint(v)
 			}
 			fields[k] = s
+			size += len(k) + len(s)
 		}
-		b.entries = append(b.entries, entry{id: m.ID, fields: fields, attempts: 1})
+		b.entries = append(b.entries, entry{id: m.ID, fields: fields, attempts: 1, size: size})
 	}
 	return b
 }
