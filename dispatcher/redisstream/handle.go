@@ -40,9 +40,10 @@ func (r *run) work() {
 // handle runs one entry through the dispatcher and settles it: ack, leave
 // pending, or dead-letter then ack.
 func (r *run) handle(stream string, e entry) {
-	msg := dispatcher.NewMessage(stream, e.id, e.fields)
+	fields, size := toFields(e.values)
+	msg := dispatcher.NewMessage(stream, e.id, fields)
 	msg.Attempt = e.attempts
-	if reason := r.reject(msg, e.size); reason != nil {
+	if reason := r.reject(msg, size); reason != nil {
 		r.settleDeadLetter(msg, dispatcher.Outcome{Action: dispatcher.DeadLetter,
 			Failures: []dispatcher.RouteFailure{{Err: reason}}})
 		return
@@ -85,7 +86,7 @@ func (r *run) settleDeadLetter(msg *dispatcher.Message, o dispatcher.Outcome) {
 	r.observe(msg, o)
 }
 
-// reject returns why msg, of size bytes (see entry.size), must be
+// reject returns why msg, of size bytes (see toFields), must be
 // dead-lettered without running any handler, or nil.
 func (r *run) reject(msg *dispatcher.Message, size int) error {
 	if limit := r.cfg.MaxMessageBytes; limit > 0 {

@@ -50,12 +50,13 @@ type batch struct {
 	last    string   // the last ID returned, deleted ones included
 }
 
-// entry is one stream entry with its delivery count.
+// entry is one stream entry with its delivery count. Its values are
+// converted to string fields by the handler worker (see toFields), off the
+// reader's path.
 type entry struct {
 	id       string
-	fields   map[string]string
+	values   map[string]any
 	attempts int
-	size     int // the sum of the lengths of field names and values
 }
 
 // readBatch reads one batch. With cursor ">" it blocks up to Block for new
@@ -96,19 +97,24 @@ func toBatch(msgs []redis.XMessage) batch {
 			b.deleted = append(b.deleted, m.ID)
 			continue
 		}
-		fields := make(map[string]string, len(m.Values))
-		size := 0
-		for k, v := range m.Values {
-			s, ok := v.(string)
-			if !ok {
-				s = fmt.Sprint(v)
-			}
-			fields[k] = s
-			size += len(k) + len(s)
-		}
-		b.entries = append(b.entries, entry{id: m.ID, fields: fields, attempts: 1, size: size})
+		b.entries = append(b.entries, entry{id: m.ID, values: m.Values, attempts: 1})
 	}
 	return b
+}
+
+// toFields converts an entry's values to string fields and returns them
+// with their size: the sum of the lengths of field names and values.
+func toFields(values map[string]any) (fields map[string]string, size int) {
+	fields = make(map[string]string, len(values))
+	for k, v := range values {
+		s, ok := v.(string)
+		if !ok {
+			s = fmt.Sprint(v)
+		}
+		fields[k] = s
+		size += len(k) + len(s)
+	}
+	return fields, size
 }
 
 // readFailed handles a failed read and reports whether to go on reading.
