@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -158,13 +158,15 @@ func EncodeFields(eventType string, payload any) ([]string, error) {
 	switch p := payload.(type) {
 	case nil:
 	case map[string]string:
-		for _, k := range sortedKeys(p) {
+		var small [smallKeys]string
+		for _, k := range appendSortedKeys(small[:0], p) {
 			if err = add(k, p[k]); err != nil {
 				break
 			}
 		}
 	case map[string]any:
-		for _, k := range sortedKeys(p) {
+		var small [smallKeys]string
+		for _, k := range appendSortedKeys(small[:0], p) {
 			if err = add(k, p[k]); err != nil {
 				break
 			}
@@ -206,10 +208,19 @@ func encodeObject(payload any, add func(string, any) error) error {
 }
 
 func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
+	return appendSortedKeys(make([]string, 0, len(m)), m)
+}
+
+// smallKeys is how many keys the encoders sort in an array on the stack
+// before they need the heap.
+const smallKeys = 16
+
+// appendSortedKeys appends the keys of m to keys, sorted. With keys backed
+// by an array of the caller, a small map costs no allocation.
+func appendSortedKeys[V any](keys []string, m map[string]V) []string {
 	for k := range m {
 		keys = append(keys, k)
 	}
-	sort.Strings(keys)
+	slices.Sort(keys)
 	return keys
 }

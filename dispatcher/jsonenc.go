@@ -76,7 +76,8 @@ func appendJSON(buf []byte, v any) ([]byte, error) {
 
 func appendObject(buf []byte, m map[string]any) ([]byte, error) {
 	buf = append(buf, '{')
-	for i, k := range sortedKeys(m) {
+	var small [smallKeys]string
+	for i, k := range appendSortedKeys(small[:0], m) {
 		if i > 0 {
 			buf = append(buf, ',')
 		}
