@@ -69,25 +69,7 @@ func TestReliabilityACLUser(t *testing.T) {
 	rdb := userClient(t, srv.Addr, aclPassword)
 	pub := redisstream.NewPublisher(rdb, redisstream.PublisherConfig{})
 	seen := newLedger()
-	var flaky atomic.Int32
-	d := dispatcher.New(dispatcher.Config{})
-	d.OnFunc("order.paid", func(_ context.Context, msg *dispatcher.Message) error {
-		seen.add(msg.ID)
-		return nil
-	})
-	d.OnFunc("order.flaky", func(_ context.Context, msg *dispatcher.Message) error {
-		if flaky.Add(1) == 1 {
-			return errors.New("first delivery fails") // redelivered by XAUTOCLAIM
-		}
-		seen.add(msg.ID)
-		return nil
-	})
-	d.OnFunc("order.bad", func(context.Context, *dispatcher.Message) error {
-		return dispatcher.Permanent(errors.New("refused"))
-	})
-	d.OnFunc("order.quote", func(ctx context.Context, msg *dispatcher.Message) error {
-		return pub.Reply(ctx, msg, map[string]any{"price": 42})
-	})
+	d := aclDispatcher(pub, seen)
 	log, logs := observedLogger()
 	begin := time.Now()
 	p := newProcessor(t, rdb, d, redisstream.ProcessorConfig{
@@ -132,6 +114,32 @@ func TestReliabilityACLUser(t *testing.T) {
 		duplicates: res.duplicates, elapsed: elapsed,
 		notes: "consume, reclaim, dead-letter, publish, request/reply with no ACL denial; other keys and commands refused",
 	})
+}
+
+// aclDispatcher routes the ACL test's events: order.paid is recorded,
+// order.flaky fails once then is recorded, order.bad fails for good and
+// order.quote is answered with Reply.
+func aclDispatcher(pub *redisstream.Publisher, seen *ledger) *dispatcher.Dispatcher {
+	var flaky atomic.Int32
+	d := dispatcher.New(dispatcher.Config{})
+	d.OnFunc("order.paid", func(_ context.Context, msg *dispatcher.Message) error {
+		seen.add(msg.ID)
+		return nil
+	})
+	d.OnFunc("order.flaky", func(_ context.Context, msg *dispatcher.Message) error {
+		if flaky.Add(1) == 1 {
+			return errors.New("first delivery fails") // redelivered by XAUTOCLAIM
+		}
+		seen.add(msg.ID)
+		return nil
+	})
+	d.OnFunc("order.bad", func(context.Context, *dispatcher.Message) error {
+		return dispatcher.Permanent(errors.New("refused"))
+	})
+	d.OnFunc("order.quote", func(ctx context.Context, msg *dispatcher.Message) error {
+		return pub.Reply(ctx, msg, map[string]any{"price": 42})
+	})
+	return d
 }
 
 // aclLog returns the ACL LOG entries, as "reason object".

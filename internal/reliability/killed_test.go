@@ -25,7 +25,6 @@ func TestReliabilityConsumerKilled(t *testing.T) {
 	const stream, handled = "killed", "killed:handled"
 	srv := redistest.Start(t)
 	rdb := srv.Client(t)
-	ctx := context.Background()
 	begin := time.Now()
 
 	victim := startConsumer(t, srv.Addr, stream, "victim", handled)
@@ -60,14 +59,7 @@ func TestReliabilityConsumerKilled(t *testing.T) {
 	}
 	elapsed := time.Since(begin)
 
-	runs, err := rdb.HGetAll(ctx, handled).Result()
-	if err != nil {
-		t.Fatal(err)
-	}
-	counts := make(map[string]int, len(runs))
-	for id, v := range runs {
-		counts[id], _ = strconv.Atoi(v)
-	}
+	counts := handledRuns(t, rdb, handled)
 	res := tallyRuns(counts, ids)
 	res.check(t)
 	for id, c := range counts {
@@ -85,6 +77,20 @@ func TestReliabilityConsumerKilled(t *testing.T) {
 		notes: fmt.Sprintf("victim held %d pending at SIGKILL, survivor reclaimed %d, duplicates <= held",
 			len(held), reclaimed),
 	})
+}
+
+// handledRuns returns the runs per entry ID recorded in hash key.
+func handledRuns(t testing.TB, rdb *redis.Client, key string) map[string]int {
+	t.Helper()
+	runs, err := rdb.HGetAll(context.Background(), key).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := make(map[string]int, len(runs))
+	for id, v := range runs {
+		counts[id], _ = strconv.Atoi(v)
+	}
+	return counts
 }
 
 // hlen returns the number of fields of hash key.

@@ -62,18 +62,7 @@ func TestReliabilityLongRun(t *testing.T) {
 		Block: 100 * time.Millisecond, Concurrency: 16, Logger: log,
 	})
 	pub := redisstream.NewPublisher(rdb, redisstream.PublisherConfig{MaxLen: longRunMaxLen})
-	var warm memSample
-	for start := 0; start < n; start += 1000 {
-		for int64(start)-done.Load() > longRunWindow {
-			time.Sleep(time.Millisecond)
-		}
-		if start >= n/10 && warm.rss == 0 {
-			warm = sampleMemory()
-		}
-		if err := publishRange(pub, stream, start, min(start+1000, n)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	warm := publishWindowed(t, pub, stream, n, &done)
 	eventually(t, 5*time.Minute, "every message is handled", func() bool { return done.Load() >= int64(n) })
 	eventually(t, time.Minute, "the PEL is empty", func() bool { return pendingCount(t, rdb, stream, "g") == 0 })
 	end := sampleMemory()
@@ -104,6 +93,26 @@ func TestReliabilityLongRun(t *testing.T) {
 		notes: fmt.Sprintf("RSS %s at 10%% -> %s at end; live heap %s -> %s; %.0f msg/s; no goroutine left",
 			mib(warm.rss), mib(end.rss), mib(warm.heap), mib(end.heap), float64(n)/elapsed.Seconds()),
 	})
+}
+
+// publishWindowed publishes n events with seq 0..n-1 in batches of 1000,
+// never more than longRunWindow ahead of done, and samples the memory once
+// 10% are published.
+func publishWindowed(t *testing.T, pub *redisstream.Publisher, stream string, n int, done *atomic.Int64) memSample {
+	t.Helper()
+	var warm memSample
+	for start := 0; start < n; start += 1000 {
+		for int64(start)-done.Load() > longRunWindow {
+			time.Sleep(time.Millisecond)
+		}
+		if start >= n/10 && warm.rss == 0 {
+			warm = sampleMemory()
+		}
+		if err := publishRange(pub, stream, start, min(start+1000, n)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return warm
 }
 
 // seqOf returns the "seq" field of msg.

@@ -49,7 +49,6 @@ func TestReliabilityPasswordNotLogged(t *testing.T) {
 	srv := redistest.Start(t)
 	admin := srv.Client(t)
 	createACLUser(t, admin)
-	ctx := context.Background()
 	d := dispatcher.New(dispatcher.Config{})
 	seen := newLedger()
 	d.OnFunc("order.paid", func(_ context.Context, msg *dispatcher.Message) error {
@@ -58,21 +57,7 @@ func TestReliabilityPasswordNotLogged(t *testing.T) {
 	})
 	begin := time.Now()
 
-	bad := userClient(t, srv.Addr, wrongPassword)
-	wrong, err := redisstream.NewProcessor(bad, d, redisstream.ProcessorConfig{Streams: []string{"orders"}, Group: "g", Logger: logger})
-	if err != nil {
-		t.Fatal(err)
-	}
-	startCtx, cancel := context.WithTimeout(ctx, 3*time.Second)
-	defer cancel()
-	if err := wrong.Start(startCtx); err == nil || !strings.Contains(err.Error(), "WRONGPASS") {
-		t.Fatalf("Start with a wrong password: %v, want a WRONGPASS error", err)
-	} else {
-		logger.Error("processor did not start", zap.Error(err)) // what an application does
-	}
-	if _, err := redisstream.NewPublisher(bad, redisstream.PublisherConfig{}).Publish(ctx, "orders", "order.paid", nil); err != nil {
-		logger.Error("publish failed", zap.Error(err))
-	}
+	startWithWrongPassword(t, srv.Addr, d, logger)
 
 	rdb := userClient(t, srv.Addr, aclPassword)
 	pub := redisstream.NewPublisher(rdb, redisstream.PublisherConfig{})
@@ -96,6 +81,44 @@ func TestReliabilityPasswordNotLogged(t *testing.T) {
 	elapsed := time.Since(begin)
 
 	logs := buf.String()
+	checkNoSecrets(t, logs)
+	lines := strings.Count(logs, "\n")
+	res := seen.tally(ids)
+	res.check(t)
+	results.add(t, row{
+		scenario: "password never logged", messages: len(ids), handled: res.handled, lost: res.lost,
+		duplicates: res.duplicates, elapsed: elapsed,
+		notes: fmt.Sprintf("%d log lines (wrong password, crash, refused credentials), no password in any", lines),
+	})
+}
+
+// startWithWrongPassword starts a processor and publishes with a client
+// whose URL has a wrong password, and logs their errors as an application
+// would.
+func startWithWrongPassword(t *testing.T, addr string, d *dispatcher.Dispatcher, logger *zap.Logger) {
+	t.Helper()
+	ctx := context.Background()
+	bad := userClient(t, addr, wrongPassword)
+	wrong, err := redisstream.NewProcessor(bad, d, redisstream.ProcessorConfig{Streams: []string{"orders"}, Group: "g", Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	startCtx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	err = wrong.Start(startCtx)
+	if err == nil || !strings.Contains(err.Error(), "WRONGPASS") {
+		t.Fatalf("Start with a wrong password: %v, want a WRONGPASS error", err)
+	}
+	logger.Error("processor did not start", zap.Error(err))
+	if _, err := redisstream.NewPublisher(bad, redisstream.PublisherConfig{}).Publish(ctx, "orders", "order.paid", nil); err != nil {
+		logger.Error("publish failed", zap.Error(err))
+	}
+}
+
+// checkNoSecrets fails t if either password, plain or URL-escaped, is in
+// logs, and unless a WRONGPASS error was logged.
+func checkNoSecrets(t *testing.T, logs string) {
+	t.Helper()
 	for _, secret := range []string{aclPassword, wrongPassword, url.QueryEscape(aclPassword), url.QueryEscape(wrongPassword)} {
 		if strings.Contains(logs, secret) {
 			t.Errorf("a password appears in the logs:\n%s", logs)
@@ -105,14 +128,6 @@ func TestReliabilityPasswordNotLogged(t *testing.T) {
 	if !strings.Contains(logs, "WRONGPASS") {
 		t.Errorf("no WRONGPASS error was logged: the wrong password was not exercised:\n%s", logs)
 	}
-	lines := strings.Count(logs, "\n")
-	res := seen.tally(ids)
-	res.check(t)
-	results.add(t, row{
-		scenario: "password never logged", messages: len(ids), handled: res.handled, lost: res.lost,
-		duplicates: res.duplicates, elapsed: elapsed,
-		notes: fmt.Sprintf("%d log lines (wrong password, crash, refused credentials), no password in any", lines),
-	})
 }
 
 // stderrRedisLog is go-redis's default logger again.

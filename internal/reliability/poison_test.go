@@ -61,20 +61,12 @@ func TestReliabilityPoison(t *testing.T) {
 		return nil
 	})
 	pub := redisstream.NewPublisher(rdb, redisstream.PublisherConfig{})
-	ctx := context.Background()
 	begin := time.Now()
 	p := newProcessor(t, rdb, d, redisstream.ProcessorConfig{
 		Streams: []string{stream}, Group: "g", BatchSize: 50, Block: 100 * time.Millisecond,
 		Concurrency: 4, MinIdle: time.Second, ReclaimInterval: 50 * time.Millisecond, MaxDeliveries: maxDeliveries,
 	})
-	poison := map[string]string{} // entry ID -> kind
-	for _, pk := range poisonKinds {
-		id, err := pub.Publish(ctx, stream, "job", map[string]any{"kind": pk.kind})
-		if err != nil {
-			t.Fatal(err)
-		}
-		poison[id] = pk.kind
-	}
+	poison := publishPoison(t, pub, stream)
 	ids := publishN(t, pub, stream, "job", good)
 	dl := dispatcher.DeadLetterStream(stream)
 	eventually(t, time.Minute, "the poison is dead-lettered and the PEL empty", func() bool {
@@ -103,6 +95,21 @@ func TestReliabilityPoison(t *testing.T) {
 		notes: fmt.Sprintf("%d dead-lettered with reason; %d/%d good done before the poison's last delivery",
 			len(poison), flowed, good),
 	})
+}
+
+// publishPoison publishes one message of each poison kind and returns
+// their kinds by entry ID.
+func publishPoison(t *testing.T, pub *redisstream.Publisher, stream string) map[string]string {
+	t.Helper()
+	poison := map[string]string{}
+	for _, pk := range poisonKinds {
+		id, err := pub.Publish(context.Background(), stream, "job", map[string]any{"kind": pk.kind})
+		if err != nil {
+			t.Fatal(err)
+		}
+		poison[id] = pk.kind
+	}
+	return poison
 }
 
 // checkPoisonDeadLetters checks one dead-letter entry per poison message,

@@ -24,19 +24,9 @@ import (
 // Nobody restarts the publisher or the processor: they must recover by
 // themselves. Every entry whose XADD returned an ID must be handled.
 func TestReliabilityRedisRestart(t *testing.T) {
-	// outage is how long Redis stays down: longer than go-redis's own
-	// retries of a failed command (3, backoff up to 512ms), so that the
-	// processor notices and logs it.
-	const outage = 2 * time.Second
 	n := scaled(30_000, 3)
 	const stream = "restart"
-	srv := redistest.Start(t, "--appendonly", "yes", "--appendfsync", "always", "--logfile", "redis.log")
-	t.Cleanup(func() {
-		if t.Failed() {
-			b, _ := os.ReadFile(filepath.Join(srv.Dir, "redis.log"))
-			t.Logf("redis-server log:\n%s", b)
-		}
-	})
+	srv := startAOFRedis(t)
 	consumerRDB, publisherRDB := srv.Client(t), srv.Client(t)
 	seen := newLedger()
 	d := dispatcher.New(dispatcher.Config{})
@@ -56,11 +46,7 @@ func TestReliabilityRedisRestart(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGKILL} {
 		target := pub.attempted.Load() + int64(n/3)
 		eventually(t, time.Minute, "the publisher moved on", func() bool { return pub.attempted.Load() >= target })
-		srv.Kill(sig)
-		time.Sleep(outage)
-		srv.Restart(t)
-		progress := seen.len() + 300 // more than one batch: new reads
-		eventually(t, time.Minute, "the processor recovers by itself", func() bool { return seen.len() >= progress })
+		restartRedis(t, srv, sig, seen)
 	}
 	<-pub.done
 	acked := pub.ids()
@@ -97,6 +83,34 @@ func TestReliabilityRedisRestart(t *testing.T) {
 		notes: fmt.Sprintf("%d publishes failed during the outages (not counted), %d more entries handled; %d outages and %d recoveries logged",
 			n-len(acked), res.unexpected, outages, recoveries),
 	})
+}
+
+// startAOFRedis starts a redis-server with an append-only file fsynced on
+// every write, whose log is shown if t fails.
+func startAOFRedis(t *testing.T) *redistest.Server {
+	t.Helper()
+	srv := redistest.Start(t, "--appendonly", "yes", "--appendfsync", "always", "--logfile", "redis.log")
+	t.Cleanup(func() {
+		if t.Failed() {
+			b, _ := os.ReadFile(filepath.Join(srv.Dir, "redis.log"))
+			t.Logf("redis-server log:\n%s", b)
+		}
+	})
+	return srv
+}
+
+// restartRedis stops srv with sig, starts it again after an outage longer
+// than go-redis's own retries of a failed command (3, backoff up to 512ms),
+// so that the processor notices, and waits until the processor handles new
+// reads again.
+func restartRedis(t *testing.T, srv *redistest.Server, sig syscall.Signal, seen *ledger) {
+	t.Helper()
+	const outage = 2 * time.Second
+	srv.Kill(sig)
+	time.Sleep(outage)
+	srv.Restart(t)
+	progress := seen.len() + 300 // more than one batch: new reads
+	eventually(t, time.Minute, "the processor recovers by itself", func() bool { return seen.len() >= progress })
 }
 
 // pacedPublisher publishes n events in small batches, a few milliseconds
