@@ -31,6 +31,7 @@ type results struct {
 	sleep                       float64 // msgs/s, 1 ms handler
 	singleRaw, singleStreamfx   float64 // msgs/s, sequential
 	batchRaw, batchStreamfx     float64 // msgs/s, pipelined
+	batchRawJSON                float64 // msgs/s, pipelined, encoding/json in the loop
 	lat                         *latencyStats
 	memRaw, memStreamfx         *memDelta
 }
@@ -40,6 +41,7 @@ type row struct {
 	scenario string
 	msgs     int
 	elapsed  time.Duration
+	cpu      time.Duration // CPU time of this process, 0 if not measured
 	note     string
 }
 
@@ -78,24 +80,32 @@ func (b *bench) bounded(ctx context.Context, fn func(context.Context) error) err
 	return fn(ctx)
 }
 
-// memDelta is what the Go heap allocated during a scenario.
+// memDelta is what the Go heap allocated, and the CPU time this process
+// used, during a scenario.
 type memDelta struct {
 	bytes, allocs uint64
+	cpu           time.Duration
 	msgs          int
 }
 
-// measureMem runs fn and returns the heap allocations it made, a GC first.
+// measureMem runs fn and returns the heap allocations it made, a GC first,
+// and the CPU time the process used meanwhile.
 func measureMem(msgs int, fn func() error) (*memDelta, error) {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
+	cpu := cpuTime()
 	err := fn()
+	cpu = cpuTime() - cpu
 	runtime.ReadMemStats(&after)
-	return &memDelta{bytes: after.TotalAlloc - before.TotalAlloc, allocs: after.Mallocs - before.Mallocs, msgs: msgs}, err
+	return &memDelta{bytes: after.TotalAlloc - before.TotalAlloc, allocs: after.Mallocs - before.Mallocs, cpu: cpu, msgs: msgs}, err
 }
 
 func (m *memDelta) bytesPerMsg() float64  { return float64(m.bytes) / float64(m.msgs) }
 func (m *memDelta) allocsPerMsg() float64 { return float64(m.allocs) / float64(m.msgs) }
+
+// cpuPerMsg returns the process's CPU time per message in microseconds.
+func (m *memDelta) cpuPerMsg() float64 { return float64(m.cpu) / 1e3 / float64(m.msgs) }
 
 // warnLogger logs warnings and errors of the Processor to w, so that a
 // failing run says why.

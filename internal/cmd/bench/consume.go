@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -35,12 +36,12 @@ func (b *bench) consume(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("raw loop: %w", err)
 		}
-		raw, b.res.memRaw = append(raw, d), mem
+		raw, b.res.memRaw = append(raw, trial{d, mem.cpu}), mem
 		d, mem, err = b.onFilledStream(ctx, "consume-streamfx", n, noop)
 		if err != nil {
 			return fmt.Errorf("streamfx: %w", err)
 		}
-		sfx, b.res.memStreamfx = append(sfx, d), mem
+		sfx, b.res.memStreamfx = append(sfx, trial{d, mem.cpu}), mem
 	}
 	b.res.consumeRaw, b.res.consumeStreamfx = rate(n, raw.best()), rate(n, sfx.best())
 	b.addRow(fmt.Sprintf("consume raw go-redis (COUNT %d, 1 XACK/batch)", b.opts.readBatch), n, raw, "baseline")
@@ -52,7 +53,7 @@ func (b *bench) consume(ctx context.Context) error {
 // sleep runs the Processor with a handler that sleeps 1 ms, once.
 func (b *bench) sleep(ctx context.Context) error {
 	n := b.opts.n
-	d, _, err := b.onFilledStream(ctx, "sleep", n, func(ctx context.Context, stream string, n int) (time.Duration, error) {
+	d, mem, err := b.onFilledStream(ctx, "sleep", n, func(ctx context.Context, stream string, n int) (time.Duration, error) {
 		return b.streamfxConsume(ctx, stream, n, b.opts.sleepConc, func() { time.Sleep(time.Millisecond) })
 	})
 	if err != nil {
@@ -60,7 +61,7 @@ func (b *bench) sleep(ctx context.Context) error {
 	}
 	b.res.sleep = rate(n, d)
 	ideal := float64(b.opts.sleepConc) * 1000
-	b.addRow(fmt.Sprintf("consume streamfx, 1 ms handler, Concurrency %d", b.opts.sleepConc), n, trials{d},
+	b.addRow(fmt.Sprintf("consume streamfx, 1 ms handler, Concurrency %d", b.opts.sleepConc), n, trials{{d, mem.cpu}},
 		fmt.Sprintf("%.0f%% of %d x 1000/s", 100*b.res.sleep/ideal, b.opts.sleepConc))
 	return nil
 }
@@ -194,17 +195,30 @@ func (b *bench) addRow(scenario string, msgs int, runs trials, note string) {
 	if len(runs) > 1 {
 		note = fmt.Sprintf("%s (best of %d: %s)", note, len(runs), runs.rates(msgs))
 	}
-	b.res.rows = append(b.res.rows, row{scenario: scenario, msgs: msgs, elapsed: runs.best(), note: note})
+	b.res.rows = append(b.res.rows, row{scenario: scenario, msgs: msgs, elapsed: runs.best(), cpu: runs.cpu(), note: note})
 }
 
-// trials are the durations of the runs of one scenario.
-type trials []time.Duration
+// trial is one run of a scenario: its duration, and the CPU time this
+// process used meanwhile (0 if not measured).
+type trial struct{ wall, cpu time.Duration }
+
+// trials are the runs of one scenario.
+type trials []trial
 
 // best returns the shortest run: other load on the machine only slows a
 // run down.
-func (t trials) best() time.Duration { return slices.Min(t) }
+func (t trials) best() time.Duration {
+	return slices.MinFunc(t, func(a, b trial) int { return cmp.Compare(a.wall, b.wall) }).wall
+}
+
+// cpu returns the least CPU time of the runs: CPU time too grows with the
+// load of the machine (caches, frequency).
+func (t trials) cpu() time.Duration {
+	return slices.MinFunc(t, func(a, b trial) int { return cmp.Compare(a.cpu, b.cpu) }).cpu
+}
 
 // rates returns the range of rates of the runs, such as "61k-98k/s".
 func (t trials) rates(msgs int) string {
-	return fmt.Sprintf("%.0fk-%.0fk/s", rate(msgs, slices.Max(t))/1000, rate(msgs, slices.Min(t))/1000)
+	slowest := slices.MaxFunc(t, func(a, b trial) int { return cmp.Compare(a.wall, b.wall) }).wall
+	return fmt.Sprintf("%.0fk-%.0fk/s", rate(msgs, slowest)/1000, rate(msgs, t.best())/1000)
 }

@@ -46,7 +46,7 @@ func (b *bench) latency(ctx context.Context) error {
 	b.res.lat = st
 	b.addRow(fmt.Sprintf("latency publish->handler at %d/s: p50 %s p99 %s p999 %s max %s",
 		b.opts.rate, ms(st.p50), ms(st.p99), ms(st.p999), ms(st.pmax)), n,
-		trials{time.Duration(float64(n) / st.achieved * float64(time.Second))}, "rate reached")
+		trials{{wall: time.Duration(float64(n) / st.achieved * float64(time.Second))}}, "rate reached")
 	return nil
 }
 

@@ -48,7 +48,7 @@ func TestRunAllOnRedisURL(t *testing.T) {
 		t.Errorf("last line %q does not match %s\noutput:\n%s", line, resultRE, out)
 	}
 	for _, want := range []string{"consume raw", "consume streamfx (", "1 ms handler", "Publish, sequential",
-		"PublishBatch", "latency publish->handler", "allocs/msg", "peak RSS"} {
+		"PublishBatch", "encoding/json", "latency publish->handler", "allocs", "µs CPU", "peak RSS"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}

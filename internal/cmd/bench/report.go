@@ -16,18 +16,26 @@ func (b *bench) report(w io.Writer) {
 	fmt.Fprintf(w, "\nstreamfx bench: N=%d, %d-byte entries (%d variants), redis %s at %s, GOMAXPROCS=%d, %s\n\n",
 		b.opts.n, b.data.bytes, len(b.data.payloads), b.env.version, b.env.addr, runtime.GOMAXPROCS(0), runtime.Version())
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "scenario\t messages\t seconds\t   msgs/s\tnote")
+	fmt.Fprintln(tw, "scenario\t messages\t seconds\t   msgs/s\t µs CPU/msg\tnote")
 	for _, row := range r.rows {
-		fmt.Fprintf(tw, "%s\t%9d\t%8.3f\t%9.0f\t%s\n", row.scenario, row.msgs, row.elapsed.Seconds(), row.rate(), row.note)
+		cpu := "-"
+		if row.cpu > 0 {
+			cpu = strconv.FormatFloat(float64(row.cpu)/1e3/float64(row.msgs), 'f', 2, 64)
+		}
+		fmt.Fprintf(tw, "%s\t%9d\t%8.3f\t%9.0f\t%11s\t%s\n", row.scenario, row.msgs, row.elapsed.Seconds(), row.rate(), cpu, row.note)
 	}
 	_ = tw.Flush()
 	fmt.Fprintln(w)
 	if r.memRaw != nil && r.memStreamfx != nil {
-		fmt.Fprintf(w, "memory, raw loop:  %8.0f bytes/msg %6.1f allocs/msg\n", r.memRaw.bytesPerMsg(), r.memRaw.allocsPerMsg())
-		fmt.Fprintf(w, "memory, streamfx:  %8.0f bytes/msg %6.1f allocs/msg (whole process during the consume scenario)\n",
-			r.memStreamfx.bytesPerMsg(), r.memStreamfx.allocsPerMsg())
+		fmt.Fprintln(w, "consume, per message (whole process, last run):")
+		fmt.Fprintf(w, "  raw loop:  %6.0f bytes %6.1f allocs %6.2f µs CPU\n",
+			r.memRaw.bytesPerMsg(), r.memRaw.allocsPerMsg(), r.memRaw.cpuPerMsg())
+		fmt.Fprintf(w, "  streamfx:  %6.0f bytes %6.1f allocs %6.2f µs CPU\n",
+			r.memStreamfx.bytesPerMsg(), r.memStreamfx.allocsPerMsg(), r.memStreamfx.cpuPerMsg())
 	}
-	fmt.Fprintf(w, "peak RSS of this process: %s\n\n", peakRSS())
+	fmt.Fprintf(w, "peak RSS of this process: %s\n", peakRSS())
+	fmt.Fprintln(w, "µs CPU/msg: CPU time of this process (not of redis-server) per message, least of the runs.")
+	fmt.Fprintln(w)
 	fmt.Fprintln(w, b.resultLine())
 }
 
