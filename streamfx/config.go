@@ -3,6 +3,7 @@ package streamfx
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -161,6 +162,32 @@ func (s StreamConfig) validateNumbers() error {
 		}
 	}
 	return nil
+}
+
+// retryQueue returns the asynq queue of this app's retries when
+// asynqretry.Config.Queue is empty: "streamfx" for an app that only uses the
+// default consumer group, else "streamfx:" followed by its sorted consumer
+// groups joined by "+". Split workers have their own consumer groups (see
+// Validate), so each gets its own queue: a worker never picks up a retry of
+// a route that only another worker mounts.
+func (c Config) retryQueue() string {
+	seen := map[string]bool{}
+	var groups []string
+	for _, s := range c.Streams {
+		g := s.Group
+		if g == "" {
+			g = DefaultGroupName
+		}
+		if !seen[g] {
+			seen[g] = true
+			groups = append(groups, g)
+		}
+	}
+	slices.Sort(groups)
+	if len(groups) == 0 || (len(groups) == 1 && groups[0] == DefaultGroupName) {
+		return DefaultGroupName
+	}
+	return DefaultGroupName + ":" + strings.Join(groups, "+")
 }
 
 // deadLetterStreams maps each configured stream to its dead-letter stream,

@@ -19,8 +19,13 @@ import (
 // *asynqretry.Server with the app: started before the processors, stopped
 // after them (so in-flight handlers drain first), then the scheduler is
 // closed. Each failed route is retried alone, up to cfg.MaxAttempts runs,
-// then dead-lettered. cfg.Logger defaults to the app's logger and
-// cfg.DeadLetterStream to the dead-letter streams of Config.Streams. Without
+// then dead-lettered. cfg.Logger defaults to the app's logger,
+// cfg.DeadLetterStream to the dead-letter streams of Config.Streams, and
+// cfg.Queue to a queue named after the app's consumer groups ("streamfx"
+// for the default group, "streamfx:billing" for a worker consuming with
+// group "billing"): split workers, which must use their own consumer groups,
+// then never run each other's retries (a worker that picked up a retry of a
+// route it does not mount would have to dead-letter it). Without
 // this option, failed messages stay pending and are reclaimed by the
 // processors.
 func WithAsynqRetry(cfg asynqretry.Config) fx.Option {
@@ -61,6 +66,9 @@ type RetrySchedulerResult struct {
 // when the app stops. The Redis client is shared, not closed.
 func NewRetryScheduler(p RetrySchedulerParams) (RetrySchedulerResult, error) {
 	cfg := p.RetryConfig
+	if cfg.Queue == "" {
+		cfg.Queue = p.Config.retryQueue()
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = p.Logger
 	}
