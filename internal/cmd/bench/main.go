@@ -1,20 +1,3 @@
-// Command bench measures streamfx against a raw go-redis loop on the same
-// data, in one run, and prints a table followed by one machine-readable line:
-//
-//	RESULT consume_ratio=... publish_batch_ratio=... publish_single_ratio=... sleep1ms_c64_msgs_per_s=... p99_ms=... allocs_per_msg=...
-//
-// It starts its own redis-server on a free loopback port, or uses REDIS_URL
-// if set (its keys are then prefixed with "streamfx-bench:<pid>:" and deleted
-// afterwards). Run it with `task bench` or:
-//
-//	go run ./internal/cmd/bench [-n 200000] [-cpuprofile cpu.out]
-//
-// The number of messages comes from -n, else from the BENCH_N environment
-// variable, else 200000. Absolute rates depend on the machine and on what
-// else runs on it; the ratios compare runs made seconds apart on the same
-// Redis, so they are the figures to compare between machines. Every scenario
-// is bounded by -timeout; the command exits with status 1 if one fails, for
-// example when a message is not acknowledged.
 package main
 
 import (
