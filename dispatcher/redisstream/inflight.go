@@ -40,10 +40,3 @@ func (f *inflight) release(stream string, ids ...string) {
 		delete(f.set, entryKey{stream, id})
 	}
 }
-
-// len returns the number of entries held.
-func (f *inflight) len() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return len(f.set)
-}

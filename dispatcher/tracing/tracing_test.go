@@ -208,7 +208,7 @@ func checkAttributes(t *testing.T, s tracetest.SpanStub, want map[attribute.Key]
 	}
 	for _, k := range slices.Sorted(maps.Keys(want)) {
 		if got[k] != want[k] {
-			t.Errorf("%s: attribute %s = %v, want %v", s.Name, k, got[k].Emit(), want[k].Emit())
+			t.Errorf("%s: attribute %s = %v, want %v", s.Name, k, got[k].String(), want[k].String())
 		}
 	}
 }

@@ -265,13 +265,3 @@ func logLines(logs *observer.ObservedLogs) string {
 
 // mib formats a byte count in MiB.
 func mib(n uint64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
-
-// contains reports whether any of subs occurs in s.
-func containsAny(s string, subs ...string) bool {
-	for _, sub := range subs {
-		if strings.Contains(s, sub) {
-			return true
-		}
-	}
-	return false
-}
