@@ -117,3 +117,35 @@ func BenchmarkMessageDecode(b *testing.B) {
 		}
 	}
 }
+
+// benchOrder is the payload shape of internal/cmd/bench: an order of about
+// 200 bytes of JSON with a nested list of maps, floats, ints and a boolean.
+var benchOrder = map[string]any{
+	"order_id": "o-0000042", "customer_id": "c-00294", "amount": 1042.5, "currency": "EUR",
+	"items": []any{
+		map[string]any{"sku": "SKU-00042", "qty": 1, "price": 499.75},
+		map[string]any{"sku": "SKU-00043", "qty": 1, "price": 1000},
+	},
+	"paid": true, "created_at": "2024-05-01T12:00:00Z",
+}
+
+// BenchmarkEncodeFieldsOrder encodes the payload of the bench command.
+func BenchmarkEncodeFieldsOrder(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := dispatcher.EncodeFields("order.created", benchOrder); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkEncodeFieldsStringMap encodes a map[string]string payload.
+func BenchmarkEncodeFieldsStringMap(b *testing.B) {
+	p := map[string]string{"order_id": "o-12345", "customer_id": "c-1", "currency": "EUR", "note": "json:{}"}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := dispatcher.EncodeFields("order.paid", p); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -135,14 +135,15 @@ func EncodeFields(eventType string, payload any) ([]string, error) {
 	if eventType == "" {
 		return nil, fmt.Errorf("%w: event type is empty", ErrEncode)
 	}
-	n := 0
 	switch p := payload.(type) {
+	case nil:
+		return []string{TypeField, eventType}, nil
 	case map[string]string:
-		n = len(p)
+		return encodeMap(eventType, p)
 	case map[string]any:
-		n = len(p)
+		return encodeMap(eventType, p)
 	}
-	out := append(make([]string, 0, 2+2*n), TypeField, eventType)
+	out := []string{TypeField, eventType}
 	add := func(k string, v any) error {
 		if k == TypeField {
 			return nil
@@ -154,26 +155,7 @@ func EncodeFields(eventType string, payload any) ([]string, error) {
 		out = append(out, k, s)
 		return nil
 	}
-	var err error
-	switch p := payload.(type) {
-	case nil:
-	case map[string]string:
-		var small [smallKeys]string
-		for _, k := range appendSortedKeys(small[:0], p) {
-			if err = add(k, p[k]); err != nil {
-				break
-			}
-		}
-	case map[string]any:
-		var small [smallKeys]string
-		for _, k := range appendSortedKeys(small[:0], p) {
-			if err = add(k, p[k]); err != nil {
-				break
-			}
-		}
-	default:
-		err = encodeObject(payload, add)
-	}
+	err := encodeObject(payload, add)
 	if err != nil {
 		return nil, err
 	}

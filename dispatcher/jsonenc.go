@@ -76,15 +76,15 @@ func appendJSON(buf []byte, v any) ([]byte, error) {
 
 func appendObject(buf []byte, m map[string]any) ([]byte, error) {
 	buf = append(buf, '{')
-	var small [smallKeys]string
-	for i, k := range appendSortedKeys(small[:0], m) {
+	var small [smallKeys]entry[any]
+	for i, e := range appendSortedEntries(small[:0], m) {
 		if i > 0 {
 			buf = append(buf, ',')
 		}
-		buf = appendJSONString(buf, k)
+		buf = appendJSONString(buf, e.key)
 		buf = append(buf, ':')
 		var err error
-		if buf, err = appendJSON(buf, m[k]); err != nil {
+		if buf, err = appendJSON(buf, e.val); err != nil {
 			return nil, err
 		}
 	}
@@ -119,6 +119,8 @@ func marshalCompact(v any) ([]byte, error) {
 // appendFloat appends f as Python's repr writes it, so that Python decodes a
 // float: shortest digits that round-trip (for bitSize 32, those of the
 // float32), exponent form below 1e-4 and from 1e16 on, ".0" on integral values.
+// The digits are formatted once, in exponent form, and placed around the
+// decimal point here when the positional form is due.
 func appendFloat(buf []byte, f float64, bitSize int) ([]byte, error) {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		return nil, fmt.Errorf("%v is not a finite number: JSON cannot carry it", f)
@@ -131,16 +133,51 @@ func appendFloat(buf []byte, f float64, bitSize int) ([]byte, error) {
 	}
 	var scratch [32]byte
 	sci := strconv.AppendFloat(scratch[:0], f, 'e', -1, bitSize)
-	exp, _ := strconv.Atoi(string(sci[bytes.IndexByte(sci, 'e')+1:]))
+	e := bytes.IndexByte(sci, 'e')
+	exp := 0
+	for _, c := range sci[e+2:] {
+		exp = exp*10 + int(c-'0')
+	}
+	if sci[e+1] == '-' {
+		exp = -exp
+	}
 	if exp < -4 || exp >= 16 {
 		return append(buf, sci...), nil
 	}
-	start := len(buf)
-	buf = strconv.AppendFloat(buf, f, 'f', -1, bitSize)
-	if bytes.IndexByte(buf[start:], '.') < 0 {
-		buf = append(buf, ".0"...)
+	if sci[0] == '-' {
+		buf = append(buf, '-')
+		sci = sci[1:]
+		e--
 	}
-	return buf, nil
+	return appendPositional(buf, sci[:e], exp), nil
+}
+
+// appendPositional appends the decimal form of mant×10^exp, mant being the
+// mantissa strconv writes in exponent form ("d" or "d.ddd"), always with a
+// fractional part (".0" if none).
+func appendPositional(buf, mant []byte, exp int) []byte {
+	var digits [24]byte
+	d := append(digits[:0], mant[0])
+	if len(mant) > 2 {
+		d = append(d, mant[2:]...)
+	}
+	if exp < 0 {
+		buf = append(buf, '0', '.')
+		for range -exp - 1 {
+			buf = append(buf, '0')
+		}
+		return append(buf, d...)
+	}
+	if len(d) <= exp+1 {
+		buf = append(buf, d...)
+		for range exp + 1 - len(d) {
+			buf = append(buf, '0')
+		}
+		return append(buf, '.', '0')
+	}
+	buf = append(buf, d[:exp+1]...)
+	buf = append(buf, '.')
+	return append(buf, d[exp+1:]...)
 }
 
 // appendJSONString appends s as a JSON string the way Python's json.dumps
