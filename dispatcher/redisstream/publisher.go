@@ -80,21 +80,21 @@ func (p *Publisher) Publish(ctx context.Context, stream, eventType string, paylo
 // batch, the error names the first failed event, and the IDs of the events
 // that were written are still returned (empty for the others).
 func (p *Publisher) PublishBatch(ctx context.Context, stream string, events []Event) ([]string, error) {
-	all := make([]*redis.XAddArgs, len(events))
+	all := make([]redis.XAddArgs, len(events)) // one allocation for the batch
 	for i, e := range events {
-		args, err := p.xaddArgs(ctx, stream, e.Type, e.Payload)
+		fields, err := p.encode(ctx, e.Type, e.Payload)
 		if err != nil {
 			return nil, fmt.Errorf("redisstream: publish batch event %d: %w", i, err)
 		}
-		all[i] = args
+		p.fillXAdd(&all[i], stream, fields)
 	}
 	if len(all) == 0 {
 		return nil, nil
 	}
 	cmds := make([]*redis.StringCmd, len(all))
 	_, _ = p.rdb.Pipelined(ctx, func(pipe redis.Pipeliner) error {
-		for i, args := range all {
-			cmds[i] = pipe.XAdd(ctx, args)
+		for i := range all {
+			cmds[i] = pipe.XAdd(ctx, &all[i])
 		}
 		return nil
 	})
@@ -112,6 +112,16 @@ func (p *Publisher) PublishBatch(ctx context.Context, stream string, events []Ev
 // xaddArgs encodes one event into XADD arguments with the configured trim
 // and the Fields hook applied.
 func (p *Publisher) xaddArgs(ctx context.Context, stream, eventType string, payload any) (*redis.XAddArgs, error) {
+	fields, err := p.encode(ctx, eventType, payload)
+	if err != nil {
+		return nil, err
+	}
+	return p.xadd(stream, fields), nil
+}
+
+// encode checks the configuration and encodes one event into stream fields
+// with the Fields hook applied.
+func (p *Publisher) encode(ctx context.Context, eventType string, payload any) ([]string, error) {
 	if p.cfg.MaxLen > 0 && p.cfg.MinID != "" {
 		return nil, fmt.Errorf("%w: MaxLen and MinID are both set", ErrInvalidConfig)
 	}
@@ -119,7 +129,7 @@ func (p *Publisher) xaddArgs(ctx context.Context, stream, eventType string, payl
 	if err != nil {
 		return nil, err
 	}
-	return p.xadd(stream, p.hook(ctx, fields)), nil
+	return p.hook(ctx, fields), nil
 }
 
 // hook applies the WithFields hook to fields, if set.
@@ -130,12 +140,22 @@ func (p *Publisher) hook(ctx context.Context, fields []string) []string {
 	return p.fields(ctx, fields)
 }
 
-func (p *Publisher) xadd(stream string, fields []string) *redis.XAddArgs {
-	args := &redis.XAddArgs{Stream: stream, Values: fields}
+// fillXAdd sets args to write fields to stream with the configured trim.
+// Values stay a []string: go-redis boxes each string as it copies them, and
+// a []any built here would cost the same boxing plus one more slice.
+func (p *Publisher) fillXAdd(args *redis.XAddArgs, stream string, fields []string) {
+	*args = redis.XAddArgs{Stream: stream, Values: fields}
 	if p.cfg.MaxLen > 0 {
 		args.MaxLen, args.Approx = p.cfg.MaxLen, true
 	} else if p.cfg.MinID != "" {
 		args.MinID, args.Approx = p.cfg.MinID, true
 	}
+}
+
+// xadd returns XADD arguments writing fields to stream with the configured
+// trim.
+func (p *Publisher) xadd(stream string, fields []string) *redis.XAddArgs {
+	args := &redis.XAddArgs{}
+	p.fillXAdd(args, stream, fields)
 	return args
 }
