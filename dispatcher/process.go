@@ -71,7 +71,7 @@ func (d *Dispatcher) settle(ctx context.Context, msg *Message, o Outcome) Outcom
 		if IsPermanent(f.Err) {
 			continue
 		}
-		err := d.cfg.Retry.ScheduleRetry(ctx, RetryRequest{Message: msg, Route: f.Route, Attempt: msg.Attempt, Err: f.Err})
+		err := d.schedule(ctx, RetryRequest{Message: msg, Route: f.Route, Attempt: msg.Attempt, Err: f.Err})
 		if err != nil {
 			o.Action, o.ScheduleErr = Retry, fmt.Errorf("schedule retry of route %s: %w", f.Route, err)
 			return o
@@ -91,6 +91,18 @@ func (d *Dispatcher) settle(ctx context.Context, msg *Message, o Outcome) Outcom
 // middleware.Recover) uses it so that its errors look the same.
 func NewPanicError(value any, stack []byte) error {
 	return &panicError{value: value, stack: stack}
+}
+
+// schedule hands r to the RetryScheduler. A panic in the scheduler becomes
+// a scheduling error, so the message stays pending instead of the process
+// dying.
+func (d *Dispatcher) schedule(ctx context.Context, r RetryRequest) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = &panicError{value: v, stack: debug.Stack()}
+		}
+	}()
+	return d.cfg.Retry.ScheduleRetry(ctx, r)
 }
 
 // runRoute runs one route, filter included, turning a panic in the filter or

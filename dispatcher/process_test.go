@@ -303,3 +303,22 @@ func TestPanicErrorText(t *testing.T) {
 		t.Fatal("PanicStack of an ordinary error is not nil")
 	}
 }
+
+// panickyScheduler panics instead of scheduling.
+type panickyScheduler struct{}
+
+func (panickyScheduler) ScheduleRetry(context.Context, dispatcher.RetryRequest) error {
+	panic("scheduler bug")
+}
+
+// TestProcessSchedulerPanic: a panic in the RetryScheduler does not kill the
+// caller; the message is left pending with the panic as ScheduleErr.
+func TestProcessSchedulerPanic(t *testing.T) {
+	t.Parallel()
+	d := dispatcher.New(dispatcher.Config{Retry: panickyScheduler{}})
+	d.OnFunc("order.paid", func(context.Context, *dispatcher.Message) error { return errors.New("boom") })
+	out := d.Process(context.Background(), dispatcher.NewMessage("s", "1-0", map[string]string{"type": "order.paid"}))
+	if out.Action != dispatcher.Retry || !errors.Is(out.ScheduleErr, dispatcher.ErrPanic) {
+		t.Fatalf("outcome %v with ScheduleErr %v, want retry with an ErrPanic schedule error", out.Action, out.ScheduleErr)
+	}
+}
