@@ -18,6 +18,7 @@ const (
 	defaultTaskCheckInterval        = 200 * time.Millisecond
 	defaultShutdownTimeout          = 10 * time.Second
 	defaultMaxTaskRetry             = 20
+	defaultDedupWindow              = time.Hour
 	defaultBackoffBase              = time.Second
 	defaultBackoffMax               = 5 * time.Minute
 	defaultBackoffJitter            = 0.2
@@ -57,6 +58,13 @@ type Config struct {
 	// many, asynq archives the task. Default 20 (about an hour with the
 	// default Backoff). A route error never consumes these retries.
 	MaxTaskRetry int
+	// DedupWindow is how long the first retry of a route, scheduled from
+	// the stream by ScheduleRetry, keeps its task ID reserved after it
+	// completed (asynq's Retention). A message redelivered from the stream
+	// within the window (after a retry of another route could not be
+	// scheduled, or after a crash before the ack) does not start a second
+	// retry chain for a route already scheduled. Default 1h.
+	DedupWindow time.Duration
 	// DeadLetterStream names the dead-letter stream of a source stream.
 	// Default dispatcher.DeadLetterStream ("<stream>:dead").
 	DeadLetterStream func(stream string) string
@@ -72,7 +80,7 @@ type Config struct {
 // withDefaults returns c with every zero field set to its default, or an
 // error wrapping ErrInvalidConfig for a negative limit.
 func (c Config) withDefaults() (Config, error) {
-	if c.MaxAttempts < 0 || c.Concurrency < 0 || c.MaxTaskRetry < 0 ||
+	if c.MaxAttempts < 0 || c.Concurrency < 0 || c.MaxTaskRetry < 0 || c.DedupWindow < 0 ||
 		c.DelayedTaskCheckInterval < 0 || c.TaskCheckInterval < 0 || c.ShutdownTimeout < 0 {
 		return c, fmt.Errorf("%w: negative limit in %+v", ErrInvalidConfig, c.public())
 	}
@@ -99,6 +107,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.MaxTaskRetry == 0 {
 		c.MaxTaskRetry = defaultMaxTaskRetry
+	}
+	if c.DedupWindow == 0 {
+		c.DedupWindow = defaultDedupWindow
 	}
 	if c.DeadLetterStream == nil {
 		c.DeadLetterStream = dispatcher.DeadLetterStream

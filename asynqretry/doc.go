@@ -24,9 +24,12 @@
 // Scheduler.ScheduleRetry. The Scheduler enqueues one task of type TaskType
 // in Config.Queue, delayed by Config.Backoff(attempt), whose JSON payload holds
 // the stream, entry ID, event type, raw fields, route name, run number and
-// last error. Its task ID is TaskID(stream, id, route, attempt), so
-// scheduling the same failure twice stores one task: asynq refuses the
-// second with ErrTaskIDConflict, which counts as success. The Dispatcher
+// last error. Its task ID is TaskID(stream, id, route, 0), whatever the
+// delivery count, so scheduling a route of a message twice (the same failure
+// twice, or the message redelivered from the stream after a retry of another
+// route could not be scheduled) stores one task: asynq refuses the second
+// with ErrTaskIDConflict, which counts as success. The worker schedules
+// later runs under TaskID(stream, id, route, run). The Dispatcher
 // acknowledges the stream entry only after every failed route was scheduled;
 // when Redis refuses the task, ScheduleRetry returns the error and the entry
 // stays pending in the stream. A request whose run number already reached
@@ -76,9 +79,11 @@
 // a worker process that died is handed out again by asynq once its lease
 // expires (about 30s, checked every minute by asynq's recoverer).
 //
-// A task ID protects against duplicates only while the task exists: asynq
-// deletes a task once it is done. Scheduling the same failure again after its
-// retry has already run creates a new task.
+// A task ID protects against duplicates only while asynq keeps the task: a
+// first retry is kept for Config.DedupWindow (asynq's Retention, default 1h)
+// after it completed, later runs are deleted once done. Scheduling the same
+// route of the same message from the stream after that window creates a new
+// retry chain.
 //
 // # Timing
 //

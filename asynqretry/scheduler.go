@@ -75,7 +75,8 @@ func (s *Scheduler) ScheduleRetry(ctx context.Context, r dispatcher.RetryRequest
 	if delay <= 0 {
 		delay = s.cfg.Backoff(attempt)
 	}
-	return s.enqueue(ctx, newPayload(r.Message, r.Route, attempt, r.Err), delay)
+	p := newPayload(r.Message, r.Route, attempt, r.Err)
+	return s.enqueue(ctx, p, delay, TaskID(p.Stream, p.ID, p.Route, 0), asynq.Retention(s.cfg.DedupWindow))
 }
 
 // Close makes later ScheduleRetry calls fail with ErrClosed. It does not
@@ -87,19 +88,20 @@ func (s *Scheduler) Close() error {
 	return nil
 }
 
-// enqueue stores the task for p, delayed by delay. A task-ID conflict means
-// the same retry is already stored: success.
-func (s *Scheduler) enqueue(ctx context.Context, p payload, delay time.Duration) error {
+// enqueue stores the task for p under task ID id, delayed by delay. A
+// task-ID conflict means the same retry is already stored: success.
+func (s *Scheduler) enqueue(ctx context.Context, p payload, delay time.Duration, id string, extra ...asynq.Option) error {
 	task, err := p.task()
 	if err != nil {
 		return err
 	}
-	_, err = s.client.EnqueueContext(ctx, task,
+	opts := append([]asynq.Option{
 		asynq.Queue(s.cfg.Queue),
-		asynq.TaskID(p.taskID()),
+		asynq.TaskID(id),
 		asynq.ProcessIn(delay),
 		asynq.MaxRetry(s.cfg.MaxTaskRetry),
-	)
+	}, extra...)
+	_, err = s.client.EnqueueContext(ctx, task, opts...)
 	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
 		return fmt.Errorf("asynqretry: enqueue retry %d of %s/%s route %s: %w", p.Attempt+1, p.Stream, p.ID, p.Route, err)
 	}

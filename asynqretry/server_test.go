@@ -60,7 +60,7 @@ func TestShutdownHonoursContext(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(retry) != 1 || retry[0].ID != asynqretry.TaskID("orders", id, "slow", 1) || e.queued(t) != 1 {
+	if len(retry) != 1 || retry[0].ID != asynqretry.TaskID("orders", id, "slow", 0) || e.queued(t) != 1 {
 		t.Errorf("retry tasks %v (of %d queued), want only the interrupted one", retry, e.queued(t))
 	}
 	if err := e.rdb.Ping(context.Background()).Err(); err != nil {

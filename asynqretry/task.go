@@ -40,7 +40,11 @@ type payload struct {
 // attempt of route for entry id of stream. It is a hash, so any stream or
 // route name gives a short, unambiguous ID; scheduling the same retry twice
 // yields the same ID, which asynq refuses as a duplicate while the first task
-// exists.
+// exists. The first retry, scheduled from the stream by ScheduleRetry, uses
+// attempt 0 whatever the delivery count, and is kept for Config.DedupWindow
+// after it completed: a redelivered message cannot start a second retry
+// chain of a route. The worker schedules the next runs with their run
+// numbers.
 func TaskID(stream, id, route string, attempt int) string {
 	h := sha256.New()
 	for _, part := range []string{stream, id, route, strconv.Itoa(attempt)} {

@@ -52,7 +52,7 @@ func (srv *Server) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		return nil
 	}
 	next := newPayload(msg, p.Route, msg.Attempt, runErr)
-	if err := srv.s.enqueue(ctx, next, srv.cfg.Backoff(msg.Attempt)); err != nil {
+	if err := srv.s.enqueue(ctx, next, srv.cfg.Backoff(msg.Attempt), next.taskID()); err != nil {
 		return fmt.Errorf("asynqretry: run %d of route %s failed (%v) and the next run could not be scheduled: %w", msg.Attempt, p.Route, runErr, err)
 	}
 	if srv.cfg.Observer != nil {

@@ -51,7 +51,7 @@ func TestInfrastructureFailureRetriesTheTask(t *testing.T) {
 				if got := e.runs.get("bad"); !reflect.DeepEqual(got, tc.wantRuns) {
 					t.Errorf("bad saw attempts %v, want %v", got, tc.wantRuns)
 				}
-				if task := archived(t, e)[0]; task.ID != asynqretry.TaskID("orders", id, "bad", 1) {
+				if task := archived(t, e)[0]; task.ID != asynqretry.TaskID("orders", id, "bad", 0) {
 					t.Errorf("archived task %s, want the retry of run 1", task.ID)
 				}
 				if logs.FilterLevelExact(zapcore.ErrorLevel).FilterMessageSnippet("archived").Len() == 0 {
