@@ -52,8 +52,12 @@ type ProcessorConfig struct {
 	Concurrency int
 	// MinIdle is how long an entry must stay pending without being acked
 	// before the reclaim loop takes it over (from a dead consumer, or to
-	// redeliver a failed message). It must exceed the longest handler run,
-	// or a slow handler's message may be delivered twice. If zero, 30s.
+	// redeliver a failed message). A handler may run longer: each reclaim
+	// tick resets the idle time of the entries this process has held for
+	// more than MinIdle/2 (XCLAIM JUSTID, which adds no delivery), so no
+	// consumer reclaims them while they run, provided ReclaimInterval is
+	// below MinIdle/2. A process that dies stops refreshing its entries,
+	// which are then reclaimed after MinIdle. If zero, 30s.
 	MinIdle time.Duration
 	// ReclaimInterval is how often the reclaim loop runs XAUTOCLAIM. If zero,
 	// 10s.

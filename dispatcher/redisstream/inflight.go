@@ -1,6 +1,9 @@
 package redisstream
 
-import "sync"
+import (
+	"sync"
+	"time"
+)
 
 // entryKey names one stream entry.
 type entryKey struct{ stream, id string }
@@ -8,24 +11,28 @@ type entryKey struct{ stream, id string }
 // inflight is the set of entries this process holds: read or claimed, and
 // neither acknowledged nor given back. The reclaim loop skips them, so that a
 // slow handler's entry, or one whose ack waits for Redis to come back, is
-// not run twice by this process.
+// not run twice by this process; and it keeps them fresh in the PEL (see
+// run.refresh), so that no XAUTOCLAIM counts them as redelivered.
+//
+// Each entry carries the time it was claimed or last refreshed.
 type inflight struct {
 	mu  sync.Mutex
-	set map[entryKey]struct{}
+	set map[entryKey]time.Time
 }
 
-func newInflight() *inflight { return &inflight{set: make(map[entryKey]struct{})} }
+func newInflight() *inflight { return &inflight{set: make(map[entryKey]time.Time)} }
 
 // claim adds the entries not yet held and reports, for each, whether it was
 // added.
 func (f *inflight) claim(stream string, ids []string) []bool {
 	added := make([]bool, len(ids))
+	now := time.Now()
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for i, id := range ids {
 		k := entryKey{stream, id}
 		if _, held := f.set[k]; !held {
-			f.set[k] = struct{}{}
+			f.set[k] = now
 			added[i] = true
 		}
 	}
@@ -38,5 +45,31 @@ func (f *inflight) release(stream string, ids ...string) {
 	defer f.mu.Unlock()
 	for _, id := range ids {
 		delete(f.set, entryKey{stream, id})
+	}
+}
+
+// stale returns the IDs of the entries of stream held, without a refresh,
+// since before cutoff.
+func (f *inflight) stale(stream string, cutoff time.Time) []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var ids []string
+	for k, since := range f.set {
+		if k.stream == stream && since.Before(cutoff) {
+			ids = append(ids, k.id)
+		}
+	}
+	return ids
+}
+
+// touch records that the entries of stream still held were refreshed at t.
+func (f *inflight) touch(stream string, t time.Time, ids []string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, id := range ids {
+		k := entryKey{stream, id}
+		if _, held := f.set[k]; held {
+			f.set[k] = t
+		}
 	}
 }

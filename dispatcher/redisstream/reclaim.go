@@ -19,9 +19,36 @@ func (r *run) reclaimLoop() {
 		case <-t.C:
 		}
 		for _, s := range r.cfg.Streams {
+			r.refresh(s)
 			r.reclaim(s)
 		}
 	}
+}
+
+// refresh resets, with one XCLAIM ... JUSTID, the idle time of the entries of
+// stream this process has held for more than MinIdle/2 (queued, running, or
+// awaiting their ack), so that no XAUTOCLAIM, of this process or another,
+// finds them idle: XAUTOCLAIM would add a delivery to an entry still being
+// handled, and another process would run it concurrently. JUSTID leaves the
+// delivery count alone. An ID no longer pending is ignored by Redis; one
+// another consumer claimed meanwhile is taken back, which is right since
+// this process is running it; one deleted from the stream leaves the PEL
+// (Redis 7), so its ack is a no-op. Entries stay fresh as long as ReclaimInterval
+// is below MinIdle/2. A failure is left to the reclaim that follows.
+func (r *run) refresh(stream string) {
+	now := time.Now()
+	ids := r.flights.stale(stream, now.Add(-r.cfg.MinIdle/2))
+	if len(ids) == 0 {
+		return
+	}
+	err := r.p.rdb.XClaimJustID(r.readCtx, &redis.XClaimArgs{
+		Stream: stream, Group: r.cfg.Group, Consumer: r.cfg.Consumer,
+		MinIdle: 0, Messages: ids,
+	}).Err()
+	if err != nil {
+		return
+	}
+	r.flights.touch(stream, now, ids)
 }
 
 // reclaim takes over the entries of stream idle for at least MinIdle, from

@@ -21,7 +21,8 @@ var errAckRefused = errors.New("XACK refused by the test (Redis loading)")
 // ackGate is a go-redis hook that forces one interleaving seen when Redis
 // restarts: an entry is handled, its XACK fails (Redis is still loading its
 // data), and the reclaim loop's XAUTOCLAIM takes the entry over while the
-// acknowledgement waits for its retry. The gate refuses every XACK until an
+// acknowledgement waits for its retry. The gate refuses every XACK (and
+// XCLAIM, the reclaim loop's refresh of held entries) until an
 // XAUTOCLAIM returns entries; it then opens, and that XAUTOCLAIM's reply is
 // held back until the retried XACK has gone through.
 type ackGate struct {
@@ -40,6 +41,12 @@ func (g *ackGate) DialHook(next redis.DialHook) redis.DialHook { return next }
 
 func (g *ackGate) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
+		if cmd.Name() == "xclaim" && g.closed.Load() {
+			// Redis loading refuses the reclaim loop's refresh as well,
+			// so the entry goes idle and XAUTOCLAIM can take it.
+			cmd.SetErr(errAckRefused)
+			return errAckRefused
+		}
 		err := next(ctx, cmd)
 		if err != nil || !g.closed.Load() {
 			return err
