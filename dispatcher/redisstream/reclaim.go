@@ -1,6 +1,7 @@
 package redisstream
 
 import (
+	"errors"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -46,6 +47,14 @@ func (r *run) refresh(stream string) {
 		MinIdle: 0, Messages: ids,
 	}).Err()
 	if err != nil {
+		// Connection trouble is reported by the XAUTOCLAIM that follows; a
+		// refusal by Redis itself (for example an ACL without +xclaim) would
+		// otherwise go unnoticed.
+		var refused redis.Error
+		if errors.As(err, &refused) {
+			r.p.log.Warn("cannot refresh in-flight entries; handlers slower than MinIdle may be redelivered",
+				zap.String("stream", stream), zap.String("group", r.cfg.Group), zap.Error(err))
+		}
 		return
 	}
 	r.flights.touch(stream, now, ids)

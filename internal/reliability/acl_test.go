@@ -26,7 +26,7 @@ import (
 // later, add +client|setinfo: go-redis sends CLIENT SETINFO on each new
 // connection (and ignores a refusal, which the ACL log would record).
 const aclSetUser = "ACL SETUSER streamfx on >s3cret-streamfx resetkeys ~orders ~orders:dead ~reply:* resetchannels -@all " +
-	"+xgroup|create +xreadgroup +xpending +xautoclaim +xack +xadd +lpush +expire +multi +exec +brpop"
+	"+xgroup|create +xreadgroup +xpending +xautoclaim +xclaim +xack +xadd +lpush +expire +multi +exec +brpop"
 
 // aclUser and aclPassword are the credentials aclSetUser creates.
 const aclUser, aclPassword = "streamfx", "s3cret-streamfx"
@@ -91,7 +91,11 @@ func TestReliabilityACLUser(t *testing.T) {
 	if m, err := reply.Payload(); err != nil || fmt.Sprint(m["price"]) != "42" {
 		t.Errorf("reply %s (%v), want price 42", reply.Raw, err)
 	}
-	ids = append(ids, flakyID)
+	slowID, err := pub.Publish(ctx, "orders", "order.slow", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids = append(ids, flakyID, slowID)
 	eventually(t, 30*time.Second, "everything is handled, dead-lettered and acked", func() bool {
 		return seen.all(ids) && pendingCount(t, admin, "orders", "g") == 0 &&
 			admin.XLen(ctx, "orders:dead").Val() == 1
@@ -117,7 +121,8 @@ func TestReliabilityACLUser(t *testing.T) {
 }
 
 // aclDispatcher routes the ACL test's events: order.paid is recorded,
-// order.flaky fails once then is recorded, order.bad fails for good and
+// order.flaky fails once then is recorded, order.slow outlasts MinIdle/2,
+// order.bad fails for good and
 // order.quote is answered with Reply.
 func aclDispatcher(pub *redisstream.Publisher, seen *ledger) *dispatcher.Dispatcher {
 	var flaky atomic.Int32
@@ -130,6 +135,11 @@ func aclDispatcher(pub *redisstream.Publisher, seen *ledger) *dispatcher.Dispatc
 		if flaky.Add(1) == 1 {
 			return errors.New("first delivery fails") // redelivered by XAUTOCLAIM
 		}
+		seen.add(msg.ID)
+		return nil
+	})
+	d.OnFunc("order.slow", func(_ context.Context, msg *dispatcher.Message) error {
+		time.Sleep(400 * time.Millisecond) // > MinIdle/2: the reclaim loop refreshes it with XCLAIM JUSTID
 		seen.add(msg.ID)
 		return nil
 	})
