@@ -71,9 +71,12 @@ func TestReliabilityRedisRestart(t *testing.T) {
 	// short ones may be logged: a command go-redis was still retrying, or
 	// go-redis's dial breaker, which answers with the last dial error for
 	// up to a second after Redis is back.
+	// The recovery of the last outage is logged once every loop has
+	// succeeded again, which may come after the test stopped the processor.
 	outages, recoveries := logs.FilterMessageSnippet("redis unavailable").Len(), logs.FilterMessageSnippet("redis answers again").Len()
-	if outages < 2 || recoveries < 2 {
-		t.Errorf("%d outage and %d recovery log lines, want at least 2 of each:\n%s", outages, recoveries, logLines(logs))
+	if outages < 2 || recoveries < 1 || recoveries < outages-1 {
+		t.Errorf("%d outage and %d recovery log lines, want at least 2 outages, each but the last followed by a recovery:\n%s",
+			outages, recoveries, logLines(logs))
 	}
 	// Entries whose XADD failed on the client side may still have been
 	// written; handling them is fine, they are not counted as published.
