@@ -8,6 +8,7 @@ import (
 	"github.com/streamfx/streamfx/dispatcher"
 	"github.com/streamfx/streamfx/dispatcher/redisstream"
 	"github.com/streamfx/streamfx/internal/redistest"
+	"github.com/streamfx/streamfx/internal/streamtest"
 )
 
 // TestCluster runs a processor on two streams that live on different nodes
@@ -28,7 +29,7 @@ func TestCluster(t *testing.T) {
 	d.OnFunc("ping", func(ctx context.Context, msg *dispatcher.Message) error {
 		return pub.Reply(ctx, msg, map[string]any{"pong": true})
 	})
-	p := startProcessor(t, rdb, d, fastConfig(t, streams...))
+	p := streamtest.StartProcessor(t, rdb, d, fastConfig(t, streams...))
 	var ids []string
 	for _, s := range streams {
 		ids = append(ids, publish(t, rdb, s, "tick", 30)...)
@@ -48,6 +49,6 @@ func TestCluster(t *testing.T) {
 			t.Errorf("%d dead letters in %s:dead, want 1", n, s)
 		}
 	}
-	stop(t, p)
+	streamtest.Stop(t, p)
 	rec.exactlyOnce(t, ids)
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/streamfx/streamfx/dispatcher"
 	"github.com/streamfx/streamfx/dispatcher/redisstream"
+	"github.com/streamfx/streamfx/internal/streamtest"
 )
 
 // TestFailuresDeadLettered checks each failure path: a route that keeps
@@ -50,11 +51,11 @@ func TestFailuresDeadLettered(t *testing.T) {
 			good := publish(t, rdb, stream, "good", 10)
 			badIDs := publish(t, rdb, stream, "bad", 2)
 			good = append(good, publish(t, rdb, stream, "good", 10)...)
-			p := startProcessor(t, rdb, d, fastConfig(t, stream))
+			p := streamtest.StartProcessor(t, rdb, d, fastConfig(t, stream))
 			dl := stream + ":dead"
 			eventually(t, "both bad entries are dead-lettered", func() bool { return len(deadLetters(t, rdb, dl)) == 2 })
 			eventually(t, "the PEL is empty", func() bool { return pending(t, rdb, stream, "g") == 0 })
-			stop(t, p)
+			streamtest.Stop(t, p)
 			rec.exactlyOnce(t, good)
 			for _, id := range badIDs {
 				if got := bad.attempts(id); !slices.Equal(got, tt.wantAttempts) {
@@ -95,10 +96,10 @@ func TestTooManyDeliveriesNotRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec := newRecorder()
-	p := startProcessor(t, rdb, counted(rec, "tick"), fastConfig(t, stream))
+	p := streamtest.StartProcessor(t, rdb, counted(rec, "tick"), fastConfig(t, stream))
 	eventually(t, "the poison entry is dead-lettered", func() bool { return len(deadLetters(t, rdb, stream+":dead")) == 1 })
 	eventually(t, "the PEL is empty", func() bool { return pending(t, rdb, stream, "g") == 0 })
-	stop(t, p)
+	streamtest.Stop(t, p)
 	rec.exactlyOnce(t, ids[1:])
 	m := deadLetters(t, rdb, stream+":dead")[0]
 	checkFields(t, m.Values, map[string]string{"dead_id": ids[0], "dead_attempts": "8", "dead_route": ""})
@@ -144,10 +145,10 @@ func TestUnroutableAndOversized(t *testing.T) {
 			var logs *observer.ObservedLogs
 			cfg.Logger, logs = observed(t)
 			cfg.MaxMessageBytes = 200
-			p := startProcessor(t, rdb, d, cfg)
+			p := streamtest.StartProcessor(t, rdb, d, cfg)
 			eventually(t, "the tick entries are handled", func() bool { return rec.handledAll(ids) })
 			eventually(t, "the PEL is empty", func() bool { return pending(t, rdb, stream, "g") == 0 })
-			stop(t, p)
+			streamtest.Stop(t, p)
 			rec.exactlyOnce(t, ids)
 			dead := deadLetters(t, rdb, stream+":dead")
 			if tt.wantDead == "" {

@@ -11,6 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/streamfx/streamfx/dispatcher"
+	"github.com/streamfx/streamfx/internal/streamtest"
 )
 
 // slowHandler blocks its first run until release, failing it if failFirst,
@@ -109,7 +110,7 @@ func TestSlowHandlerKeptFresh(t *testing.T) {
 				d.OnFunc("slow", h.handle)
 				cfg := fastConfig(t, stream)
 				cfg.Consumer = []string{"c1", "c2"}[i]
-				startProcessor(t, rdb, d, cfg)
+				streamtest.StartProcessor(t, rdb, d, cfg)
 			}
 			ids := publish(t, rdb, stream, "slow", 1)
 			<-h.started

@@ -45,32 +45,6 @@ func fastConfig(t testing.TB, streams ...string) redisstream.ProcessorConfig {
 	}
 }
 
-// startProcessor starts a processor and shuts it down when t ends.
-func startProcessor(t testing.TB, rdb redis.UniversalClient, d *dispatcher.Dispatcher, cfg redisstream.ProcessorConfig) *redisstream.Processor {
-	t.Helper()
-	p, err := redisstream.NewProcessor(rdb, d, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := p.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { stop(t, p) })
-	return p
-}
-
-// stop shuts p down and fails t unless it stops cleanly.
-func stop(t testing.TB, p *redisstream.Processor) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := p.Shutdown(ctx); err != nil {
-		t.Errorf("Shutdown: %v", err)
-	}
-}
-
 // recorder counts, per entry ID, the handler runs that succeeded.
 type recorder struct {
 	mu   sync.Mutex

@@ -13,6 +13,7 @@ import (
 
 	"github.com/streamfx/streamfx/dispatcher"
 	"github.com/streamfx/streamfx/dispatcher/redisstream"
+	"github.com/streamfx/streamfx/internal/streamtest"
 )
 
 // outcomes is an Observer that records what it is told.
@@ -114,12 +115,12 @@ func TestObserver(t *testing.T) {
 			obs := newOutcomes()
 			cfg := fastConfig(t, stream)
 			cfg.Observer, cfg.MaxMessageBytes = obs, 500
-			p := startProcessor(t, rdb, d, cfg)
+			p := streamtest.StartProcessor(t, rdb, d, cfg)
 			eventually(t, "the outcomes are observed", func() bool { return len(obs.of(id)) >= len(tt.want) })
 			if !tt.brokenDL {
 				eventually(t, "the PEL is empty", func() bool { return pending(t, rdb, stream, "g") == 0 })
 			}
-			stop(t, p)
+			streamtest.Stop(t, p)
 			got := obs.of(id)
 			if tt.brokenDL {
 				got = got[:len(tt.want)] // it keeps being redelivered
@@ -176,7 +177,7 @@ func TestLastRead(t *testing.T) {
 	if err := p.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	defer stop(t, p)
+	defer streamtest.Stop(t, p)
 	eventually(t, "a first read", func() bool { return !p.LastRead().IsZero() })
 	first := p.LastRead()
 	if first.Before(before) {

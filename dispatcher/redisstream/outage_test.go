@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/streamfx/streamfx/internal/streamtest"
 )
 
 // TestGroupDestroyed destroys the consumer group, or deletes the whole
@@ -36,7 +37,7 @@ func TestGroupDestroyed(t *testing.T) {
 			rec := newRecorder()
 			cfg := fastConfig(t, stream)
 			logs := observe(&cfg, t)
-			p := startProcessor(t, rdb, counted(rec, "tick"), cfg)
+			p := streamtest.StartProcessor(t, rdb, counted(rec, "tick"), cfg)
 			before := publish(t, rdb, stream, "tick", 15)
 			eventually(t, "the first entries are handled", func() bool { return rec.handledAll(before) })
 			eventually(t, "the PEL is empty", func() bool { return pending(t, rdb, stream, "g") == 0 })
@@ -50,7 +51,7 @@ func TestGroupDestroyed(t *testing.T) {
 				return !slices.ContainsFunc(before, func(id string) bool { return rec.count(id) < tt.oldTimes })
 			})
 			eventually(t, "the PEL is empty", func() bool { return pending(t, rdb, stream, "g") == 0 })
-			stop(t, p)
+			streamtest.Stop(t, p)
 			for _, id := range before {
 				if n := rec.count(id); n != tt.oldTimes {
 					t.Errorf("old entry %s handled %d times, want %d", id, n, tt.oldTimes)
@@ -87,7 +88,7 @@ func TestRedisRestart(t *testing.T) {
 			rec := newRecorder()
 			cfg := fastConfig(t, stream)
 			logs := observe(&cfg, t)
-			p := startProcessor(t, rdb, counted(rec, "tick"), cfg)
+			p := streamtest.StartProcessor(t, rdb, counted(rec, "tick"), cfg)
 			before := publish(t, rdb, stream, "tick", 20)
 			eventually(t, "the first entries are handled", func() bool { return rec.handledAll(before) })
 			eventually(t, "the PEL is empty", func() bool { return pending(t, rdb, stream, "g") == 0 })
@@ -97,7 +98,7 @@ func TestRedisRestart(t *testing.T) {
 			after := publish(t, rdb, stream, "tick", 20)
 			eventually(t, "the new entries are handled", func() bool { return rec.handledAll(after) })
 			eventually(t, "the PEL is empty", func() bool { return pending(t, rdb, stream, "g") == 0 })
-			stop(t, p)
+			streamtest.Stop(t, p)
 			rec.exactlyOnce(t, append(before, after...))
 			// One outage, one recovery. go-redis's dial breaker can replay the
 			// last dial error for about a second after Redis is back, which may

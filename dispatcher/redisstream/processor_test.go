@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/streamfx/streamfx/dispatcher"
+	"github.com/streamfx/streamfx/internal/streamtest"
 )
 
 // TestPlainFlow publishes entries before and after Start and checks that
@@ -34,11 +35,11 @@ func TestPlainFlow(t *testing.T) {
 			ids := publish(t, rdb, stream, "tick", tt.before)
 			cfg := fastConfig(t, stream)
 			cfg.BatchSize, cfg.Concurrency = tt.batch, tt.concurrency
-			p := startProcessor(t, rdb, counted(rec, "tick"), cfg)
+			p := streamtest.StartProcessor(t, rdb, counted(rec, "tick"), cfg)
 			ids = append(ids, publish(t, rdb, stream, "tick", tt.after)...)
 			eventually(t, "every entry is handled", func() bool { return rec.handledAll(ids) })
 			eventually(t, "every entry is acked", func() bool { return pending(t, rdb, stream, "g") == 0 })
-			stop(t, p)
+			streamtest.Stop(t, p)
 			rec.exactlyOnce(t, ids)
 			for _, id := range ids {
 				if a := rec.attempts(id); a[0] != 1 {
@@ -83,12 +84,12 @@ func TestConcurrency(t *testing.T) {
 	ids := publish(t, rdb, "conc", "work", n)
 	cfg := fastConfig(t, "conc")
 	cfg.Concurrency, cfg.BatchSize = workers, 5
-	p := startProcessor(t, rdb, d, cfg)
+	p := streamtest.StartProcessor(t, rdb, d, cfg)
 	eventually(t, "every work entry is handled", func() bool { return rec.handledAll(ids) })
 	eventually(t, "only the stuck entries are pending", func() bool { return pending(t, rdb, "conc", "g") == stuck })
 	close(release)
 	eventually(t, "stuck entries acked once released", func() bool { return pending(t, rdb, "conc", "g") == 0 })
-	stop(t, p)
+	streamtest.Stop(t, p)
 	rec.exactlyOnce(t, ids)
 	if got := peak.Load(); got < 2 || got > workers-stuck {
 		t.Errorf("peak concurrency of work handlers = %d, want 2..%d", got, workers-stuck)
@@ -110,12 +111,12 @@ func TestHotPathRoundTrips(t *testing.T) {
 	if err := rdb.ConfigResetStat(context.Background()).Err(); err != nil {
 		t.Fatal(err)
 	}
-	p := startProcessor(t, rdb, counted(rec, "tick"), cfg)
+	p := streamtest.StartProcessor(t, rdb, counted(rec, "tick"), cfg)
 	eventually(t, "every entry is handled and acked", func() bool {
 		groups, err := rdb.XInfoGroups(context.Background(), stream).Result()
 		return err == nil && rec.handledAll(ids) && groups[0].Pending == 0
 	})
-	stop(t, p)
+	streamtest.Stop(t, p)
 	rec.exactlyOnce(t, ids)
 	calls := commandCalls(t, rdb)
 	t.Logf("%d entries: %d XACK, %d XREADGROUP", n, calls["xack"], calls["xreadgroup"])

@@ -14,6 +14,7 @@ import (
 
 	"github.com/streamfx/streamfx/dispatcher"
 	"github.com/streamfx/streamfx/dispatcher/redisstream"
+	"github.com/streamfx/streamfx/internal/streamtest"
 )
 
 // TestPublishWireFormat checks the fields Publish and PublishBatch write,
@@ -132,7 +133,7 @@ func TestRequestReply(t *testing.T) {
 	}))
 	cfg := fastConfig(t, "rpc")
 	cfg.Concurrency = 1
-	startProcessor(t, rdb, d, cfg)
+	streamtest.StartProcessor(t, rdb, d, cfg)
 
 	for i := range int64(3) {
 		r, err := pub.Request(ctx, "rpc", "sum", sum{A: i, B: 40}, 5*time.Second)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/streamfx/streamfx/dispatcher"
+	"github.com/streamfx/streamfx/internal/streamtest"
 )
 
 // TestReadAheadNotReclaimed has entries wait, read but not started, for
@@ -28,11 +29,11 @@ func TestReadAheadNotReclaimed(t *testing.T) {
 	cfg := fastConfig(t, stream)
 	cfg.BatchSize, cfg.Concurrency = 2, 1
 	cfg.MinIdle, cfg.ReclaimInterval = 100*time.Millisecond, 20*time.Millisecond
-	p := startProcessor(t, rdb, d, cfg)
+	p := streamtest.StartProcessor(t, rdb, d, cfg)
 	eventually(t, "every entry is handled and acked", func() bool {
 		return rec.handledAll(ids) && pending(t, rdb, stream, "g") == 0
 	})
-	stop(t, p)
+	streamtest.Stop(t, p)
 	rec.exactlyOnce(t, ids)
 }
 
@@ -60,7 +61,7 @@ func TestAbortStartsNoQueuedEntry(t *testing.T) {
 	})
 	cfg := fastConfig(t, stream)
 	cfg.BatchSize, cfg.Concurrency = 10, 2
-	p := startProcessor(t, rdb, d, cfg)
+	p := streamtest.StartProcessor(t, rdb, d, cfg)
 	eventually(t, "both workers are busy", func() bool { return starts.Load() == 2 })
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
@@ -74,8 +75,8 @@ func TestAbortStartsNoQueuedEntry(t *testing.T) {
 		t.Errorf("nothing pending after the aborted stop")
 	}
 	firstLife.Store(false)
-	p2 := startProcessor(t, rdb, d, cfg)
+	p2 := streamtest.StartProcessor(t, rdb, d, cfg)
 	eventually(t, "every entry succeeded", func() bool { return rec.handledAll(ids) })
-	stop(t, p2)
+	streamtest.Stop(t, p2)
 	rec.exactlyOnce(t, ids)
 }

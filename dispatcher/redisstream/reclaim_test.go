@@ -2,6 +2,7 @@ package redisstream_test
 
 import (
 	"context"
+	"github.com/streamfx/streamfx/internal/streamtest"
 	"slices"
 	"testing"
 	"time"
@@ -40,10 +41,10 @@ func TestReclaimDeadConsumer(t *testing.T) {
 			}
 			want := slices.DeleteFunc(slices.Clone(ids), func(id string) bool { return slices.Contains(deleted, id) })
 			rec := newRecorder()
-			p := startProcessor(t, rdb, counted(rec, "tick"), fastConfig(t, stream))
+			p := streamtest.StartProcessor(t, rdb, counted(rec, "tick"), fastConfig(t, stream))
 			eventually(t, "every live entry is handled", func() bool { return rec.handledAll(want) })
 			eventually(t, "the PEL is empty", func() bool { return pending(t, rdb, stream, "g") == 0 })
-			stop(t, p)
+			streamtest.Stop(t, p)
 			rec.exactlyOnce(t, want)
 			for _, id := range want {
 				wantAttempt := 1
@@ -76,10 +77,10 @@ func TestOwnPendingDrainedFirst(t *testing.T) {
 	rec := newRecorder()
 	cfg := fastConfig(t, stream)
 	cfg.MinIdle, cfg.BatchSize = time.Hour, 4
-	p := startProcessor(t, rdb, counted(rec, "tick"), cfg)
+	p := streamtest.StartProcessor(t, rdb, counted(rec, "tick"), cfg)
 	eventually(t, "every live entry is handled", func() bool { return rec.handledAll(want) })
 	eventually(t, "the PEL is empty", func() bool { return pending(t, rdb, stream, "g") == 0 })
-	stop(t, p)
+	streamtest.Stop(t, p)
 	rec.exactlyOnce(t, want)
 	for _, id := range want {
 		wantAttempt := 1

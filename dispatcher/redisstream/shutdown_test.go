@@ -11,6 +11,7 @@ import (
 
 	"github.com/streamfx/streamfx/dispatcher"
 	"github.com/streamfx/streamfx/dispatcher/redisstream"
+	"github.com/streamfx/streamfx/internal/streamtest"
 )
 
 // TestShutdownInFlight stops a processor while handlers run, then starts a
@@ -52,7 +53,7 @@ func TestShutdownInFlight(t *testing.T) {
 			})
 			cfg := fastConfig(t, stream)
 			cfg.BatchSize = 5
-			p := startProcessor(t, rdb, d, cfg)
+			p := streamtest.StartProcessor(t, rdb, d, cfg)
 			for range 8 {
 				<-started // stop while handlers are in flight
 			}
@@ -70,10 +71,10 @@ func TestShutdownInFlight(t *testing.T) {
 			if tt.stuck > 0 && left < int64(tt.stuck) {
 				t.Errorf("%d entries pending after the aborted stop, want at least the %d stuck ones", left, tt.stuck)
 			}
-			p2 := startProcessor(t, rdb, d, cfg)
+			p2 := streamtest.StartProcessor(t, rdb, d, cfg)
 			eventually(t, "every entry succeeded", func() bool { return rec.handledAll(ids) })
 			eventually(t, "the PEL is empty", func() bool { return pending(t, rdb, stream, "g") == 0 })
-			stop(t, p2)
+			streamtest.Stop(t, p2)
 			rec.exactlyOnce(t, ids)
 			t.Logf("first life: %d succeeded, %d pending at stop", firstLife, left)
 		})
@@ -191,7 +192,7 @@ func TestFatalWrongType(t *testing.T) {
 	if err := bad.Start(ctx); err == nil {
 		t.Fatal("Start on a string key succeeded")
 	}
-	p := startProcessor(t, rdb, dispatcher.New(dispatcher.Config{}), fastConfig(t, "turns-bad"))
+	p := streamtest.StartProcessor(t, rdb, dispatcher.New(dispatcher.Config{}), fastConfig(t, "turns-bad"))
 	if err := rdb.Del(ctx, "turns-bad").Err(); err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/streamfx/streamfx/dispatcher"
 	"github.com/streamfx/streamfx/dispatcher/redisstream"
+	"github.com/streamfx/streamfx/internal/streamtest"
 )
 
 // errBroken is the error of handlers that fail on purpose.
@@ -70,13 +71,13 @@ func runDeadLetterCase(t *testing.T, rdb *redis.ClusterClient, stream, dl string
 		}
 	}
 	log, _ := observed(t)
-	p := startProcessor(t, rdb, d, fastConfig(log, stream))
+	p := streamtest.StartProcessor(t, rdb, d, fastConfig(log, stream))
 	eventually(t, "every failed entry is dead-lettered", func() bool {
 		return rdb.XLen(context.Background(), dl).Val() >= int64(len(wantDead))
 	})
 	eventually(t, "the PEL is empty", func() bool { return pending(t, rdb, stream, "g") == 0 })
 	eventually(t, "the good entries are handled", func() bool { return ok.handledAll(good) })
-	stop(t, p)
+	streamtest.Stop(t, p)
 	ok.exactlyOnce(t, good)
 	checkDeadLetters(t, entries(t, rdb, dl), stream, wantDead)
 	for ref := range failing.runs {

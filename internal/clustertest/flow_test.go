@@ -8,6 +8,7 @@ import (
 
 	"github.com/streamfx/streamfx/dispatcher"
 	"github.com/streamfx/streamfx/dispatcher/redisstream"
+	"github.com/streamfx/streamfx/internal/streamtest"
 )
 
 // TestClusterProcessorPublisherFlow runs one processor on three streams
@@ -26,14 +27,14 @@ func TestClusterProcessorPublisherFlow(t *testing.T) {
 	d := dispatcher.New(dispatcher.Config{})
 	d.OnFunc("tick", rec.handle, dispatcher.Named("tick"))
 	pub := redisstream.NewPublisher(rdb, redisstream.PublisherConfig{})
-	p := startProcessor(t, rdb, d, fastConfig(log, streams...))
+	p := streamtest.StartProcessor(t, rdb, d, fastConfig(log, streams...))
 
 	want := publishConcurrently(t, pub, streams, 4, 100)
 	eventually(t, "every published entry is handled", func() bool { return rec.handledAll(want) })
 	for _, s := range streams {
 		eventually(t, "the PEL of "+s+" is empty", func() bool { return pending(t, rdb, s, "g") == 0 })
 	}
-	stop(t, p)
+	streamtest.Stop(t, p)
 	for _, s := range streams {
 		g := groupInfo(t, rdb, s, "g")
 		if n := rdb.XLen(context.Background(), s).Val(); g.EntriesRead != n || g.Lag != 0 {
@@ -45,9 +46,9 @@ func TestClusterProcessorPublisherFlow(t *testing.T) {
 	for _, s := range streams {
 		want = append(want, publishN(t, pub, s, "tick", 25)...)
 	}
-	p2 := startProcessor(t, rdb, d, fastConfig(log, streams...))
+	p2 := streamtest.StartProcessor(t, rdb, d, fastConfig(log, streams...))
 	eventually(t, "the entries published during the stop are handled", func() bool { return rec.handledAll(want) })
-	stop(t, p2)
+	streamtest.Stop(t, p2)
 	rec.exactlyOnce(t, want)
 	t.Logf("%d entries on %d masters, each handled exactly once", len(want), len(streams))
 }

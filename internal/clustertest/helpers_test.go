@@ -91,32 +91,6 @@ func fastConfig(log *zap.Logger, streams ...string) redisstream.ProcessorConfig 
 	}
 }
 
-// startProcessor starts a processor and shuts it down when t ends.
-func startProcessor(t testing.TB, rdb redis.UniversalClient, d *dispatcher.Dispatcher, cfg redisstream.ProcessorConfig) *redisstream.Processor {
-	t.Helper()
-	p, err := redisstream.NewProcessor(rdb, d, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := p.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { stop(t, p) })
-	return p
-}
-
-// stop shuts p down and fails t unless it stops cleanly.
-func stop(t testing.TB, p *redisstream.Processor) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := p.Shutdown(ctx); err != nil {
-		t.Errorf("Shutdown: %v", err)
-	}
-}
-
 // entryRef names one stream entry: entry IDs are per stream, so two
 // streams on two masters can hold the same ID.
 type entryRef struct{ stream, id string }

@@ -12,6 +12,7 @@ import (
 	"github.com/streamfx/streamfx/dispatcher"
 	"github.com/streamfx/streamfx/dispatcher/redisstream"
 	"github.com/streamfx/streamfx/internal/redistest"
+	"github.com/streamfx/streamfx/internal/streamtest"
 )
 
 // The processor's log messages when Redis fails and when it answers again.
@@ -46,7 +47,7 @@ func TestClusterMasterStopAndRestart(t *testing.T) {
 		time.Sleep(time.Millisecond) // some work, so that entries are in flight at the stop
 		return rec.handle(ctx, msg)
 	}, dispatcher.Named("tick"))
-	p := startProcessor(t, rdb, d, fastConfig(log, streams...))
+	p := streamtest.StartProcessor(t, rdb, d, fastConfig(log, streams...))
 	pub := redisstream.NewPublisher(rdb, redisstream.PublisherConfig{})
 
 	var want []entryRef

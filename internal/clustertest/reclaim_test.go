@@ -9,6 +9,7 @@ import (
 
 	"github.com/streamfx/streamfx/dispatcher"
 	"github.com/streamfx/streamfx/dispatcher/redisstream"
+	"github.com/streamfx/streamfx/internal/streamtest"
 )
 
 // TestClusterReclaimDeadConsumer has a consumer read entries of three
@@ -32,12 +33,12 @@ func TestClusterReclaimDeadConsumer(t *testing.T) {
 	rec := newRecorder()
 	d := dispatcher.New(dispatcher.Config{})
 	d.OnFunc("tick", rec.handle, dispatcher.Named("tick"))
-	p := startProcessor(t, rdb, d, fastConfig(log, streams...))
+	p := streamtest.StartProcessor(t, rdb, d, fastConfig(log, streams...))
 	eventually(t, "every entry is handled", func() bool { return rec.handledAll(want) })
 	for _, s := range streams {
 		eventually(t, "the PEL of "+s+" is empty", func() bool { return pending(t, rdb, s, "g") == 0 })
 	}
-	stop(t, p)
+	streamtest.Stop(t, p)
 	rec.exactlyOnce(t, want)
 	for _, e := range want {
 		wantAttempt := 1

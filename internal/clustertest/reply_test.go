@@ -10,6 +10,7 @@ import (
 
 	"github.com/streamfx/streamfx/dispatcher"
 	"github.com/streamfx/streamfx/dispatcher/redisstream"
+	"github.com/streamfx/streamfx/internal/streamtest"
 )
 
 // TestClusterRequestReply sends concurrent requests to three streams served
@@ -33,7 +34,7 @@ func TestClusterRequestReply(t *testing.T) {
 		return pub.Reply(ctx, msg, map[string]any{"n": n, "stream": msg.Stream})
 	}, dispatcher.Named("echo"))
 	log, _ := observed(t)
-	startProcessor(t, rdb, d, fastConfig(log, streams...))
+	streamtest.StartProcessor(t, rdb, d, fastConfig(log, streams...))
 
 	const perStream = 10
 	replies := make(chan *redisstream.Reply, perStream*len(streams))
