@@ -63,11 +63,11 @@ func NewPublisher(rdb redis.UniversalClient, cfg PublisherConfig, opts ...Publis
 
 // Publish appends one event to stream and returns its entry ID.
 func (p *Publisher) Publish(ctx context.Context, stream, eventType string, payload any) (string, error) {
-	args, err := p.xaddArgs(ctx, stream, eventType, payload)
+	fields, err := p.encode(ctx, eventType, payload)
 	if err != nil {
 		return "", err
 	}
-	id, err := p.rdb.XAdd(ctx, args).Result()
+	id, err := p.xadd(ctx, stream, fields).Result()
 	if err != nil {
 		return "", fmt.Errorf("redisstream: publish %s to %s: %w", eventType, stream, err)
 	}
@@ -80,21 +80,28 @@ func (p *Publisher) Publish(ctx context.Context, stream, eventType string, paylo
 // batch, the error names the first failed event, and the IDs of the events
 // that were written are still returned (empty for the others).
 func (p *Publisher) PublishBatch(ctx context.Context, stream string, events []Event) ([]string, error) {
-	all := make([]redis.XAddArgs, len(events)) // one allocation for the batch
+	encoded := make([][]string, len(events))
+	n := 0
 	for i, e := range events {
 		fields, err := p.encode(ctx, e.Type, e.Payload)
 		if err != nil {
 			return nil, fmt.Errorf("redisstream: publish batch event %d: %w", i, err)
 		}
-		p.fillXAdd(&all[i], stream, fields)
+		encoded[i] = fields
+		n += len(fields)
 	}
-	if len(all) == 0 {
+	if len(events) == 0 {
 		return nil, nil
 	}
-	cmds := make([]*redis.StringCmd, len(all))
+	head := p.xaddHead(stream)
+	args := make([]any, 0, n+len(events)*len(head)) // one allocation for the batch
+	cmds := make([]*redis.StringCmd, len(events))
 	_, _ = p.rdb.Pipelined(ctx, func(pipe redis.Pipeliner) error {
-		for i := range all {
-			cmds[i] = pipe.XAdd(ctx, &all[i])
+		for i, fields := range encoded {
+			var one []any
+			args, one = appendXAdd(args, head, fields)
+			cmds[i] = redis.NewStringCmd(ctx, one...)
+			_ = pipe.Process(ctx, cmds[i]) // the error is the command's, read below
 		}
 		return nil
 	})
@@ -107,16 +114,6 @@ func (p *Publisher) PublishBatch(ctx context.Context, stream string, events []Ev
 		}
 	}
 	return ids, first
-}
-
-// xaddArgs encodes one event into XADD arguments with the configured trim
-// and the Fields hook applied.
-func (p *Publisher) xaddArgs(ctx context.Context, stream, eventType string, payload any) (*redis.XAddArgs, error) {
-	fields, err := p.encode(ctx, eventType, payload)
-	if err != nil {
-		return nil, err
-	}
-	return p.xadd(stream, fields), nil
 }
 
 // encode checks the configuration and encodes one event into stream fields
@@ -140,22 +137,39 @@ func (p *Publisher) hook(ctx context.Context, fields []string) []string {
 	return p.fields(ctx, fields)
 }
 
-// fillXAdd sets args to write fields to stream with the configured trim.
-// Values stay a []string: go-redis boxes each string as it copies them, and
-// a []any built here would cost the same boxing plus one more slice.
-func (p *Publisher) fillXAdd(args *redis.XAddArgs, stream string, fields []string) {
-	*args = redis.XAddArgs{Stream: stream, Values: fields}
-	if p.cfg.MaxLen > 0 {
-		args.MaxLen, args.Approx = p.cfg.MaxLen, true
-	} else if p.cfg.MinID != "" {
-		args.MinID, args.Approx = p.cfg.MinID, true
-	}
+// xadd writes fields to stream with one XADD and the configured trim.
+func (p *Publisher) xadd(ctx context.Context, stream string, fields []string) *redis.StringCmd {
+	head := p.xaddHead(stream)
+	_, args := appendXAdd(make([]any, 0, len(head)+len(fields)), head, fields)
+	cmd := redis.NewStringCmd(ctx, args...)
+	_ = p.rdb.Process(ctx, cmd) // the error is the command's
+	return cmd
 }
 
-// xadd returns XADD arguments writing fields to stream with the configured
-// trim.
-func (p *Publisher) xadd(stream string, fields []string) *redis.XAddArgs {
-	args := &redis.XAddArgs{}
-	p.fillXAdd(args, stream, fields)
-	return args
+// xaddHead returns the XADD arguments that come before the fields: the
+// stream, the configured trim and the ID "*".
+func (p *Publisher) xaddHead(stream string) []any {
+	head := []any{"xadd", stream}
+	if p.cfg.MaxLen > 0 {
+		head = append(head, "maxlen", "~", p.cfg.MaxLen)
+	} else if p.cfg.MinID != "" {
+		head = append(head, "minid", "~", p.cfg.MinID)
+	}
+	return append(head, "*")
+}
+
+// appendXAdd appends the arguments of one XADD, head then fields, to args
+// and returns args and the appended command. Each field is passed as a
+// *string, which go-redis writes as the string itself: a string in an
+// interface would cost one allocation per field, the largest cost of a
+// publish after the encoding. (A go-redis hook that prints commands shows
+// these arguments as addresses.) The command shares args' array: args must
+// have room for it, or the command gets its own.
+func appendXAdd(args, head []any, fields []string) (all, cmd []any) {
+	start := len(args)
+	args = append(args, head...)
+	for i := range fields {
+		args = append(args, &fields[i])
+	}
+	return args, args[start:len(args):len(args)]
 }

@@ -72,7 +72,7 @@ func (p *Publisher) Request(ctx context.Context, stream, eventType string, paylo
 	if p.cfg.MaxLen > 0 && p.cfg.MinID != "" {
 		return nil, fmt.Errorf("%w: MaxLen and MinID are both set", ErrInvalidConfig)
 	}
-	if err := p.rdb.XAdd(ctx, p.xadd(stream, fields)).Err(); err != nil {
+	if err := p.xadd(ctx, stream, fields).Err(); err != nil {
 		return nil, fmt.Errorf("redisstream: request %s to %s: %w", eventType, stream, err)
 	}
 	return p.await(ctx, corr, timeout)
