@@ -147,7 +147,7 @@ func (a *acker) flush() error {
 	defer cancel()
 	_, err := a.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for stream, ids := range batch {
-			p.XAck(ctx, stream, a.group, ids...)
+			_ = p.Process(ctx, xackCmd(ctx, stream, a.group, ids)) // the error is Pipelined's
 		}
 		return nil
 	})
@@ -160,6 +160,18 @@ func (a *acker) flush() error {
 		a.flights.release(stream, ids...)
 	}
 	return nil
+}
+
+// xackCmd returns XACK stream group ids..., each ID passed as a *string,
+// which go-redis writes as the string: a string in an interface would cost
+// one allocation per ID (see appendXAdd).
+func xackCmd(ctx context.Context, stream, group string, ids []string) *redis.IntCmd {
+	args := make([]any, 0, 3+len(ids))
+	args = append(args, "xack", stream, group)
+	for i := range ids {
+		args = append(args, &ids[i])
+	}
+	return redis.NewIntCmd(ctx, args...)
 }
 
 func (a *acker) requeue(batch map[string][]string) {
