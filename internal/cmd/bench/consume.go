@@ -46,7 +46,7 @@ func (b *bench) consume(ctx context.Context) error {
 	b.res.consumeRaw, b.res.consumeStreamfx = rate(n, raw.best()), rate(n, sfx.best())
 	b.addRow(fmt.Sprintf("consume raw go-redis (COUNT %d, 1 XACK/batch)", b.opts.readBatch), n, raw, "baseline")
 	b.addRow(fmt.Sprintf("consume streamfx (BatchSize %d, default Concurrency, no-op)", b.opts.readBatch), n, sfx,
-		fmt.Sprintf("x%.2f raw", b.res.consumeStreamfx/b.res.consumeRaw))
+		fmt.Sprintf("x%.2f raw%s", b.res.consumeStreamfx/b.res.consumeRaw, pairedRatios(raw, sfx)))
 	return nil
 }
 
@@ -215,6 +215,26 @@ func (t trials) best() time.Duration {
 // load of the machine (caches, frequency).
 func (t trials) cpu() time.Duration {
 	return slices.MinFunc(t, func(a, b trial) int { return cmp.Compare(a.cpu, b.cpu) }).cpu
+}
+
+// pairedRatios describes the ratios of the runs of a scenario to the
+// baseline runs made just before them, a figure less exposed than the best
+// runs to the load of the machine drifting during the benchmark: ", paired
+// runs: median x0.93, x0.85-x1.02". It is empty for a single run.
+func pairedRatios(base, runs trials) string {
+	if len(base) != len(runs) || len(runs) < 2 {
+		return ""
+	}
+	ratios := make([]float64, len(runs))
+	for i := range runs {
+		ratios[i] = base[i].wall.Seconds() / runs[i].wall.Seconds()
+	}
+	slices.Sort(ratios)
+	mid := ratios[len(ratios)/2]
+	if len(ratios)%2 == 0 {
+		mid = (mid + ratios[len(ratios)/2-1]) / 2
+	}
+	return fmt.Sprintf(", paired runs: median x%.2f, x%.2f-x%.2f", mid, ratios[0], ratios[len(ratios)-1])
 }
 
 // rates returns the range of rates of the runs, such as "61k-98k/s".

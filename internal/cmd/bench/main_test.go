@@ -131,3 +131,29 @@ func TestQuantile(t *testing.T) {
 		}
 	}
 }
+
+// TestPairedRatios checks the median and range of the ratios of paired
+// runs, and that a single run or unpaired runs give nothing.
+func TestPairedRatios(t *testing.T) {
+	ms := func(d ...int) trials {
+		var out trials
+		for _, v := range d {
+			out = append(out, trial{wall: time.Duration(v) * time.Millisecond})
+		}
+		return out
+	}
+	cases := []struct {
+		base, runs trials
+		want       string
+	}{
+		{ms(100, 100, 100), ms(200, 50, 100), ", paired runs: median x1.00, x0.50-x2.00"},
+		{ms(100, 100), ms(125, 50), ", paired runs: median x1.40, x0.80-x2.00"},
+		{ms(100), ms(50), ""},
+		{ms(100, 100), ms(50), ""},
+	}
+	for _, c := range cases {
+		if got := pairedRatios(c.base, c.runs); got != c.want {
+			t.Errorf("pairedRatios(%v, %v) = %q, want %q", c.base, c.runs, got, c.want)
+		}
+	}
+}

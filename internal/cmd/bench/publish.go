@@ -49,8 +49,8 @@ func (b *bench) publish(ctx context.Context) error {
 	for i, s := range steps {
 		*s.out = rate(s.n, runs[i].best())
 	}
-	notes := []string{"baseline", fmt.Sprintf("x%.2f raw", b.res.singleStreamfx/b.res.singleRaw),
-		"baseline", fmt.Sprintf("x%.2f raw", b.res.batchStreamfx/b.res.batchRaw),
+	notes := []string{"baseline", fmt.Sprintf("x%.2f raw%s", b.res.singleStreamfx/b.res.singleRaw, pairedRatios(runs[0], runs[1])),
+		"baseline", fmt.Sprintf("x%.2f raw%s", b.res.batchStreamfx/b.res.batchRaw, pairedRatios(runs[2], runs[3])),
 		fmt.Sprintf("x%.2f raw; streamfx PublishBatch is x%.2f this", b.res.batchRawJSON/b.res.batchRaw,
 			b.res.batchStreamfx/b.res.batchRawJSON)}
 	for i, s := range steps {
