@@ -35,11 +35,8 @@ type ProcessorConfig struct {
 	// Group is the consumer group name; required.
 	Group string
 	// Consumer is this process's consumer name within the group. If empty,
-	// "<hostname>-<pid>-<random>", unique per process, and removed from the
-	// group at a clean stop (XGROUP DELCONSUMER) unless it still holds
-	// pending entries, so that restarts do not pile up consumers. Set a
-	// stable name to have a restarted process drain its own pending entries
-	// first; a configured name is never removed.
+	// "<hostname>-<pid>-<random>", unique per process. Set a stable name to
+	// have a restarted process drain its own pending entries first.
 	Consumer string
 	// BatchSize is the XREADGROUP COUNT and the XAUTOCLAIM COUNT. Entries
 	// read wait for a handler in a queue of BatchSize entries (at least

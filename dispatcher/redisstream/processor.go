@@ -43,8 +43,6 @@ type Processor struct {
 	run   *run          // the background machinery, once started
 
 	lastRead atomic.Int64 // UnixNano of the last successful XREADGROUP; see LastRead
-
-	generatedConsumer bool // cfg.Consumer was generated: it is removed at a clean stop
 }
 
 // NewProcessor validates cfg, applies its defaults and returns a Processor
@@ -59,7 +57,7 @@ func NewProcessor(rdb redis.UniversalClient, d *dispatcher.Dispatcher, cfg Proce
 		return nil, err
 	}
 	log := c.Logger.With(zap.String("group", c.Group), zap.String("consumer", c.Consumer))
-	return &Processor{rdb: rdb, d: d, cfg: c, log: log, done: make(chan struct{}), generatedConsumer: cfg.Consumer == ""}, nil
+	return &Processor{rdb: rdb, d: d, cfg: c, log: log, done: make(chan struct{})}, nil
 }
 
 // Config returns the configuration with its defaults applied.

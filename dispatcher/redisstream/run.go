@@ -85,9 +85,6 @@ func (r *run) supervise() {
 		t.Stop()
 	}
 	r.acks.stop()
-	if r.p.generatedConsumer && !r.aborted() && r.acks.queued() == 0 {
-		r.retireConsumer()
-	}
 	r.cancelH()
 	close(r.p.done)
 }
