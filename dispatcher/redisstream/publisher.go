@@ -1,7 +1,9 @@
 package redisstream
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -11,6 +13,10 @@ import (
 )
 
 const defaultReplyTTL = 60 * time.Second
+
+// errNoEntryID reports an XADD that returned neither an entry ID nor an
+// error.
+var errNoEntryID = errors.New("redisstream: XADD returned no entry ID")
 
 // PublisherConfig configures a Publisher. The zero value is valid: no
 // trimming, replies kept for 60s.
@@ -99,7 +105,7 @@ func (p *Publisher) PublishBatch(ctx context.Context, stream string, events []Ev
 	head := p.xaddHead(stream)
 	args := make([]any, 0, n+len(events)*len(head)) // one allocation for the batch
 	cmds := make([]*redis.StringCmd, len(events))
-	_, _ = p.rdb.Pipelined(ctx, func(pipe redis.Pipeliner) error {
+	_, perr := p.rdb.Pipelined(ctx, func(pipe redis.Pipeliner) error {
 		for i, fields := range encoded {
 			var one []any
 			args, one = appendXAdd(args, head, fields)
@@ -112,8 +118,14 @@ func (p *Publisher) PublishBatch(ctx context.Context, stream string, events []Ev
 	var first error
 	for i, c := range cmds {
 		ids[i] = c.Val()
-		if c.Err() != nil && first == nil {
-			first = fmt.Errorf("redisstream: publish batch event %d (%s) to %s: %w", i, events[i].Type, stream, c.Err())
+		err := c.Err()
+		if err == nil && ids[i] == "" {
+			// The pipeline failed before this command ran (a go-redis hook
+			// that refused it sets no command error): it was not written.
+			err = cmp.Or(perr, errNoEntryID)
+		}
+		if err != nil && first == nil {
+			first = fmt.Errorf("redisstream: publish batch event %d (%s) to %s: %w", i, events[i].Type, stream, err)
 		}
 	}
 	return ids, first

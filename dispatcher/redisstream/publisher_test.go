@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -221,4 +222,32 @@ func xrangeIDs(t testing.TB, rdb redis.UniversalClient, stream string) []string 
 		ids[i] = m.ID
 	}
 	return ids
+}
+
+// refusingHook is a go-redis hook that fails every pipeline without running
+// it, as a circuit breaker would.
+type refusingHook struct{}
+
+func (refusingHook) DialHook(next redis.DialHook) redis.DialHook          { return next }
+func (refusingHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook { return next }
+func (refusingHook) ProcessPipelineHook(redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(context.Context, []redis.Cmder) error { return errors.New("circuit open") }
+}
+
+// TestPublishBatchPipelineRefused checks that a batch a go-redis hook
+// refused reports the hook's error instead of empty IDs and success.
+func TestPublishBatchPipelineRefused(t *testing.T) {
+	t.Parallel()
+	srv, _ := newRedis(t)
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	t.Cleanup(func() { _ = rdb.Close() })
+	rdb.AddHook(refusingHook{})
+	pub := redisstream.NewPublisher(rdb, redisstream.PublisherConfig{})
+	ids, err := pub.PublishBatch(context.Background(), "refused", events("tick", 3))
+	if err == nil || !strings.Contains(err.Error(), "circuit open") {
+		t.Fatalf("PublishBatch through a refusing hook = %v, %v; want the hook's error", ids, err)
+	}
+	if n := srv.Client(t).XLen(context.Background(), "refused").Val(); n != 0 {
+		t.Errorf("XLEN = %d, want 0", n)
+	}
 }
