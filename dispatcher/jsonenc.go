@@ -131,6 +131,18 @@ func appendFloat(buf []byte, f float64, bitSize int) ([]byte, error) {
 		}
 		return append(buf, "0.0"...), nil
 	}
+	if abs := math.Abs(f); bitSize == 64 && abs >= 1e-4 && abs < 1e16 {
+		// Positional, as Python writes it: the shortest digits, and ".0"
+		// when they have no fractional part. (A float64 below 1e16 has
+		// shortest digits below 1e16, and likewise at 1e-4, so the test on
+		// the value is the test Python makes on the digits.)
+		start := len(buf)
+		buf = strconv.AppendFloat(buf, f, 'f', -1, 64)
+		if bytes.IndexByte(buf[start:], '.') < 0 {
+			buf = append(buf, '.', '0')
+		}
+		return buf, nil
+	}
 	var scratch [32]byte
 	sci := strconv.AppendFloat(scratch[:0], f, 'e', -1, bitSize)
 	e := bytes.IndexByte(sci, 'e')
