@@ -73,24 +73,29 @@ func commandCalls(t testing.TB, rdb redis.UniversalClient) map[string]int {
 	return out
 }
 
-// BenchmarkPublishBatch measures PublishBatch of 100 order events per call
-// against a real Redis; -benchmem shows the allocations per batch.
+// BenchmarkPublishBatch measures PublishBatch of 100 and of 500 order
+// events per call against a real Redis; -benchmem shows the allocations per
+// batch.
 func BenchmarkPublishBatch(b *testing.B) {
 	_, rdb := newRedis(b)
 	ctx := context.Background()
 	pub := redisstream.NewPublisher(rdb, redisstream.PublisherConfig{MaxLen: 10000})
-	events := make([]redisstream.Event, 100)
-	for i := range events {
-		events[i] = redisstream.Event{Type: "order.created", Payload: map[string]any{
-			"order_id": "o-" + strconv.Itoa(i), "amount": 1999.5, "paid": i%2 == 0,
-			"items": []any{map[string]any{"sku": "SKU-1", "qty": 2}},
-		}}
+	for _, size := range []int{100, 500} {
+		b.Run("events="+strconv.Itoa(size), func(b *testing.B) {
+			events := make([]redisstream.Event, size)
+			for i := range events {
+				events[i] = redisstream.Event{Type: "order.created", Payload: map[string]any{
+					"order_id": "o-" + strconv.Itoa(i), "amount": 1999.5, "paid": i%2 == 0, "currency": "EUR",
+					"items": []any{map[string]any{"sku": "SKU-1", "qty": 2, "price": 10.25}},
+				}}
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := pub.PublishBatch(ctx, "bench:publish", events); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N*size)/b.Elapsed().Seconds(), "events/s")
+		})
 	}
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := pub.PublishBatch(ctx, "bench:publish", events); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(b.N*len(events))/b.Elapsed().Seconds(), "events/s")
 }
