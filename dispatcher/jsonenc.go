@@ -119,8 +119,9 @@ func marshalCompact(v any) ([]byte, error) {
 // appendFloat appends f as Python's repr writes it, so that Python decodes a
 // float: shortest digits that round-trip (for bitSize 32, those of the
 // float32), exponent form below 1e-4 and from 1e16 on, ".0" on integral values.
-// The digits are formatted once, in exponent form, and placed around the
-// decimal point here when the positional form is due.
+// A float64 due the positional form is written by strconv directly; other
+// values are formatted once in exponent form, and the digits of a float32
+// due the positional form are placed around the decimal point here.
 func appendFloat(buf []byte, f float64, bitSize int) ([]byte, error) {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		return nil, fmt.Errorf("%v is not a finite number: JSON cannot carry it", f)
