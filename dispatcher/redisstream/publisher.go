@@ -87,7 +87,12 @@ func (p *Publisher) Publish(ctx context.Context, stream, eventType string, paylo
 // returns their entry IDs in order. Every event is encoded before anything is
 // sent, so an encoding error publishes nothing. If Redis fails part of the
 // batch, the error names the first failed event, and the IDs of the events
-// that were written are still returned (empty for the others).
+// that were written are still returned (empty for the others). To retry a
+// failed batch, publish again only the events whose ID is empty: one with an
+// ID was written, even when go-redis reports an error for it. An event
+// without one may have been written too, if the connection failed after
+// Redis took it; publishing it again then writes it twice, which consumers
+// must tolerate anyway (delivery is at least once).
 func (p *Publisher) PublishBatch(ctx context.Context, stream string, events []Event) ([]string, error) {
 	encoded := make([][]string, len(events))
 	n := 0
