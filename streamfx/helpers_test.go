@@ -15,6 +15,7 @@ import (
 
 	"github.com/streamfx/streamfx/dispatcher"
 	"github.com/streamfx/streamfx/internal/redistest"
+	"github.com/streamfx/streamfx/internal/streamtest"
 	"github.com/streamfx/streamfx/streamfx"
 )
 
@@ -148,23 +149,13 @@ func receive[T any](t *testing.T, ch <-chan T, what string) T {
 // eventually polls cond until it holds.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(waitTimeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	streamtest.Eventually(t, waitTimeout, what, cond)
 }
 
 // pending returns the number of pending entries of a stream's group.
 func pending(t *testing.T, rdb redis.UniversalClient, stream, group string) int64 {
 	t.Helper()
-	p, err := rdb.XPending(context.Background(), stream, group).Result()
-	if err != nil {
-		t.Fatalf("XPENDING %s %s: %v", stream, group, err)
-	}
-	return p.Count
+	return streamtest.Pending(t, rdb, stream, group)
 }
 
 // closeOnce closes ch the first time it is called.

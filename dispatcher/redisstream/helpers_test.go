@@ -20,6 +20,7 @@ import (
 	"github.com/streamfx/streamfx/dispatcher"
 	"github.com/streamfx/streamfx/dispatcher/redisstream"
 	"github.com/streamfx/streamfx/internal/redistest"
+	"github.com/streamfx/streamfx/internal/streamtest"
 )
 
 func TestMain(m *testing.M) {
@@ -122,38 +123,19 @@ func (r *recorder) exactlyOnce(t testing.TB, ids []string) {
 // eventually polls cond until it holds or waitTimeout passes.
 func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(waitTimeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting until %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	streamtest.Eventually(t, waitTimeout, what, cond)
 }
 
 // publish adds n events of type typ to stream and returns their IDs.
 func publish(t testing.TB, rdb redis.UniversalClient, stream, typ string, n int) []string {
 	t.Helper()
-	pub := redisstream.NewPublisher(rdb, redisstream.PublisherConfig{})
-	events := make([]redisstream.Event, n)
-	for i := range events {
-		events[i] = redisstream.Event{Type: typ, Payload: map[string]any{"n": i}}
-	}
-	ids, err := pub.PublishBatch(context.Background(), stream, events)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ids
+	return streamtest.MustPublish(t, redisstream.NewPublisher(rdb, redisstream.PublisherConfig{}), stream, typ, n)
 }
 
 // pending returns the number of entries in the group's PEL.
 func pending(t testing.TB, rdb redis.UniversalClient, stream, group string) int64 {
 	t.Helper()
-	res, err := rdb.XPending(context.Background(), stream, group).Result()
-	if err != nil {
-		t.Fatalf("XPENDING %s %s: %v", stream, group, err)
-	}
-	return res.Count
+	return streamtest.Pending(t, rdb, stream, group)
 }
 
 // deadLetters returns the entries of a dead-letter stream.

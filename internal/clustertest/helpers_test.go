@@ -17,6 +17,7 @@ import (
 	"github.com/streamfx/streamfx/dispatcher"
 	"github.com/streamfx/streamfx/dispatcher/redisstream"
 	"github.com/streamfx/streamfx/internal/redistest"
+	"github.com/streamfx/streamfx/internal/streamtest"
 )
 
 // waitTimeout bounds every wait for an eventual condition.
@@ -191,38 +192,19 @@ func (r *recorder) duplicates() int {
 // eventually polls cond until it holds, or fails t after waitTimeout.
 func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(waitTimeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting until %s", waitTimeout, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	streamtest.Eventually(t, waitTimeout, what, cond)
 }
 
-// publishN adds n events of type typ to stream in one pipelined batch and
-// returns the entries.
+// publishN adds n events of type typ to stream and returns the entries.
 func publishN(t testing.TB, pub *redisstream.Publisher, stream, typ string, n int) []entryRef {
 	t.Helper()
-	events := make([]redisstream.Event, n)
-	for i := range events {
-		events[i] = redisstream.Event{Type: typ, Payload: map[string]any{"n": i, "stream": stream}}
-	}
-	ids, err := pub.PublishBatch(context.Background(), stream, events)
-	if err != nil {
-		t.Fatalf("publish %d %s events to %s: %v", n, typ, stream, err)
-	}
-	return refs(stream, ids)
+	return refs(stream, streamtest.MustPublish(t, pub, stream, typ, n))
 }
 
 // pending returns the number of entries in the PEL of stream's group.
 func pending(t testing.TB, rdb redis.UniversalClient, stream, group string) int64 {
 	t.Helper()
-	res, err := rdb.XPending(context.Background(), stream, group).Result()
-	if err != nil {
-		t.Fatalf("XPENDING %s %s: %v", stream, group, err)
-	}
-	return res.Count
+	return streamtest.Pending(t, rdb, stream, group)
 }
 
 // groupInfo returns XINFO GROUPS of stream for group.

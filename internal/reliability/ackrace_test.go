@@ -13,6 +13,7 @@ import (
 	"github.com/streamfx/streamfx/dispatcher"
 	"github.com/streamfx/streamfx/dispatcher/redisstream"
 	"github.com/streamfx/streamfx/internal/redistest"
+	"github.com/streamfx/streamfx/internal/streamtest"
 )
 
 // errAckRefused is the error ackGate gives XACK while it is closed.
@@ -124,7 +125,7 @@ func TestReliabilityReclaimDuringAckRetry(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("the acknowledgement never went through")
 	}
-	eventually(t, 30*time.Second, "the PEL is empty", func() bool { return pendingCount(t, admin, "ackrace", "g") == 0 })
+	streamtest.Eventually(t, 30*time.Second, "the PEL is empty", func() bool { return streamtest.Pending(t, admin, "ackrace", "g") == 0 })
 	time.Sleep(300 * time.Millisecond) // a few more reclaim rounds
 	if err := shutdown(p); err != nil {
 		t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 	"github.com/streamfx/streamfx/dispatcher"
 	"github.com/streamfx/streamfx/dispatcher/redisstream"
 	"github.com/streamfx/streamfx/internal/redistest"
+	"github.com/streamfx/streamfx/internal/streamtest"
 )
 
 // aclSetUser is the least-privilege ACL user of a streamfx service that
@@ -76,7 +77,7 @@ func TestReliabilityACLUser(t *testing.T) {
 		Streams: []string{"orders"}, Group: "g", Consumer: "c1", Block: 100 * time.Millisecond,
 		MinIdle: 200 * time.Millisecond, ReclaimInterval: 50 * time.Millisecond, Logger: log,
 	})
-	ids := publishN(t, pub, "orders", "order.paid", 100)
+	ids := streamtest.MustPublish(t, pub, "orders", "order.paid", 100)
 	flakyID, err := pub.Publish(ctx, "orders", "order.flaky", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -96,8 +97,8 @@ func TestReliabilityACLUser(t *testing.T) {
 		t.Fatal(err)
 	}
 	ids = append(ids, flakyID, slowID)
-	eventually(t, 30*time.Second, "everything is handled, dead-lettered and acked", func() bool {
-		return seen.all(ids) && pendingCount(t, admin, "orders", "g") == 0 &&
+	streamtest.Eventually(t, 30*time.Second, "everything is handled, dead-lettered and acked", func() bool {
+		return seen.all(ids) && streamtest.Pending(t, admin, "orders", "g") == 0 &&
 			admin.XLen(ctx, "orders:dead").Val() == 1
 	})
 	if err := shutdown(p); err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/streamfx/streamfx/dispatcher"
 	"github.com/streamfx/streamfx/dispatcher/redisstream"
 	"github.com/streamfx/streamfx/internal/redistest"
+	"github.com/streamfx/streamfx/internal/streamtest"
 )
 
 // outcome is what the processor does with an entry.
@@ -137,8 +138,8 @@ func TestReliabilityBadInput(t *testing.T) {
 		junkIDs[i] = xadd(t, rdb, stream, f)
 	}
 	last := xadd(t, rdb, stream, []string{"type", "job", "n", "json:1"})
-	eventually(t, time.Minute, "the last valid entry is handled and the PEL empty", func() bool {
-		return seen.count(last) == 1 && pendingCount(t, rdb, stream, "g") == 0
+	streamtest.Eventually(t, time.Minute, "the last valid entry is handled and the PEL empty", func() bool {
+		return seen.count(last) == 1 && streamtest.Pending(t, rdb, stream, "g") == 0
 	})
 	if err := shutdown(p); err != nil {
 		t.Fatal(err)

@@ -18,6 +18,7 @@ import (
 
 	"github.com/streamfx/streamfx/dispatcher"
 	"github.com/streamfx/streamfx/dispatcher/redisstream"
+	"github.com/streamfx/streamfx/internal/streamtest"
 )
 
 // scaled returns n, or n/div under the race detector.
@@ -40,18 +41,6 @@ func envInt(t testing.TB, name string, def int) int {
 		t.Fatalf("%s=%q: want a positive integer", name, s)
 	}
 	return n
-}
-
-// eventually polls cond every 10ms until it holds, failing t after timeout.
-func eventually(t testing.TB, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting until %s", timeout, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 // ledger counts handler runs per key (an entry ID). Safe for concurrent use.
@@ -142,45 +131,6 @@ func (r tally) check(t testing.TB) {
 	}
 }
 
-// publishN publishes n events of type typ in batches of 1000, payload
-// {"seq": i}, and returns their IDs. It fails t on any error.
-func publishN(t testing.TB, pub *redisstream.Publisher, stream, typ string, n int) []string {
-	t.Helper()
-	ids, err := publishAll(pub, stream, typ, n)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ids
-}
-
-// publishAll is publishN for any goroutine: it returns the error.
-func publishAll(pub *redisstream.Publisher, stream, typ string, n int) ([]string, error) {
-	ids := make([]string, 0, n)
-	for start := 0; start < n; start += 1000 {
-		end := min(start+1000, n)
-		events := make([]redisstream.Event, 0, end-start)
-		for i := start; i < end; i++ {
-			events = append(events, redisstream.Event{Type: typ, Payload: map[string]any{"seq": i}})
-		}
-		got, err := pub.PublishBatch(context.Background(), stream, events)
-		if err != nil {
-			return ids, err
-		}
-		ids = append(ids, got...)
-	}
-	return ids, nil
-}
-
-// pendingCount returns the size of the group's pending entries list.
-func pendingCount(t testing.TB, rdb redis.UniversalClient, stream, group string) int64 {
-	t.Helper()
-	res, err := rdb.XPending(context.Background(), stream, group).Result()
-	if err != nil {
-		t.Fatalf("XPENDING %s %s: %v", stream, group, err)
-	}
-	return res.Count
-}
-
 // deadLetters returns the entries of a dead-letter stream by source ID.
 func deadLetters(t testing.TB, rdb redis.UniversalClient, stream string) map[string][]map[string]any {
 	t.Helper()
@@ -197,18 +147,10 @@ func deadLetters(t testing.TB, rdb redis.UniversalClient, stream string) map[str
 }
 
 // newProcessor creates and starts a processor; it is shut down when t ends
-// (a no-op if the test already did).
+// (a no-op if the test already did; an error is the test's to check).
 func newProcessor(t testing.TB, rdb redis.UniversalClient, d *dispatcher.Dispatcher, cfg redisstream.ProcessorConfig) *redisstream.Processor {
 	t.Helper()
-	p, err := redisstream.NewProcessor(rdb, d, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := p.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
+	p := streamtest.Start(t, rdb, d, cfg)
 	t.Cleanup(func() { _ = shutdown(p) })
 	return p
 }

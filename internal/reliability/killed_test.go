@@ -13,6 +13,7 @@ import (
 
 	"github.com/streamfx/streamfx/dispatcher/redisstream"
 	"github.com/streamfx/streamfx/internal/redistest"
+	"github.com/streamfx/streamfx/internal/streamtest"
 )
 
 // TestReliabilityConsumerKilled publishes 100,000 entries (fewer under the
@@ -36,11 +37,11 @@ func TestReliabilityConsumerKilled(t *testing.T) {
 	}
 	published := make(chan result, 1)
 	go func() {
-		ids, err := publishAll(pub, stream, consumerType, n)
+		ids, err := streamtest.Publish(pub, stream, consumerType, n)
 		published <- result{ids, err}
 	}()
 
-	eventually(t, 2*time.Minute, "a third is handled, some of it by the victim", func() bool {
+	streamtest.Eventually(t, 2*time.Minute, "a third is handled, some of it by the victim", func() bool {
 		return hlen(t, rdb, handled) >= int64(n/3) && pendingOf(t, rdb, stream, victim.name) > 0
 	})
 	victim.kill(syscall.SIGKILL)
@@ -50,8 +51,8 @@ func TestReliabilityConsumerKilled(t *testing.T) {
 	if pr.err != nil || len(ids) != n {
 		t.Fatalf("published %d entries, want %d (%v)", len(ids), n, pr.err)
 	}
-	eventually(t, 3*time.Minute, "every entry is handled and acknowledged", func() bool {
-		return hlen(t, rdb, handled) >= int64(n) && pendingCount(t, rdb, stream, consumerGroup) == 0
+	streamtest.Eventually(t, 3*time.Minute, "every entry is handled and acknowledged", func() bool {
+		return hlen(t, rdb, handled) >= int64(n) && streamtest.Pending(t, rdb, stream, consumerGroup) == 0
 	})
 	survivor.kill(syscall.SIGTERM)
 	if survivor.err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/streamfx/streamfx/dispatcher"
 	"github.com/streamfx/streamfx/dispatcher/redisstream"
 	"github.com/streamfx/streamfx/internal/redistest"
+	"github.com/streamfx/streamfx/internal/streamtest"
 )
 
 // longRunEnv overrides the message count of TestReliabilityLongRun.
@@ -63,8 +64,8 @@ func TestReliabilityLongRun(t *testing.T) {
 	})
 	pub := redisstream.NewPublisher(rdb, redisstream.PublisherConfig{MaxLen: longRunMaxLen})
 	warm := publishWindowed(t, pub, stream, n, &done)
-	eventually(t, 5*time.Minute, "every message is handled", func() bool { return done.Load() >= int64(n) })
-	eventually(t, time.Minute, "the PEL is empty", func() bool { return pendingCount(t, rdb, stream, "g") == 0 })
+	streamtest.Eventually(t, 5*time.Minute, "every message is handled", func() bool { return done.Load() >= int64(n) })
+	streamtest.Eventually(t, time.Minute, "the PEL is empty", func() bool { return streamtest.Pending(t, rdb, stream, "g") == 0 })
 	end := sampleMemory()
 	elapsed := time.Since(begin)
 	if err := shutdown(p); err != nil {

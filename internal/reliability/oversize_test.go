@@ -10,6 +10,7 @@ import (
 
 	"github.com/streamfx/streamfx/dispatcher"
 	"github.com/streamfx/streamfx/internal/redistest"
+	"github.com/streamfx/streamfx/internal/streamtest"
 )
 
 // TestReliabilityOversizedReclaimed leaves an entry beyond MaxMessageBytes
@@ -39,8 +40,8 @@ func TestReliabilityOversizedReclaimed(t *testing.T) {
 	log, _ := observedLogger()
 	p := newProcessor(t, rdb, d, badConfig(stream, log))
 	dl := dispatcher.DeadLetterStream(stream)
-	eventually(t, 30*time.Second, "the entry is dead-lettered and acked", func() bool {
-		return len(deadLetters(t, rdb, dl)[id]) > 0 && pendingCount(t, rdb, stream, "g") == 0
+	streamtest.Eventually(t, 30*time.Second, "the entry is dead-lettered and acked", func() bool {
+		return len(deadLetters(t, rdb, dl)[id]) > 0 && streamtest.Pending(t, rdb, stream, "g") == 0
 	})
 	time.Sleep(500 * time.Millisecond) // more than MinIdle: a second load would show
 	if err := shutdown(p); err != nil {
@@ -77,8 +78,8 @@ func TestReliabilityUnroutableDeadLettered(t *testing.T) {
 		xadd(t, rdb, stream, []string{"type", "\xff\xfe", "n", "\x00"}): "no route",
 	}
 	dl := dispatcher.DeadLetterStream(stream)
-	eventually(t, 30*time.Second, "both are dead-lettered and acked", func() bool {
-		return len(deadLetters(t, rdb, dl)) == len(cases) && pendingCount(t, rdb, stream, "g") == 0
+	streamtest.Eventually(t, 30*time.Second, "both are dead-lettered and acked", func() bool {
+		return len(deadLetters(t, rdb, dl)) == len(cases) && streamtest.Pending(t, rdb, stream, "g") == 0
 	})
 	if err := shutdown(p); err != nil {
 		t.Fatal(err)

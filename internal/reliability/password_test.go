@@ -18,6 +18,7 @@ import (
 	"github.com/streamfx/streamfx/dispatcher"
 	"github.com/streamfx/streamfx/dispatcher/redisstream"
 	"github.com/streamfx/streamfx/internal/redistest"
+	"github.com/streamfx/streamfx/internal/streamtest"
 )
 
 // wrongPassword is a password Redis refuses; like aclPassword it must never
@@ -65,16 +66,16 @@ func TestReliabilityPasswordNotLogged(t *testing.T) {
 		Streams: []string{"orders"}, Group: "g", Consumer: "c1", Block: 100 * time.Millisecond,
 		MinIdle: 300 * time.Millisecond, ReclaimInterval: 50 * time.Millisecond, Logger: logger,
 	})
-	ids := publishN(t, pub, "orders", "order.paid", 50)
-	eventually(t, 30*time.Second, "the first entries are handled", func() bool { return seen.all(ids) })
+	ids := streamtest.MustPublish(t, pub, "orders", "order.paid", 50)
+	streamtest.Eventually(t, 30*time.Second, "the first entries are handled", func() bool { return seen.all(ids) })
 	srv.Kill(syscall.SIGKILL)
-	eventually(t, 30*time.Second, "the outage is logged", func() bool { return strings.Contains(buf.String(), "redis unavailable") })
+	streamtest.Eventually(t, 30*time.Second, "the outage is logged", func() bool { return strings.Contains(buf.String(), "redis unavailable") })
 	srv.Restart(t) // no persistence: the ACL user is gone, the credentials are refused
 	time.Sleep(time.Second)
 	createACLUser(t, admin)
-	eventually(t, 30*time.Second, "the recovery is logged", func() bool { return strings.Contains(buf.String(), "redis answers again") })
-	ids = append(ids, publishN(t, pub, "orders", "order.paid", 50)...)
-	eventually(t, 30*time.Second, "the new entries are handled", func() bool { return seen.all(ids) })
+	streamtest.Eventually(t, 30*time.Second, "the recovery is logged", func() bool { return strings.Contains(buf.String(), "redis answers again") })
+	ids = append(ids, streamtest.MustPublish(t, pub, "orders", "order.paid", 50)...)
+	streamtest.Eventually(t, 30*time.Second, "the new entries are handled", func() bool { return seen.all(ids) })
 	if err := shutdown(p); err != nil {
 		t.Fatal(err)
 	}

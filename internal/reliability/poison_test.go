@@ -12,6 +12,7 @@ import (
 	"github.com/streamfx/streamfx/dispatcher"
 	"github.com/streamfx/streamfx/dispatcher/redisstream"
 	"github.com/streamfx/streamfx/internal/redistest"
+	"github.com/streamfx/streamfx/internal/streamtest"
 )
 
 // errPoison is the error of the poison messages.
@@ -67,10 +68,10 @@ func TestReliabilityPoison(t *testing.T) {
 		Concurrency: 4, MinIdle: time.Second, ReclaimInterval: 50 * time.Millisecond, MaxDeliveries: maxDeliveries,
 	})
 	poison := publishPoison(t, pub, stream)
-	ids := publishN(t, pub, stream, "job", good)
+	ids := streamtest.MustPublish(t, pub, stream, "job", good)
 	dl := dispatcher.DeadLetterStream(stream)
-	eventually(t, time.Minute, "the poison is dead-lettered and the PEL empty", func() bool {
-		return len(deadLetters(t, rdb, dl)) == len(poisonKinds) && pendingCount(t, rdb, stream, "g") == 0
+	streamtest.Eventually(t, time.Minute, "the poison is dead-lettered and the PEL empty", func() bool {
+		return len(deadLetters(t, rdb, dl)) == len(poisonKinds) && streamtest.Pending(t, rdb, stream, "g") == 0
 	})
 	if err := shutdown(p); err != nil {
 		t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 	"github.com/streamfx/streamfx/dispatcher"
 	"github.com/streamfx/streamfx/dispatcher/redisstream"
 	"github.com/streamfx/streamfx/internal/redistest"
+	"github.com/streamfx/streamfx/internal/streamtest"
 )
 
 // TestReliabilityRedisRestart runs a publisher and a processor, each with
@@ -45,16 +46,16 @@ func TestReliabilityRedisRestart(t *testing.T) {
 	go pub.run()
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGKILL} {
 		target := pub.attempted.Load() + int64(n/3)
-		eventually(t, time.Minute, "the publisher moved on", func() bool { return pub.attempted.Load() >= target })
+		streamtest.Eventually(t, time.Minute, "the publisher moved on", func() bool { return pub.attempted.Load() >= target })
 		restartRedis(t, srv, sig, seen)
 	}
 	<-pub.done
 	acked := pub.ids()
-	eventually(t, 2*time.Minute, "every acknowledged publish is handled", func() bool { return seen.all(acked) })
+	streamtest.Eventually(t, 2*time.Minute, "every acknowledged publish is handled", func() bool { return seen.all(acked) })
 	// A go-redis client answers with its last dial error for up to a second
 	// after an outage: poll through a new client, and tolerate errors.
 	admin := srv.Client(t)
-	eventually(t, time.Minute, "the PEL is empty", func() bool {
+	streamtest.Eventually(t, time.Minute, "the PEL is empty", func() bool {
 		res, err := admin.XPending(context.Background(), stream, "g").Result()
 		return err == nil && res.Count == 0
 	})
@@ -113,7 +114,7 @@ func restartRedis(t *testing.T, srv *redistest.Server, sig syscall.Signal, seen 
 	time.Sleep(outage)
 	srv.Restart(t)
 	progress := seen.len() + 300 // more than one batch: new reads
-	eventually(t, time.Minute, "the processor recovers by itself", func() bool { return seen.len() >= progress })
+	streamtest.Eventually(t, time.Minute, "the processor recovers by itself", func() bool { return seen.len() >= progress })
 }
 
 // pacedPublisher publishes n events in small batches, a few milliseconds

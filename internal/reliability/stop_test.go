@@ -11,6 +11,7 @@ import (
 	"github.com/streamfx/streamfx/dispatcher"
 	"github.com/streamfx/streamfx/dispatcher/redisstream"
 	"github.com/streamfx/streamfx/internal/redistest"
+	"github.com/streamfx/streamfx/internal/streamtest"
 )
 
 // TestReliabilityStopUnderLoad shuts a processor down while its handlers are
@@ -33,7 +34,7 @@ func TestReliabilityStopUnderLoad(t *testing.T) {
 		seen.add(msg.ID)
 		return nil
 	})
-	ids := publishN(t, redisstream.NewPublisher(rdb, redisstream.PublisherConfig{}), stream, "job", n)
+	ids := streamtest.MustPublish(t, redisstream.NewPublisher(rdb, redisstream.PublisherConfig{}), stream, "job", n)
 	begin := time.Now()
 
 	var notes []string
@@ -45,10 +46,10 @@ func TestReliabilityStopUnderLoad(t *testing.T) {
 		cfg := stopConfig(stream, st.consumer)
 		p := newProcessor(t, rdb, d, cfg)
 		if st.stopAt == 0 {
-			eventually(t, 2*time.Minute, "every entry is handled", func() bool { return seen.len() >= n })
-			eventually(t, time.Minute, "the PEL is empty", func() bool { return pendingCount(t, rdb, stream, "g") == 0 })
+			streamtest.Eventually(t, 2*time.Minute, "every entry is handled", func() bool { return seen.len() >= n })
+			streamtest.Eventually(t, time.Minute, "the PEL is empty", func() bool { return streamtest.Pending(t, rdb, stream, "g") == 0 })
 		} else {
-			eventually(t, 2*time.Minute, "the load is there", func() bool {
+			streamtest.Eventually(t, 2*time.Minute, "the load is there", func() bool {
 				return seen.len() >= st.stopAt && inFlight.Load() > 0
 			})
 		}
@@ -60,7 +61,7 @@ func TestReliabilityStopUnderLoad(t *testing.T) {
 			t.Errorf("%d handlers still running after Shutdown of %s returned", left, st.consumer)
 		}
 		notes = append(notes, fmt.Sprintf("%s stopped with %d in flight and %d left pending",
-			st.consumer, busy, pendingCount(t, rdb, stream, "g")))
+			st.consumer, busy, streamtest.Pending(t, rdb, stream, "g")))
 	}
 	elapsed := time.Since(begin)
 

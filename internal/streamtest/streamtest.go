@@ -1,9 +1,11 @@
 // Package streamtest holds test helpers shared by the Redis-backed test
-// suites: starting and stopping a redisstream.Processor.
+// suites: starting and stopping a redisstream.Processor, publishing test
+// events, reading a group's pending count and waiting for a condition.
 package streamtest
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -13,9 +15,18 @@ import (
 	"github.com/streamfx/streamfx/dispatcher/redisstream"
 )
 
-// StartProcessor creates and starts a processor (Start gets 10s) and shuts
-// it down with Stop when t ends.
+// StartProcessor creates and starts a processor (see Start) and shuts it
+// down with Stop when t ends.
 func StartProcessor(t testing.TB, rdb redis.UniversalClient, d *dispatcher.Dispatcher, cfg redisstream.ProcessorConfig) *redisstream.Processor {
+	t.Helper()
+	p := Start(t, rdb, d, cfg)
+	t.Cleanup(func() { Stop(t, p) })
+	return p
+}
+
+// Start creates and starts a processor (Start gets 10s); stopping it is
+// left to the caller.
+func Start(t testing.TB, rdb redis.UniversalClient, d *dispatcher.Dispatcher, cfg redisstream.ProcessorConfig) *redisstream.Processor {
 	t.Helper()
 	p, err := redisstream.NewProcessor(rdb, d, cfg)
 	if err != nil {
@@ -26,7 +37,6 @@ func StartProcessor(t testing.TB, rdb redis.UniversalClient, d *dispatcher.Dispa
 	if err := p.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { Stop(t, p) })
 	return p
 }
 
@@ -38,5 +48,59 @@ func Stop(t testing.TB, p *redisstream.Processor) {
 	defer cancel()
 	if err := p.Shutdown(ctx); err != nil {
 		t.Errorf("Shutdown: %v", err)
+	}
+}
+
+// Publish publishes n events of type typ to stream, payload {"n": i}, in
+// pipelined batches of 1000, and returns their IDs. It returns the IDs
+// written so far with the first error, so a goroutine other than the
+// test's may call it.
+func Publish(pub *redisstream.Publisher, stream, typ string, n int) ([]string, error) {
+	ids := make([]string, 0, n)
+	for start := 0; start < n; start += 1000 {
+		events := make([]redisstream.Event, 0, min(n-start, 1000))
+		for i := start; i < min(n, start+1000); i++ {
+			events = append(events, redisstream.Event{Type: typ, Payload: map[string]any{"n": i}})
+		}
+		got, err := pub.PublishBatch(context.Background(), stream, events)
+		if err != nil {
+			return ids, fmt.Errorf("publish %d %s events to %s: %w", n, typ, stream, err)
+		}
+		ids = append(ids, got...)
+	}
+	return ids, nil
+}
+
+// MustPublish is Publish that fails t on an error.
+func MustPublish(t testing.TB, pub *redisstream.Publisher, stream, typ string, n int) []string {
+	t.Helper()
+	ids, err := Publish(pub, stream, typ, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ids
+}
+
+// Pending returns the number of entries in the pending list of group on
+// stream.
+func Pending(t testing.TB, rdb redis.UniversalClient, stream, group string) int64 {
+	t.Helper()
+	res, err := rdb.XPending(context.Background(), stream, group).Result()
+	if err != nil {
+		t.Fatalf("XPENDING %s %s: %v", stream, group, err)
+	}
+	return res.Count
+}
+
+// Eventually polls cond every 10ms until it holds, and fails t if it does
+// not within timeout.
+func Eventually(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting until %s", timeout, what)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
