@@ -1,6 +1,7 @@
 package asynqretry
 
 import (
+	"cmp"
 	"fmt"
 	"math/rand/v2"
 	"time"
@@ -84,33 +85,17 @@ func (c Config) withDefaults() (Config, error) {
 		c.DelayedTaskCheckInterval < 0 || c.TaskCheckInterval < 0 || c.ShutdownTimeout < 0 {
 		return c, fmt.Errorf("%w: negative limit in %+v", ErrInvalidConfig, c.public())
 	}
-	if c.Queue == "" {
-		c.Queue = defaultQueue
-	}
-	if c.MaxAttempts == 0 {
-		c.MaxAttempts = defaultMaxAttempts
-	}
+	c.Queue = cmp.Or(c.Queue, defaultQueue)
+	c.MaxAttempts = cmp.Or(c.MaxAttempts, defaultMaxAttempts)
 	if c.Backoff == nil {
 		c.Backoff = DefaultBackoff
 	}
-	if c.Concurrency == 0 {
-		c.Concurrency = defaultConcurrency
-	}
-	if c.DelayedTaskCheckInterval == 0 {
-		c.DelayedTaskCheckInterval = defaultDelayedTaskCheckInterval
-	}
-	if c.TaskCheckInterval == 0 {
-		c.TaskCheckInterval = defaultTaskCheckInterval
-	}
-	if c.ShutdownTimeout == 0 {
-		c.ShutdownTimeout = defaultShutdownTimeout
-	}
-	if c.MaxTaskRetry == 0 {
-		c.MaxTaskRetry = defaultMaxTaskRetry
-	}
-	if c.DedupWindow == 0 {
-		c.DedupWindow = defaultDedupWindow
-	}
+	c.Concurrency = cmp.Or(c.Concurrency, defaultConcurrency)
+	c.DelayedTaskCheckInterval = cmp.Or(c.DelayedTaskCheckInterval, defaultDelayedTaskCheckInterval)
+	c.TaskCheckInterval = cmp.Or(c.TaskCheckInterval, defaultTaskCheckInterval)
+	c.ShutdownTimeout = cmp.Or(c.ShutdownTimeout, defaultShutdownTimeout)
+	c.MaxTaskRetry = cmp.Or(c.MaxTaskRetry, defaultMaxTaskRetry)
+	c.DedupWindow = cmp.Or(c.DedupWindow, defaultDedupWindow)
 	if c.DeadLetterStream == nil {
 		c.DeadLetterStream = dispatcher.DeadLetterStream
 	}

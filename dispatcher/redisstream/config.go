@@ -1,6 +1,7 @@
 package redisstream
 
 import (
+	"cmp"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -113,14 +114,14 @@ func (c ProcessorConfig) withDefaults() (ProcessorConfig, error) {
 	if c.Consumer == "" {
 		c.Consumer = defaultConsumer()
 	}
-	c.BatchSize = orDefault(c.BatchSize, defaultBatchSize)
-	c.Block = orDefault(c.Block, defaultBlock)
-	c.Concurrency = orDefault(c.Concurrency, defaultConcurrency)
-	c.MinIdle = orDefault(c.MinIdle, defaultMinIdle)
-	c.ReclaimInterval = orDefault(c.ReclaimInterval, defaultReclaimInterval)
-	c.MaxDeliveries = orDefault(c.MaxDeliveries, defaultMaxDeliveries)
-	c.StartID = orDefault(c.StartID, defaultStartID)
-	c.MaxMessageBytes = orDefault(c.MaxMessageBytes, defaultMaxMessageBytes)
+	c.BatchSize = cmp.Or(c.BatchSize, defaultBatchSize)
+	c.Block = cmp.Or(c.Block, defaultBlock)
+	c.Concurrency = cmp.Or(c.Concurrency, defaultConcurrency)
+	c.MinIdle = cmp.Or(c.MinIdle, defaultMinIdle)
+	c.ReclaimInterval = cmp.Or(c.ReclaimInterval, defaultReclaimInterval)
+	c.MaxDeliveries = cmp.Or(c.MaxDeliveries, defaultMaxDeliveries)
+	c.StartID = cmp.Or(c.StartID, defaultStartID)
+	c.MaxMessageBytes = cmp.Or(c.MaxMessageBytes, defaultMaxMessageBytes)
 	if c.Logger == nil {
 		c.Logger = zap.NewNop()
 	}
@@ -133,14 +134,6 @@ func (c ProcessorConfig) deadLetterStream(stream string) string {
 		return c.DeadLetterStream
 	}
 	return dispatcher.DeadLetterStream(stream)
-}
-
-func orDefault[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
 }
 
 // defaultConsumer returns "<hostname>-<pid>-<random hex>".

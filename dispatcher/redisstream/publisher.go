@@ -59,7 +59,7 @@ type Publisher struct {
 // MaxLen and MinID set) makes every publish fail with ErrInvalidConfig.
 // opts add code hooks (WithFields); a nil option panics.
 func NewPublisher(rdb redis.UniversalClient, cfg PublisherConfig, opts ...PublisherOption) *Publisher {
-	cfg.ReplyTTL = orDefault(cfg.ReplyTTL, defaultReplyTTL)
+	cfg.ReplyTTL = cmp.Or(cfg.ReplyTTL, defaultReplyTTL)
 	p := &Publisher{rdb: rdb, cfg: cfg}
 	for _, o := range opts {
 		if o == nil {
