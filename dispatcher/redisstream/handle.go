@@ -107,13 +107,11 @@ func (r *run) ack(msg *dispatcher.Message) {
 	}
 }
 
-// deadLetter writes one dead-letter entry per failure, then acks msg, and
-// reports whether it did. If the write fails, msg is not acked: it stays
-// pending and is tried again later.
+// deadLetter writes one dead-letter entry per failure (settleDeadLetter
+// makes sure there is one), then acks msg, and reports whether it did. If
+// the write fails, msg is not acked: it stays pending and is tried again
+// later.
 func (r *run) deadLetter(msg *dispatcher.Message, failures []dispatcher.RouteFailure) bool {
-	if len(failures) == 0 {
-		failures = []dispatcher.RouteFailure{{Err: errNoFailure}}
-	}
 	dl := r.cfg.deadLetterStream(msg.Stream)
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.hctx), deadLetterTimeout)
 	defer cancel()

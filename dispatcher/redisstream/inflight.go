@@ -22,21 +22,21 @@ type inflight struct {
 
 func newInflight() *inflight { return &inflight{set: make(map[entryKey]time.Time)} }
 
-// claim adds the entries not yet held and reports, for each, whether it was
-// added.
-func (f *inflight) claim(stream string, ids []string) []bool {
-	added := make([]bool, len(ids))
+// claim adds the entries not yet held and returns them, in the array of
+// entries.
+func (f *inflight) claim(stream string, entries []entry) []entry {
 	now := time.Now()
+	kept := entries[:0]
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	for i, id := range ids {
-		k := entryKey{stream, id}
+	for _, e := range entries {
+		k := entryKey{stream, e.id}
 		if _, held := f.set[k]; !held {
 			f.set[k] = now
-			added[i] = true
+			kept = append(kept, e)
 		}
 	}
-	return added
+	return kept
 }
 
 // release removes entries from the set.
@@ -45,6 +45,15 @@ func (f *inflight) release(stream string, ids ...string) {
 	defer f.mu.Unlock()
 	for _, id := range ids {
 		delete(f.set, entryKey{stream, id})
+	}
+}
+
+// releaseEntries is release for entries.
+func (f *inflight) releaseEntries(stream string, entries []entry) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, e := range entries {
+		delete(f.set, entryKey{stream, e.id})
 	}
 }
 

@@ -52,6 +52,8 @@ type Event struct {
 type Publisher struct {
 	rdb    redis.UniversalClient
 	cfg    PublisherConfig
+	cfgErr error                                               // why cfg cannot be used, or nil
+	trim   []any                                               // the XADD trim arguments of cfg, or none
 	fields func(ctx context.Context, fields []string) []string // WithFields, or nil
 }
 
@@ -61,6 +63,14 @@ type Publisher struct {
 func NewPublisher(rdb redis.UniversalClient, cfg PublisherConfig, opts ...PublisherOption) *Publisher {
 	cfg.ReplyTTL = cmp.Or(cfg.ReplyTTL, defaultReplyTTL)
 	p := &Publisher{rdb: rdb, cfg: cfg}
+	switch {
+	case cfg.MaxLen > 0 && cfg.MinID != "":
+		p.cfgErr = fmt.Errorf("%w: MaxLen and MinID are both set", ErrInvalidConfig)
+	case cfg.MaxLen > 0:
+		p.trim = []any{"maxlen", "~", cfg.MaxLen}
+	case cfg.MinID != "":
+		p.trim = []any{"minid", "~", cfg.MinID}
+	}
 	for _, o := range opts {
 		if o == nil {
 			panic("redisstream: nil PublisherOption passed to NewPublisher")
@@ -139,8 +149,8 @@ func (p *Publisher) PublishBatch(ctx context.Context, stream string, events []Ev
 // encode checks the configuration and encodes one event into stream fields
 // with the Fields hook applied.
 func (p *Publisher) encode(ctx context.Context, eventType string, payload any) ([]string, error) {
-	if p.cfg.MaxLen > 0 && p.cfg.MinID != "" {
-		return nil, fmt.Errorf("%w: MaxLen and MinID are both set", ErrInvalidConfig)
+	if p.cfgErr != nil {
+		return nil, p.cfgErr
 	}
 	fields, err := dispatcher.EncodeFields(eventType, payload)
 	if err != nil {
@@ -169,13 +179,8 @@ func (p *Publisher) xadd(ctx context.Context, stream string, fields []string) *r
 // xaddHead returns the XADD arguments that come before the fields: the
 // stream, the configured trim and the ID "*".
 func (p *Publisher) xaddHead(stream string) []any {
-	head := []any{"xadd", stream}
-	if p.cfg.MaxLen > 0 {
-		head = append(head, "maxlen", "~", p.cfg.MaxLen)
-	} else if p.cfg.MinID != "" {
-		head = append(head, "minid", "~", p.cfg.MinID)
-	}
-	return append(head, "*")
+	head := append(make([]any, 0, 3+len(p.trim)), "xadd", stream)
+	return append(append(head, p.trim...), "*")
 }
 
 // appendXAdd appends the arguments of one XADD, head then fields, to args

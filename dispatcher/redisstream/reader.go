@@ -146,7 +146,7 @@ func (r *run) readFailed(stream string, err error, bo *backoff) bool {
 // dispatch claims entries for this process (entries it already holds are
 // skipped) and queues them for the handler workers.
 func (r *run) dispatch(stream string, entries []entry) {
-	r.queue(stream, r.claim(stream, entries))
+	r.queue(stream, r.flights.claim(stream, entries))
 }
 
 // queue hands claimed entries to the handler workers, waiting while the
@@ -156,39 +156,15 @@ func (r *run) dispatch(stream string, entries []entry) {
 func (r *run) queue(stream string, entries []entry) {
 	for i, e := range entries {
 		if r.readCtx.Err() != nil { // select below picks at random when both are ready
-			r.release(stream, entries[i:])
+			r.flights.releaseEntries(stream, entries[i:])
 			return
 		}
 		select {
 		case r.jobs <- job{stream: stream, entry: e}:
 		case <-r.readCtx.Done():
-			r.release(stream, entries[i:])
+			r.flights.releaseEntries(stream, entries[i:])
 			return
 		}
-	}
-}
-
-// claim returns the entries not yet held by this process, which now holds
-// them. It reuses the array of entries.
-func (r *run) claim(stream string, entries []entry) []entry {
-	ids := make([]string, len(entries))
-	for i, e := range entries {
-		ids[i] = e.id
-	}
-	added := r.flights.claim(stream, ids)
-	kept := entries[:0]
-	for i, e := range entries {
-		if added[i] {
-			kept = append(kept, e)
-		}
-	}
-	return kept
-}
-
-// release gives back entries that were claimed but not queued.
-func (r *run) release(stream string, entries []entry) {
-	for _, e := range entries {
-		r.flights.release(stream, e.id)
 	}
 }
 

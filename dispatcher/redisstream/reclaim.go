@@ -103,16 +103,16 @@ func (r *run) reclaim(stream string) {
 // is then either still held (and skipped) or no longer pending (and
 // dropped), never run twice.
 func (r *run) takeOver(stream string, entries []entry) error {
-	entries = r.claim(stream, entries)
+	entries = r.flights.claim(stream, entries)
 	if len(entries) == 0 {
 		return nil
 	}
 	live, gone, err := r.deliveryCounts(r.readCtx, stream, entries)
 	if err != nil {
-		r.release(stream, entries)
+		r.flights.releaseEntries(stream, entries)
 		return err
 	}
-	r.release(stream, gone)
+	r.flights.releaseEntries(stream, gone)
 	r.queue(stream, live)
 	return nil
 }

@@ -29,9 +29,6 @@ func ReplyKey(correlationID string) string {
 	return ReplyKeyPrefix + correlationID
 }
 
-// replyKey returns the reply list of correlationID.
-func (p *Publisher) replyKey(correlationID string) string { return ReplyKey(correlationID) }
-
 // Reply is the reply to a Request: a JSON object.
 type Reply struct {
 	// CorrelationID is the correlation ID of the request.
@@ -63,15 +60,15 @@ func (p *Publisher) Request(ctx context.Context, stream, eventType string, paylo
 	if timeout <= 0 {
 		return nil, fmt.Errorf("%w: request timeout must be > 0", ErrInvalidConfig)
 	}
+	if p.cfgErr != nil {
+		return nil, p.cfgErr
+	}
 	corr := newCorrelationID()
 	fields, err := dispatcher.EncodeFields(eventType, payload)
 	if err != nil {
 		return nil, err
 	}
 	fields = p.hook(ctx, withField(fields, CorrelationIDField, corr))
-	if p.cfg.MaxLen > 0 && p.cfg.MinID != "" {
-		return nil, fmt.Errorf("%w: MaxLen and MinID are both set", ErrInvalidConfig)
-	}
 	if err := p.xadd(ctx, stream, fields).Err(); err != nil {
 		return nil, fmt.Errorf("redisstream: request %s to %s: %w", eventType, stream, err)
 	}
@@ -84,7 +81,7 @@ func (p *Publisher) await(ctx context.Context, corr string, timeout time.Duratio
 	wctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	secs := (timeout + time.Second - 1) / time.Second * time.Second
-	res, err := p.rdb.BRPop(wctx, secs, p.replyKey(corr)).Result()
+	res, err := p.rdb.BRPop(wctx, secs, ReplyKey(corr)).Result()
 	timedOut := errors.Is(err, redis.Nil) || (err != nil && ctx.Err() == nil && wctx.Err() != nil)
 	switch {
 	case timedOut:
@@ -109,7 +106,7 @@ func (p *Publisher) Reply(ctx context.Context, req *dispatcher.Message, payload 
 	if err != nil {
 		return err
 	}
-	key := p.replyKey(corr)
+	key := ReplyKey(corr)
 	_, err = p.rdb.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
 		pipe.LPush(ctx, key, body)
 		pipe.Expire(ctx, key, p.cfg.ReplyTTL)
