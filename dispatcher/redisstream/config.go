@@ -30,8 +30,9 @@ type ProcessorConfig struct {
 	// Streams lists the streams to consume; at least one is required. Each
 	// stream has its own reader goroutine and its own XREADGROUP, so streams
 	// in different Redis Cluster slots work. A blocked reader holds one
-	// connection of the client's pool: give the client a PoolSize above the
-	// number of streams plus a few for acks, claims and handlers.
+	// connection of the client's pool, and a stream with a backlog one more
+	// (see Concurrency): give the client a PoolSize above twice the number of
+	// streams plus a few for acks, claims and handlers.
 	Streams []string
 	// Group is the consumer group name; required.
 	Group string
@@ -49,7 +50,12 @@ type ProcessorConfig struct {
 	// to notice Shutdown. If zero, 1s.
 	Block time.Duration
 	// Concurrency is the size of the handler worker pool shared by every
-	// stream. If zero, 16.
+	// stream. If zero, 16. Above 1, while a stream has a backlog (a read
+	// returned a full batch) and the worker queue is at most half full, a
+	// second reader of that stream reads batches without blocking beside the
+	// first, so one batch is decoded while Redis prepares the next: entries
+	// of the two reach the handlers interleaved. With 1, one reader and one
+	// handler run the entries in stream order, redeliveries aside.
 	Concurrency int
 	// MinIdle is how long an entry must stay pending without being acked
 	// before the reclaim loop takes it over (from a dead consumer, or to

@@ -13,12 +13,12 @@ import (
 // entries (ID "0"), then reads new ones (">") until reading stops. It queues
 // each batch for the handler workers and reads the next one while they work
 // through the queue; a stuck handler holds one worker and never the reader.
-func (r *run) read(stream string) {
+func (r *run) read(stream string, backlog *backlogReader) {
 	defer r.loops.Done()
 	cursor := "0" // own pending entries first
 	var bo backoff
 	for r.readCtx.Err() == nil {
-		batch, err := r.readBatch(stream, cursor)
+		batch, err := r.readBatch(stream, cursor, cursor == ">")
 		if err == nil && cursor != ">" && len(batch.entries) > 0 {
 			err = r.takeOver(stream, batch.entries) // delivered before: count them
 		}
@@ -32,6 +32,9 @@ func (r *run) read(stream string) {
 		bo.reset()
 		r.acks.add(stream, batch.deleted...)
 		if cursor == ">" {
+			if len(batch.entries) == r.cfg.BatchSize && r.readBound() {
+				backlog.wake() // more are likely waiting: read them meanwhile
+			}
 			r.dispatch(stream, batch.entries)
 			continue
 		}
@@ -59,17 +62,17 @@ type entry struct {
 	attempts int
 }
 
-// readBatch reads one batch. With cursor ">" it blocks up to Block for new
-// entries, each delivered for the first time. Otherwise it reads this
-// consumer's pending entries after cursor, without blocking; their delivery
-// counts are left to takeOver.
-func (r *run) readBatch(stream, cursor string) (batch, error) {
+// readBatch reads one batch. With cursor ">" it reads new entries, each
+// delivered for the first time. Otherwise it reads this consumer's pending
+// entries after cursor; their delivery counts are left to takeOver. With
+// wait, it blocks up to Block while there is nothing to read.
+func (r *run) readBatch(stream, cursor string, wait bool) (batch, error) {
 	args := &redis.XReadGroupArgs{
 		Group: r.cfg.Group, Consumer: r.cfg.Consumer, Streams: []string{stream, cursor},
-		Count: int64(r.cfg.BatchSize), Block: r.cfg.Block,
+		Count: int64(r.cfg.BatchSize), Block: -1, // -1: no BLOCK argument
 	}
-	if cursor != ">" {
-		args.Block = -1 // history reads never block
+	if wait {
+		args.Block = r.cfg.Block
 	}
 	res, err := r.p.rdb.XReadGroup(r.readCtx, args).Result()
 	if errors.Is(err, redis.Nil) {

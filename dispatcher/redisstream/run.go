@@ -11,7 +11,7 @@ import (
 const abortGrace = 500 * time.Millisecond
 
 // run is the background machinery of a started Processor: one reader per
-// stream, a reclaim loop, a pool of Concurrency handler workers fed through
+// stream (and a backlog reader beside it when Concurrency > 1), a reclaim loop, a pool of Concurrency handler workers fed through
 // the jobs queue, and an acker that batches acknowledgements.
 type run struct {
 	p   *Processor
@@ -53,8 +53,14 @@ func (r *run) start() {
 		go r.work()
 	}
 	for _, s := range r.cfg.Streams {
+		var backlog *backlogReader // nil: only one reader
+		if r.cfg.Concurrency > 1 {
+			backlog = newBacklogReader(r, s)
+			r.loops.Add(1)
+			go backlog.run()
+		}
 		r.loops.Add(1)
-		go r.read(s)
+		go r.read(s, backlog)
 	}
 	r.loops.Add(1)
 	go r.reclaimLoop()

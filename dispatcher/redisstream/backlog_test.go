@@ -1,0 +1,120 @@
+package redisstream_test
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/streamfx/streamfx/dispatcher"
+	"github.com/streamfx/streamfx/internal/streamtest"
+)
+
+// backlogReads is a go-redis hook that counts the XREADGROUP calls for new
+// entries (">") without BLOCK: only the backlog reader makes them (the
+// stream's reader blocks for new entries and reads its history at "0").
+type backlogReads struct{ n atomic.Int64 }
+
+func (*backlogReads) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (*backlogReads) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+
+func (h *backlogReads) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if cmd.Name() == "xreadgroup" && isBacklogRead(cmd.Args()) {
+			h.n.Add(1)
+		}
+		return next(ctx, cmd)
+	}
+}
+
+func isBacklogRead(args []any) bool {
+	if args[len(args)-1] != ">" {
+		return false
+	}
+	for _, a := range args {
+		if s, ok := a.(string); ok && strings.EqualFold(s, "block") {
+			return false
+		}
+	}
+	return true
+}
+
+// orderRecorder records the order in which entries are handled.
+type orderRecorder struct {
+	mu  sync.Mutex
+	ids []string
+}
+
+func (o *orderRecorder) handle(_ context.Context, msg *dispatcher.Message) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.ids = append(o.ids, msg.ID)
+	return nil
+}
+
+func (o *orderRecorder) handled() []string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return slices.Clone(o.ids)
+}
+
+// TestBacklogReader consumes a stream with and without a backlog, with one
+// handler and with several. The backlog reader must read ahead only under
+// a backlog with Concurrency > 1, each entry must still run exactly once,
+// and with one handler the entries must run in stream order.
+func TestBacklogReader(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name        string
+		entries     int
+		concurrency int
+		wantReads   bool // the backlog reader reads ahead
+	}{
+		{name: "backlog, 4 handlers", entries: 500, concurrency: 4, wantReads: true},
+		{name: "backlog, 1 handler", entries: 500, concurrency: 1, wantReads: false},
+		{name: "less than a batch, 4 handlers", entries: 7, concurrency: 4, wantReads: false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv, _ := newRedis(t)
+			rdb := redis.NewClient(&redis.Options{Addr: srv.Addr})
+			t.Cleanup(func() { _ = rdb.Close() })
+			reads := &backlogReads{}
+			rdb.AddHook(reads)
+			const stream = "backlog"
+			ids := publish(t, rdb, stream, "tick", tt.entries)
+
+			order := &orderRecorder{}
+			d := dispatcher.New(dispatcher.Config{})
+			d.OnFunc("tick", order.handle)
+			cfg := fastConfig(t, stream)
+			cfg.Concurrency = tt.concurrency
+			p := streamtest.StartProcessor(t, rdb, d, cfg)
+			eventually(t, "every entry is handled and acked", func() bool {
+				return len(order.handled()) >= len(ids) && pending(t, rdb, stream, "g") == 0
+			})
+			streamtest.Stop(t, p)
+
+			got := order.handled()
+			if tt.concurrency == 1 && !slices.Equal(got, ids) {
+				t.Errorf("one handler ran %d entries out of stream order", len(got))
+			}
+			want := slices.Clone(ids)
+			slices.Sort(got)
+			slices.Sort(want)
+			if !slices.Equal(got, want) {
+				t.Errorf("handled %d entries (sorted, duplicates kept), want each of the %d once", len(got), len(ids))
+			}
+			if n := reads.n.Load(); (n > 0) != tt.wantReads {
+				t.Errorf("backlog reads = %d, want some: %v", n, tt.wantReads)
+			}
+		})
+	}
+}
