@@ -1,19 +1,28 @@
 package redisstream
 
-import "go.uber.org/zap"
+import (
+	"time"
 
-// backlogReader is a second reader of one stream that runs only while the
-// stream has a backlog and the handlers keep up. The stream's reader wakes
-// it whenever a read returns a full batch while the worker queue is at most
-// half full; it then reads new entries without blocking, each read
-// overlapping the reader's own, for as long as that holds. While Redis prepares one batch, the other is being decoded and
-// queued, so neither Redis nor this process waits on the other. An idle
-// stream holds no connection for it.
+	"go.uber.org/zap"
+)
+
+// backlogBlock is the BLOCK of a backlog read: Redis answers at once when
+// there are entries, and the read blocks so that go-redis never retries it
+// (see readBatch).
+const backlogBlock = time.Millisecond
+
+// backlogReader is a second reader of one stream, for when the stream has a
+// backlog and the handlers keep up. Each time the stream's reader reads a
+// full batch while the worker queue is at most half full, it wakes the
+// backlog reader, which reads one more batch. The two readers' reads then
+// overlap: Redis prepares one batch while this process decodes and queues
+// the other, where one reader would leave each waiting on the other. An
+// idle stream, or one whose handlers are behind, holds no connection for
+// it, and it holds at most one batch beyond the stream's reader.
 //
 // Its batches and the reader's reach the worker queue interleaved, which is
 // why it runs only with Concurrency > 1, where the handling order was
-// never the stream order anyway. Errors end the burst: the reader meets
-// them too, and reports, backs off or recreates the group.
+// never the stream order anyway.
 type backlogReader struct {
 	r      *run
 	stream string
@@ -24,8 +33,8 @@ func newBacklogReader(r *run, stream string) *backlogReader {
 	return &backlogReader{r: r, stream: stream, woken: make(chan struct{}, 1)}
 }
 
-// wake starts a burst of reads, unless one is running or already due. A
-// nil backlogReader ignores it.
+// wake asks for one more read, unless one is already due. A nil
+// backlogReader ignores it.
 func (b *backlogReader) wake() {
 	if b == nil {
 		return
@@ -36,7 +45,9 @@ func (b *backlogReader) wake() {
 	}
 }
 
-// run waits for wake-ups and reads a burst for each, until reading stops.
+// run reads one batch for each wake-up until reading stops. A failed read
+// is logged and dropped: the stream's reader meets the same Redis, and
+// reports, backs off or recreates the group.
 func (b *backlogReader) run() {
 	r := b.r
 	defer r.loops.Done()
@@ -46,34 +57,20 @@ func (b *backlogReader) run() {
 		case <-r.readCtx.Done():
 			return
 		}
-		b.burst()
-	}
-}
-
-// burst reads new entries without blocking and queues them, until a read
-// returns less than a full batch, fails, or reading stops, or the handlers
-// fall behind (see readBound).
-func (b *backlogReader) burst() {
-	r := b.r
-	for r.readCtx.Err() == nil {
-		batch, err := r.readBatch(b.stream, ">", false)
+		batch, err := r.readBatch(b.stream, ">", backlogBlock)
 		if err != nil {
 			if r.readCtx.Err() == nil {
-				r.p.log.Debug("backlog read failed; the stream's reader goes on alone",
+				r.p.log.Warn("backlog read failed; the stream's reader goes on alone",
 					zap.String("stream", b.stream), zap.Error(err))
 			}
-			return
+			continue
 		}
-		more := len(batch.entries) == r.cfg.BatchSize && r.readBound()
 		r.dispatch(b.stream, batch.entries)
-		if !more {
-			return
-		}
 	}
 }
 
 // readBound reports whether the handlers keep up with the reads: the worker
-// queue is at most half full when a batch arrives. Only then is reading
-// ahead worth it; when the handlers are behind, it would only hold more
-// entries out of other consumers' reach.
+// queue is at most half full. Only then is reading ahead worth it; when the
+// handlers are behind, it would only hold more entries out of other
+// consumers' reach.
 func (r *run) readBound() bool { return len(r.jobs) <= cap(r.jobs)/2 }

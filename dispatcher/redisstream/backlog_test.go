@@ -7,16 +7,19 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/streamfx/streamfx/dispatcher"
+	"github.com/streamfx/streamfx/internal/redistest"
 	"github.com/streamfx/streamfx/internal/streamtest"
 )
 
 // backlogReads is a go-redis hook that counts the XREADGROUP calls for new
-// entries (">") without BLOCK: only the backlog reader makes them (the
-// stream's reader blocks for new entries and reads its history at "0").
+// entries (">") with BLOCK 1 (ms): only the backlog reader makes them (the
+// stream's reader blocks for Block, 50 ms in these tests, and reads its
+// history at "0" without BLOCK).
 type backlogReads struct{ n atomic.Int64 }
 
 func (*backlogReads) DialHook(next redis.DialHook) redis.DialHook { return next }
@@ -37,12 +40,21 @@ func isBacklogRead(args []any) bool {
 	if args[len(args)-1] != ">" {
 		return false
 	}
-	for _, a := range args {
+	for i, a := range args[:len(args)-1] {
 		if s, ok := a.(string); ok && strings.EqualFold(s, "block") {
-			return false
+			return args[i+1] == int64(1)
 		}
 	}
-	return true
+	return false
+}
+
+// countBacklogReads returns a client of srv that counts backlog reads.
+func countBacklogReads(t testing.TB, srv *redistest.Server) (*redis.Client, *backlogReads) {
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	t.Cleanup(func() { _ = rdb.Close() })
+	reads := &backlogReads{}
+	rdb.AddHook(reads)
+	return rdb, reads
 }
 
 // orderRecorder records the order in which entries are handled.
@@ -84,10 +96,7 @@ func TestBacklogReader(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			srv, _ := newRedis(t)
-			rdb := redis.NewClient(&redis.Options{Addr: srv.Addr})
-			t.Cleanup(func() { _ = rdb.Close() })
-			reads := &backlogReads{}
-			rdb.AddHook(reads)
+			rdb, reads := countBacklogReads(t, srv)
 			const stream = "backlog"
 			ids := publish(t, rdb, stream, "tick", tt.entries)
 
@@ -117,4 +126,50 @@ func TestBacklogReader(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestBacklogReaderHoldsOneBatch has every handler stuck behind a backlog:
+// the backlog reader must read one batch, when the queue is empty at first,
+// and no more, so the Processor holds one batch more than the reader alone
+// would, never the rest of the stream. Released, every entry runs once.
+func TestBacklogReaderHoldsOneBatch(t *testing.T) {
+	t.Parallel()
+	srv, _ := newRedis(t)
+	rdb, reads := countBacklogReads(t, srv)
+	const stream = "stuck"
+	ids := publish(t, rdb, stream, "tick", 100)
+	release := make(chan struct{})
+	var once sync.Once
+	free := func() { once.Do(func() { close(release) }) }
+	rec := newRecorder()
+	d := dispatcher.New(dispatcher.Config{})
+	d.OnFunc("tick", func(ctx context.Context, msg *dispatcher.Message) error {
+		<-release
+		return rec.handler(ctx, msg)
+	})
+	cfg := fastConfig(t, stream) // BatchSize 10: a queue of 10
+	cfg.Concurrency = 2
+	p := streamtest.StartProcessor(t, rdb, d, cfg)
+	t.Cleanup(free) // runs before Shutdown, after a failed wait too
+
+	// Three batches of 10: the reader's first (2 running, 8 queued), the
+	// backlog reader's (2 queued, 8 waiting for room) and the reader's
+	// second (waiting for room).
+	const held = 3 * 10
+	eventually(t, "the Processor holds what it can", func() bool {
+		return pending(t, rdb, stream, "g") == held
+	})
+	time.Sleep(2 * cfg.MinIdle) // reads and reclaims run meanwhile
+	if n := pending(t, rdb, stream, "g"); n != held {
+		t.Errorf("pending entries with stuck handlers = %d, want %d", n, held)
+	}
+	if n := reads.n.Load(); n != 1 {
+		t.Errorf("backlog reads with stuck handlers = %d, want 1", n)
+	}
+	free()
+	eventually(t, "every entry is handled and acked", func() bool {
+		return rec.handledAll(ids) && pending(t, rdb, stream, "g") == 0
+	})
+	streamtest.Stop(t, p)
+	rec.exactlyOnce(t, ids)
 }

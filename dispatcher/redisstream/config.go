@@ -50,12 +50,14 @@ type ProcessorConfig struct {
 	// to notice Shutdown. If zero, 1s.
 	Block time.Duration
 	// Concurrency is the size of the handler worker pool shared by every
-	// stream. If zero, 16. Above 1, while a stream has a backlog (a read
-	// returned a full batch) and the worker queue is at most half full, a
-	// second reader of that stream reads batches without blocking beside the
-	// first, so one batch is decoded while Redis prepares the next: entries
-	// of the two reach the handlers interleaved. With 1, one reader and one
-	// handler run the entries in stream order, redeliveries aside.
+	// stream. If zero, 16. Above 1, each time a stream's reader reads a full
+	// batch while the worker queue is at most half full, a second reader of
+	// that stream reads one more batch, its read overlapping the reader's
+	// next one, so that Redis prepares one batch while this process decodes
+	// and queues the other: entries of the two reach the handlers
+	// interleaved, and the stream holds at most one batch more. With 1, one
+	// reader and one handler run the entries in stream order, redeliveries
+	// aside.
 	Concurrency int
 	// MinIdle is how long an entry must stay pending without being acked
 	// before the reclaim loop takes it over (from a dead consumer, or to

@@ -12,8 +12,8 @@
 // entries (ID "0"), then reads new ones (">") in batches of BatchSize,
 // blocking up to Block, reading the next batch while the current one is
 // handed to the handlers. With Concurrency > 1, while a stream has a backlog
-// and the handlers keep up, a second reader of that stream reads without
-// blocking, its reads overlapping the first reader's (see
+// and the handlers keep up, a second reader of that stream reads batches
+// too, its reads overlapping the first reader's (see
 // ProcessorConfig.Concurrency). Entries run on a pool of Concurrency handler
 // goroutines shared by every stream; a stuck handler holds one of them and
 // never a reader. Acknowledgements are batched: one XACK carries every entry

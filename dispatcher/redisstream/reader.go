@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
@@ -18,7 +19,7 @@ func (r *run) read(stream string, backlog *backlogReader) {
 	cursor := "0" // own pending entries first
 	var bo backoff
 	for r.readCtx.Err() == nil {
-		batch, err := r.readBatch(stream, cursor, cursor == ">")
+		batch, err := r.readBatch(stream, cursor, r.cfg.Block)
 		if err == nil && cursor != ">" && len(batch.entries) > 0 {
 			err = r.takeOver(stream, batch.entries) // delivered before: count them
 		}
@@ -63,16 +64,20 @@ type entry struct {
 }
 
 // readBatch reads one batch. With cursor ">" it reads new entries, each
-// delivered for the first time. Otherwise it reads this consumer's pending
-// entries after cursor; their delivery counts are left to takeOver. With
-// wait, it blocks up to Block while there is nothing to read.
-func (r *run) readBatch(stream, cursor string, wait bool) (batch, error) {
+// delivered for the first time, blocking up to block while there are none.
+// Such a read must block, if only for a moment: go-redis retries a command
+// without BLOCK that timed out, and a retried ">" read would leave the batch
+// Redis delivered to the lost reply pending, unseen until it is reclaimed.
+// Otherwise it reads this consumer's pending entries after cursor, without
+// blocking (a retry reads the same entries); their delivery counts are left
+// to takeOver.
+func (r *run) readBatch(stream, cursor string, block time.Duration) (batch, error) {
 	args := &redis.XReadGroupArgs{
 		Group: r.cfg.Group, Consumer: r.cfg.Consumer, Streams: []string{stream, cursor},
-		Count: int64(r.cfg.BatchSize), Block: -1, // -1: no BLOCK argument
+		Count: int64(r.cfg.BatchSize), Block: block,
 	}
-	if wait {
-		args.Block = r.cfg.Block
+	if cursor != ">" {
+		args.Block = -1 // no BLOCK argument
 	}
 	res, err := r.p.rdb.XReadGroup(r.readCtx, args).Result()
 	if errors.Is(err, redis.Nil) {

@@ -11,8 +11,9 @@ import (
 const abortGrace = 500 * time.Millisecond
 
 // run is the background machinery of a started Processor: one reader per
-// stream (and a backlog reader beside it when Concurrency > 1), a reclaim loop, a pool of Concurrency handler workers fed through
-// the jobs queue, and an acker that batches acknowledgements.
+// stream (and a backlog reader beside it when Concurrency > 1), a reclaim
+// loop, a pool of Concurrency handler workers fed through the jobs queue,
+// and an acker that batches acknowledgements.
 type run struct {
 	p   *Processor
 	cfg ProcessorConfig
