@@ -2,6 +2,7 @@ package dispatcher
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"sync"
@@ -198,7 +199,7 @@ func (d *Dispatcher) Handle(ctx context.Context, msg *Message) error {
 			errs = append(errs, fmt.Errorf("route %s: %w", r.Name, err))
 		}
 	}
-	return joinErrors(errs)
+	return errors.Join(errs...)
 }
 
 // RunRoute runs the route named name for msg, ignoring its type match but not

@@ -54,23 +54,19 @@ func (d *Dispatcher) unroutable(reason error) Outcome {
 
 // settle decides the action for a message with failed routes.
 func (d *Dispatcher) settle(ctx context.Context, msg *Message, o Outcome) Outcome {
-	var permanent []RouteFailure
-	retryable := 0
+	var permanent, retryable []RouteFailure
 	for _, f := range o.Failures {
 		if IsPermanent(f.Err) {
 			permanent = append(permanent, f)
 		} else {
-			retryable++
+			retryable = append(retryable, f)
 		}
 	}
-	if retryable > 0 && d.cfg.Retry == nil {
+	if len(retryable) > 0 && d.cfg.Retry == nil {
 		o.Action = Retry
 		return o
 	}
-	for _, f := range o.Failures {
-		if IsPermanent(f.Err) {
-			continue
-		}
+	for _, f := range retryable {
 		err := d.schedule(ctx, RetryRequest{Message: msg, Route: f.Route, Attempt: msg.Attempt, Err: f.Err})
 		if err != nil {
 			o.Action, o.ScheduleErr = Retry, fmt.Errorf("schedule retry of route %s: %w", f.Route, err)
@@ -143,11 +139,4 @@ func PanicStack(err error) []byte {
 		return p.stack
 	}
 	return nil
-}
-
-func joinErrors(errs []error) error {
-	if len(errs) == 0 {
-		return nil
-	}
-	return errors.Join(errs...)
 }

@@ -165,15 +165,13 @@ func (ps *Processors) shutdownAll(ctx context.Context, rs []runner) error {
 	errs := make([]error, len(rs))
 	var wg sync.WaitGroup
 	for i, r := range rs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			if err := r.Shutdown(ctx); err != nil {
 				errs[i] = fmt.Errorf("streamfx: stop %s: %w", describeRunner(r), err)
 				return
 			}
 			ps.log.Info("streamfx: processor stopped", runnerFields(r.Config())...)
-		}()
+		})
 	}
 	wg.Wait()
 	return errors.Join(errs...)

@@ -4,8 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
-	"sort"
+	"slices"
 	"sync"
 	"time"
 )
@@ -60,7 +61,7 @@ type Report struct {
 // a wiring mistake.
 func Handler(checks map[string]Check, opts ...Option) http.Handler {
 	h := &handler{timeout: defaultTimeout}
-	for _, name := range sortedNames(checks) {
+	for _, name := range slices.Sorted(maps.Keys(checks)) {
 		if checks[name] == nil {
 			panic(fmt.Sprintf("health: nil Check %q passed to Handler", name))
 		}
@@ -125,13 +126,4 @@ func runCheck(ctx context.Context, c Check) (err error) {
 		}
 	}()
 	return c(ctx)
-}
-
-func sortedNames(checks map[string]Check) []string {
-	names := make([]string, 0, len(checks))
-	for name := range checks {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	return names
 }
