@@ -9,18 +9,16 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// RedisGroup returns a check that passes when Redis answers PING and the
-// consumer group exists on the stream (XINFO GROUPS lists it). A missing
-// stream or group fails with an error wrapping ErrGroupMissing; a Redis
-// error is returned wrapped. The client is shared and never closed.
+// RedisGroup returns a check that passes when the consumer group exists on
+// the stream (XINFO GROUPS, one command to the node that holds the stream,
+// lists it). A missing stream or group fails with an error wrapping
+// ErrGroupMissing; a Redis error, an unreachable Redis among them, is
+// returned wrapped. The client is shared and never closed.
 func RedisGroup(rdb redis.UniversalClient, stream, group string) Check {
 	if rdb == nil {
 		panic("health: nil redis client passed to RedisGroup")
 	}
 	return func(ctx context.Context) error {
-		if err := rdb.Ping(ctx).Err(); err != nil {
-			return fmt.Errorf("health: redis ping: %w", err)
-		}
 		groups, err := rdb.XInfoGroups(ctx, stream).Result()
 		if err != nil {
 			if strings.Contains(err.Error(), "no such key") {

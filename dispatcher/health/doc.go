@@ -11,8 +11,9 @@
 //
 // Two checks cover a Processor:
 //
-//   - RedisGroup: Redis answers PING and the consumer group exists on the
-//     stream (XINFO GROUPS), so reading can work;
+//   - RedisGroup: the Redis node that holds the stream answers, and the
+//     consumer group exists on the stream (XINFO GROUPS), so reading can
+//     work;
 //   - Recency: the last successful read (XREADGROUP that returned, with or
 //     without entries) is recent, so the read loop is alive. The Processor
 //     feeds it the time of its last successful read.
