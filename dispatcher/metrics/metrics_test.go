@@ -11,6 +11,7 @@ import (
 
 	"github.com/streamfx/streamfx/dispatcher"
 	"github.com/streamfx/streamfx/dispatcher/metrics"
+	"github.com/streamfx/streamfx/dispatcher/redisstream"
 )
 
 // newDispatcher returns a registry, the metrics registered on it with group
@@ -148,10 +149,13 @@ func TestDeadLetteredUnroutableUsesUnknownType(t *testing.T) {
 	m.DeadLettered(msg("2-0", "known", ""), "ghost-route") // a route never mounted
 	m.ObserveOutcome(msg("3-0", "", ""), dispatcher.Outcome{Action: dispatcher.DeadLetter,
 		Failures: []dispatcher.RouteFailure{{Err: dispatcher.ErrMessageTooLarge}}})
+	// Routed once, but dead-lettered unrun: a dead letter, not unroutable.
+	m.ObserveOutcome(msg("4-0", "known", ""), dispatcher.Outcome{Action: dispatcher.DeadLetter,
+		Failures: []dispatcher.RouteFailure{{Err: redisstream.ErrTooManyDeliveries}}})
 	const want = `
 # HELP streamfx_messages_dead_lettered_total Route failures written to a dead-letter stream.
 # TYPE streamfx_messages_dead_lettered_total counter
-streamfx_messages_dead_lettered_total{group="",route="",stream="orders",type="unknown"} 2
+streamfx_messages_dead_lettered_total{group="",route="",stream="orders",type="unknown"} 3
 streamfx_messages_dead_lettered_total{group="",route="unknown",stream="orders",type="unknown"} 1
 # HELP streamfx_messages_unroutable_total Stream entries no route could take.
 # TYPE streamfx_messages_unroutable_total counter

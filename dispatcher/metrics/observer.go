@@ -34,10 +34,11 @@ var _ Observer = (*Metrics)(nil)
 
 // ObserveOutcome counts what Process decided for msg:
 //
-//   - Outcome.Unroutable set, or a dead-letter failure without a route
-//     (an entry the engine rejected before routing, such as one larger than
-//     its MaxMessageBytes): one unroutable entry, with reason no_type,
-//     no_route, too_large or other;
+//   - Outcome.Unroutable set, or a dead letter of an entry larger than the
+//     engine's MaxMessageBytes (rejected before routing): one unroutable
+//     entry, with reason no_type, no_route or too_large (an entry
+//     dead-lettered unrun because it was delivered too many times is a dead
+//     letter only);
 //   - Action Retry: one retry per failed route (the entry stays pending and
 //     is redelivered);
 //   - Action DeadLetter: one dead letter per failure (type "unknown" and an
@@ -57,8 +58,7 @@ func (m *Metrics) ObserveOutcome(msg *dispatcher.Message, o dispatcher.Outcome) 
 		}
 	case dispatcher.DeadLetter:
 		for _, f := range o.Failures {
-			if f.Route == "" && o.Unroutable == nil {
-				// An entry the engine rejected before routing (too large).
+			if f.Route == "" && o.Unroutable == nil && errors.Is(f.Err, dispatcher.ErrMessageTooLarge) {
 				m.unroutable.WithLabelValues(msg.Stream, reason(f.Err)).Inc()
 			}
 			m.DeadLettered(msg, f.Route)
