@@ -32,7 +32,8 @@ type ProcessorConfig struct {
 	// in different Redis Cluster slots work. A blocked reader holds one
 	// connection of the client's pool, and a stream with a backlog one more
 	// (see Concurrency): give the client a PoolSize above twice the number of
-	// streams plus a few for acks, claims and handlers.
+	// streams plus a few for acks, claims and handlers. Start logs a warning
+	// when the pool cannot hold a blocked read of every stream and 3 more.
 	Streams []string
 	// Group is the consumer group name; required.
 	Group string

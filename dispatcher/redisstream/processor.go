@@ -99,6 +99,7 @@ func (p *Processor) Start(ctx context.Context) error {
 		return err
 	}
 	p.state = stateRunning
+	p.warnSmallPool()
 	p.run = newRun(p)
 	p.run.start()
 	return nil
