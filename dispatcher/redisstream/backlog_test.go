@@ -57,25 +57,6 @@ func countBacklogReads(t testing.TB, srv *redistest.Server) (*redis.Client, *bac
 	return rdb, reads
 }
 
-// orderRecorder records the order in which entries are handled.
-type orderRecorder struct {
-	mu  sync.Mutex
-	ids []string
-}
-
-func (o *orderRecorder) handle(_ context.Context, msg *dispatcher.Message) error {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.ids = append(o.ids, msg.ID)
-	return nil
-}
-
-func (o *orderRecorder) handled() []string {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return slices.Clone(o.ids)
-}
-
 // TestBacklogReader consumes a stream with and without a backlog, with one
 // handler and with several. The backlog reader must read ahead only under
 // a backlog with Concurrency > 1, each entry must still run exactly once,
@@ -100,26 +81,19 @@ func TestBacklogReader(t *testing.T) {
 			const stream = "backlog"
 			ids := publish(t, rdb, stream, "tick", tt.entries)
 
-			order := &orderRecorder{}
-			d := dispatcher.New(dispatcher.Config{})
-			d.OnFunc("tick", order.handle)
+			rec := newRecorder()
+			d := counted(rec, "tick")
 			cfg := fastConfig(t, stream)
 			cfg.Concurrency = tt.concurrency
 			p := streamtest.StartProcessor(t, rdb, d, cfg)
 			eventually(t, "every entry is handled and acked", func() bool {
-				return len(order.handled()) >= len(ids) && pending(t, rdb, stream, "g") == 0
+				return rec.handledAll(ids) && pending(t, rdb, stream, "g") == 0
 			})
 			streamtest.Stop(t, p)
 
-			got := order.handled()
-			if tt.concurrency == 1 && !slices.Equal(got, ids) {
-				t.Errorf("one handler ran %d entries out of stream order", len(got))
-			}
-			want := slices.Clone(ids)
-			slices.Sort(got)
-			slices.Sort(want)
-			if !slices.Equal(got, want) {
-				t.Errorf("handled %d entries (sorted, duplicates kept), want each of the %d once", len(got), len(ids))
+			rec.exactlyOnce(t, ids)
+			if tt.concurrency == 1 && !slices.Equal(rec.runs(), ids) {
+				t.Errorf("one handler ran the entries out of stream order")
 			}
 			if n := reads.n.Load(); (n > 0) != tt.wantReads {
 				t.Errorf("backlog reads = %d, want some: %v", n, tt.wantReads)

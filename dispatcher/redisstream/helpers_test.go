@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -48,9 +49,10 @@ func fastConfig(t testing.TB, streams ...string) redisstream.ProcessorConfig {
 
 // recorder counts, per entry ID, the handler runs that succeeded.
 type recorder struct {
-	mu   sync.Mutex
-	seen map[string]int
-	att  map[string][]int // attempts observed per ID
+	mu    sync.Mutex
+	seen  map[string]int
+	att   map[string][]int // attempts observed per ID
+	order []string         // IDs in the order they ran, repeats included
 }
 
 func newRecorder() *recorder {
@@ -62,7 +64,15 @@ func (r *recorder) handler(ctx context.Context, msg *dispatcher.Message) error {
 	defer r.mu.Unlock()
 	r.seen[msg.ID]++
 	r.att[msg.ID] = append(r.att[msg.ID], msg.Attempt)
+	r.order = append(r.order, msg.ID)
 	return nil
+}
+
+// runs returns the IDs in the order they ran, repeats included.
+func (r *recorder) runs() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.order)
 }
 
 func (r *recorder) count(id string) int {
