@@ -25,12 +25,12 @@ type job struct {
 
 // work is one handler worker: it runs the queued entries one at a time
 // until the queue is closed. An entry taken once reading stopped is given
-// back unhandled: it stays pending.
+// back unhandled: it stays pending (see handBack).
 func (r *run) work() {
 	defer r.handlers.Done()
 	for j := range r.jobs {
 		if r.readCtx.Err() != nil {
-			r.flights.release(j.stream, j.id)
+			r.giveBack(j.stream, []entry{j.entry})
 			continue
 		}
 		r.handle(j.stream, j.entry)

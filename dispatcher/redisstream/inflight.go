@@ -48,6 +48,23 @@ func (f *inflight) release(stream string, ids ...string) {
 	}
 }
 
+// drop removes entries from the set and returns the latest time any of them
+// was claimed or refreshed (the zero time if none was held).
+func (f *inflight) drop(stream string, ids []string) (latest time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, id := range ids {
+		k := entryKey{stream, id}
+		if since, held := f.set[k]; held {
+			if since.After(latest) {
+				latest = since
+			}
+			delete(f.set, k)
+		}
+	}
+	return latest
+}
+
 // releaseEntries is release for entries.
 func (f *inflight) releaseEntries(stream string, entries []entry) {
 	f.mu.Lock()

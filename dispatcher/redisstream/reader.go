@@ -160,17 +160,17 @@ func (r *run) dispatch(stream string, entries []entry) {
 // queue hands claimed entries to the handler workers, waiting while the
 // queue is full. Claimed entries are left alone by the reclaim loop while
 // they wait. When reading stops, the entries not yet queued are given back:
-// they stay pending.
+// they stay pending (see handBack).
 func (r *run) queue(stream string, entries []entry) {
 	for i, e := range entries {
 		if r.readCtx.Err() != nil { // select below picks at random when both are ready
-			r.flights.releaseEntries(stream, entries[i:])
+			r.giveBack(stream, entries[i:])
 			return
 		}
 		select {
 		case r.jobs <- job{stream: stream, entry: e}:
 		case <-r.readCtx.Done():
-			r.flights.releaseEntries(stream, entries[i:])
+			r.giveBack(stream, entries[i:])
 			return
 		}
 	}

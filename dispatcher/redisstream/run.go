@@ -30,9 +30,10 @@ type run struct {
 	abortOnce sync.Once
 	abort     chan struct{} // closed when Shutdown's context ended first
 
-	acks    *acker
-	health  *health
-	flights *inflight
+	acks      *acker
+	health    *health
+	flights   *inflight
+	unstarted handback // entries given back at stop
 }
 
 func newRun(p *Processor) *run {
@@ -90,6 +91,9 @@ func (r *run) supervise() {
 		case <-t.C:
 		}
 		t.Stop()
+	}
+	if !r.aborted() {
+		r.handBack()
 	}
 	r.acks.stop()
 	r.cancelH()
