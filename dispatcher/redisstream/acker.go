@@ -37,6 +37,7 @@ type acker struct {
 	quit     chan struct{}
 	quitOnce sync.Once
 	exited   chan struct{}
+	finalErr error // why the final flush gave up; read after exited
 }
 
 func newAcker(rdb redis.UniversalClient, group string, h *health, f *inflight, log *zap.Logger) *acker {
@@ -80,11 +81,13 @@ func (a *acker) close() {
 	a.mu.Unlock()
 }
 
-// stop closes the acker, flushes what is queued and waits for the loop.
-func (a *acker) stop() {
+// stop closes the acker, flushes what is queued and waits for the loop. It
+// returns the error the final flush gave up on, if it did.
+func (a *acker) stop() error {
 	a.close()
 	a.quitOnce.Do(func() { close(a.quit) })
 	<-a.exited
+	return a.finalErr
 }
 
 func (a *acker) loop() {
@@ -127,6 +130,7 @@ func (a *acker) final() {
 		if time.Now().Add(d).After(deadline) {
 			a.log.Error("acknowledgements lost at stop; the entries stay pending and will be redelivered",
 				zap.Int("entries", a.queued()), zap.Error(err))
+			a.finalErr = err
 			return
 		}
 		time.Sleep(d)

@@ -45,8 +45,8 @@ type ProcessorConfig struct {
 	// read wait for a handler in a queue of BatchSize entries (at least
 	// Concurrency) shared by every stream, while each reader reads its next
 	// batch; at stop, the entries read but not started stay pending, handed
-	// back for the next reclaim of any consumer (see Processor.Shutdown). If
-	// zero, 100.
+	// back for the next reclaim of the other consumers (see
+	// Processor.Shutdown). If zero, 100.
 	BatchSize int
 	// Block is the XREADGROUP BLOCK time. It bounds how long a reader takes
 	// to notice Shutdown. If zero, 1s.

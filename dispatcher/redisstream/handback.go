@@ -5,73 +5,91 @@ import (
 	"sync"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
 )
 
 // handBackTimeout bounds the XCLAIMs that hand entries back at stop.
 const handBackTimeout = 2 * time.Second
 
-// handBackMargin is taken off the time since an entry was last claimed or
-// refreshed, to allow for the round trip between that time and Redis's.
-const handBackMargin = 100 * time.Millisecond
-
-// handback collects, per stream, the entries this process read but never
-// started before reading stopped, and the latest time any of them was
-// claimed or refreshed.
+// handback collects the entries this process read but never started before
+// reading stopped, by stream and by the time they were claimed or last
+// refreshed (one time per batch read or claimed, and per refresh).
 type handback struct {
-	mu     sync.Mutex
-	ids    map[string][]string
-	latest map[string]time.Time
+	mu    sync.Mutex
+	given map[string]map[time.Time][]string
 }
 
 // giveBack lets go of entries that will not be run: they stay pending, and
 // are handed back when the Processor stops (see handBack).
 func (r *run) giveBack(stream string, entries []entry) {
-	ids := make([]string, len(entries))
-	for i, e := range entries {
-		ids[i] = e.id
-	}
-	latest := r.flights.drop(stream, ids)
 	h := &r.unstarted
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.ids == nil {
-		h.ids, h.latest = map[string][]string{}, map[string]time.Time{}
+	if h.given == nil {
+		h.given = map[string]map[time.Time][]string{}
 	}
-	h.ids[stream] = append(h.ids[stream], ids...)
-	if latest.After(h.latest[stream]) {
-		h.latest[stream] = latest
+	byTime := h.given[stream]
+	if byTime == nil {
+		byTime = map[time.Time][]string{}
+		h.given[stream] = byTime
 	}
+	r.flights.drop(stream, entries, func(id string, since time.Time) {
+		byTime[since] = append(byTime[since], id)
+	})
 }
 
 // handBack makes the entries given back at stop, read but never started,
 // look idle for MinIdle, so that the next reclaim of any consumer of the
-// group takes them over, instead of waiting MinIdle for this process to
-// come back. XCLAIM ... IDLE MinIdle JUSTID keeps this consumer as their
-// owner and leaves their delivery counts alone; its min-idle-time (the
-// time since this process last claimed or refreshed any of them) skips an
-// entry another consumer claimed since. A failure is logged: the entries
-// are then reclaimed after MinIdle, as they would be without it.
+// group whose MinIdle is not longer takes them over, instead of waiting
+// MinIdle for this process to come back. XCLAIM ... IDLE MinIdle JUSTID
+// keeps this consumer as their owner and leaves their delivery counts
+// alone. Its min-idle-time, the time since this process claimed or last
+// refreshed the entry, skips an entry another consumer claimed since then
+// (Redis finds it idle for less), so that one is never taken from a
+// consumer running it. One pipelined round trip, bounded by
+// handBackTimeout; on failure the entries are reclaimed after MinIdle, as
+// they would be without it.
 func (r *run) handBack() {
 	h := &r.unstarted
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if len(h.given) == 0 {
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), handBackTimeout)
 	defer cancel()
-	for stream, ids := range h.ids {
-		minIdle := max(time.Since(h.latest[stream])-handBackMargin, 0)
-		args := make([]any, 0, 8+len(ids))
-		args = append(args, "xclaim", stream, r.cfg.Group, r.cfg.Consumer, minIdle.Milliseconds())
-		for _, id := range ids {
-			args = append(args, id)
+	var cmds []*redis.StringSliceCmd
+	_, err := r.p.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for stream, byTime := range h.given {
+			for since, ids := range byTime {
+				cmd := redis.NewStringSliceCmd(ctx, xclaimIdleArgs(stream, r.cfg.Group, r.cfg.Consumer,
+					time.Since(since), r.cfg.MinIdle, ids)...)
+				_ = p.Process(ctx, cmd) // the error is Pipelined's
+				cmds = append(cmds, cmd)
+			}
 		}
-		args = append(args, "idle", r.cfg.MinIdle.Milliseconds(), "justid")
-		if err := r.p.rdb.Do(ctx, args...).Err(); err != nil {
-			r.p.log.Warn("cannot hand back the entries read but not started; they are reclaimed after MinIdle",
-				zap.String("stream", stream), zap.Int("entries", len(ids)), zap.Error(err))
-			continue
-		}
-		r.p.log.Debug("handed back the entries read but not started",
-			zap.String("stream", stream), zap.Int("entries", len(ids)))
+		return nil
+	})
+	if err != nil {
+		r.p.log.Warn("cannot hand back the entries read but not started; they are reclaimed after MinIdle",
+			zap.Error(err))
+		return
 	}
+	handed := 0
+	for _, cmd := range cmds {
+		handed += len(cmd.Val())
+	}
+	r.p.log.Debug("handed back the entries read but not started", zap.Int("entries", handed))
+}
+
+// xclaimIdleArgs returns XCLAIM stream group consumer minIdle ids... IDLE
+// idle JUSTID.
+func xclaimIdleArgs(stream, group, consumer string, minIdle, idle time.Duration, ids []string) []any {
+	args := make([]any, 0, 8+len(ids))
+	args = append(args, "xclaim", stream, group, consumer, minIdle.Milliseconds())
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	return append(args, "idle", idle.Milliseconds(), "justid")
 }

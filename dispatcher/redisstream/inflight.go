@@ -14,7 +14,9 @@ type entryKey struct{ stream, id string }
 // not run twice by this process; and it keeps them fresh in the PEL (see
 // run.refresh), so that no XAUTOCLAIM counts them as redelivered.
 //
-// Each entry carries the time it was claimed or last refreshed.
+// Each entry carries the time it was claimed or last refreshed, taken once
+// Redis had answered: never before Redis's own delivery time of the entry,
+// which handBack relies on.
 type inflight struct {
 	mu  sync.Mutex
 	set map[entryKey]time.Time
@@ -48,21 +50,18 @@ func (f *inflight) release(stream string, ids ...string) {
 	}
 }
 
-// drop removes entries from the set and returns the latest time any of them
-// was claimed or refreshed (the zero time if none was held).
-func (f *inflight) drop(stream string, ids []string) (latest time.Time) {
+// drop removes entries from the set and calls fn with each one that was
+// held and the time it was claimed or last refreshed.
+func (f *inflight) drop(stream string, entries []entry, fn func(id string, since time.Time)) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	for _, id := range ids {
-		k := entryKey{stream, id}
+	for _, e := range entries {
+		k := entryKey{stream, e.id}
 		if since, held := f.set[k]; held {
-			if since.After(latest) {
-				latest = since
-			}
 			delete(f.set, k)
+			fn(e.id, since)
 		}
 	}
-	return latest
 }
 
 // releaseEntries is release for entries.

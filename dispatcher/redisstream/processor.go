@@ -126,13 +126,16 @@ func (p *Processor) createGroup(ctx context.Context, stream string) error {
 // Shutdown stops the Processor gracefully: it stops reading, lets the
 // handlers in flight finish, acknowledges what finished, and leaves every
 // other entry pending for a later delivery. The entries read but not
-// started are handed back: XCLAIM ... IDLE MinIdle JUSTID makes them look
-// idle, so the next reclaim of any consumer takes them over without waiting
-// MinIdle (the delivery of their read still counts). If ctx ends first, the
+// started are then handed back, in one round trip of at most 2s: XCLAIM
+// ... IDLE MinIdle JUSTID makes them look idle, so the next reclaim of any
+// consumer whose MinIdle is not longer takes them over without waiting
+// MinIdle (the delivery of their read still counts). An entry another
+// consumer claimed meanwhile is left to it. If ctx ends first, the
 // handlers' context is cancelled, their results are discarded (the entries
 // stay pending), what finished before is still acknowledged, nothing is
-// handed back, and Shutdown returns ctx.Err(). The final acknowledgement
-// does not depend on ctx.
+// handed back, and Shutdown returns ctx.Err(). Nothing is handed back
+// either when the final acknowledgement failed (Redis is away). The final
+// acknowledgement does not depend on ctx.
 //
 // Every goroutine the Processor started has exited when Shutdown returns,
 // except handlers that ignore their cancelled context for more than half a

@@ -57,7 +57,7 @@ func (r *run) refresh(stream string) {
 		}
 		return
 	}
-	r.flights.touch(stream, now, ids)
+	r.flights.touch(stream, time.Now(), ids) // after Redis reset their idle time (see handBack)
 }
 
 // reclaim takes over the entries of stream idle for at least MinIdle, from

@@ -33,7 +33,7 @@ type run struct {
 	acks      *acker
 	health    *health
 	flights   *inflight
-	unstarted handback // entries given back at stop
+	unstarted handback // entries read but not started, given back at stop
 }
 
 func newRun(p *Processor) *run {
@@ -92,10 +92,9 @@ func (r *run) supervise() {
 		}
 		t.Stop()
 	}
-	if !r.aborted() {
-		r.handBack()
+	if err := r.acks.stop(); err == nil && !r.aborted() {
+		r.handBack() // not when Redis just failed the acks: it would wait for it again
 	}
-	r.acks.stop()
 	r.cancelH()
 	close(r.p.done)
 }

@@ -1,0 +1,77 @@
+package redisstream
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"go.uber.org/zap/zaptest"
+
+	"github.com/streamfx/streamfx/dispatcher"
+	"github.com/streamfx/streamfx/internal/redistest"
+)
+
+// TestHandBackSkipsEntriesClaimedSince gives back entries of consumer "a",
+// one of which consumer "b" claimed after "a" read it, while "a" read
+// another entry after that claim. handBack must make a's entries look idle
+// for MinIdle and leave b's alone: still b's, and not idle, so that no
+// reclaim takes it from b while b runs it.
+func TestHandBackSkipsEntriesClaimedSince(t *testing.T) {
+	ctx := context.Background()
+	rdb := redistest.Start(t).Client(t)
+	const stream, group, minIdle = "hb", "g", time.Minute
+	if err := rdb.XGroupCreateMkStream(ctx, stream, group, "$").Err(); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for range 4 {
+		ids = append(ids, rdb.XAdd(ctx, &redis.XAddArgs{Stream: stream, Values: []string{"type", "t"}}).Val())
+	}
+	p, err := NewProcessor(rdb, dispatcher.New(dispatcher.Config{}), ProcessorConfig{
+		Streams: []string{stream}, Group: group, Consumer: "a", MinIdle: minIdle, Logger: zaptest.NewLogger(t),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := newRun(p)
+	read := func(n int64) []entry {
+		res, err := rdb.XReadGroup(ctx, &redis.XReadGroupArgs{
+			Group: group, Consumer: "a", Streams: []string{stream, ">"}, Count: n, Block: -1,
+		}).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.flights.claim(stream, toBatch(res[0].Messages).entries)
+	}
+	first := read(3)
+	time.Sleep(20 * time.Millisecond)
+	if err := rdb.XClaimJustID(ctx, &redis.XClaimArgs{
+		Stream: stream, Group: group, Consumer: "b", Messages: []string{ids[1]},
+	}).Err(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(20 * time.Millisecond)
+	last := read(1)
+
+	r.giveBack(stream, first)
+	r.giveBack(stream, last)
+	r.handBack()
+
+	pel, err := rdb.XPendingExt(ctx, &redis.XPendingExtArgs{Stream: stream, Group: group, Start: "-", End: "+", Count: 10}).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pel) != len(ids) {
+		t.Fatalf("%d entries pending, want %d", len(pel), len(ids))
+	}
+	for _, e := range pel {
+		handedBack := e.Consumer == "a" && e.Idle >= minIdle
+		if want := e.ID != ids[1]; handedBack != want || (!want && e.Consumer != "b") {
+			t.Errorf("entry %s: consumer %s, idle %v, deliveries %d; want handed back: %v", e.ID, e.Consumer, e.Idle, e.RetryCount, want)
+		}
+		if e.RetryCount != 1 {
+			t.Errorf("entry %s delivered %d times, want 1 (JUSTID adds none)", e.ID, e.RetryCount)
+		}
+	}
+}
