@@ -9,9 +9,9 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// RedisGroup returns a check that passes when the consumer group exists on
-// the stream (XINFO GROUPS, one command to the node that holds the stream,
-// lists it). A missing stream or group fails with an error wrapping
+// RedisGroup returns a check that passes when XINFO GROUPS lists the
+// consumer group on the stream: one command, to the node that holds the
+// stream. A missing stream or group fails with an error wrapping
 // ErrGroupMissing; a Redis error, an unreachable Redis among them, is
 // returned wrapped. The client is shared and never closed.
 func RedisGroup(rdb redis.UniversalClient, stream, group string) Check {

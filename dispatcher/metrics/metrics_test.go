@@ -149,7 +149,8 @@ func TestDeadLetteredUnroutableUsesUnknownType(t *testing.T) {
 	m.DeadLettered(msg("2-0", "known", ""), "ghost-route") // a route never mounted
 	m.ObserveOutcome(msg("3-0", "", ""), dispatcher.Outcome{Action: dispatcher.DeadLetter,
 		Failures: []dispatcher.RouteFailure{{Err: dispatcher.ErrMessageTooLarge}}})
-	// Routed once, but dead-lettered unrun: a dead letter, not unroutable.
+	// A known type dead-lettered unrun, after too many deliveries: a dead
+	// letter, not an unroutable entry.
 	m.ObserveOutcome(msg("4-0", "known", ""), dispatcher.Outcome{Action: dispatcher.DeadLetter,
 		Failures: []dispatcher.RouteFailure{{Err: redisstream.ErrTooManyDeliveries}}})
 	const want = `

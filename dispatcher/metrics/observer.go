@@ -36,13 +36,14 @@ var _ Observer = (*Metrics)(nil)
 //
 //   - Outcome.Unroutable set, or a dead letter of an entry larger than the
 //     engine's MaxMessageBytes (rejected before routing): one unroutable
-//     entry, with reason no_type, no_route or too_large (an entry
+//     entry, with reason no_type, no_route, too_large or other (an entry
 //     dead-lettered unrun because it was delivered too many times is a dead
 //     letter only);
 //   - Action Retry: one retry per failed route (the entry stays pending and
 //     is redelivered);
 //   - Action DeadLetter: one dead letter per failure (type "unknown" and an
-//     empty route for an entry that could not be routed).
+//     empty route for a failure of no route: an entry that could not be
+//     routed, or one dead-lettered unrun).
 //
 // Retries handed to a RetryScheduler (Outcome.Scheduled) are not counted
 // here, because Outcome does not name their routes: wrap the scheduler with

@@ -7,8 +7,8 @@ import (
 )
 
 // backlogBlock is the BLOCK of a backlog read: Redis answers at once when
-// there are entries, and the read blocks so that go-redis never retries it
-// (see readBatch).
+// there are entries, and a read that blocks is not retried by go-redis after
+// a timeout (see readBatch).
 const backlogBlock = time.Millisecond
 
 // backlogReader is a second reader of one stream, for when the stream has a

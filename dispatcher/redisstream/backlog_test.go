@@ -36,6 +36,8 @@ func (h *backlogReads) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	}
 }
 
+// isBacklogRead reports whether args are those of an XREADGROUP for new
+// entries with BLOCK 1.
 func isBacklogRead(args []any) bool {
 	if args[len(args)-1] != ">" {
 		return false
@@ -96,7 +98,7 @@ func TestBacklogReader(t *testing.T) {
 				t.Errorf("one handler ran the entries out of stream order")
 			}
 			if n := reads.n.Load(); (n > 0) != tt.wantReads {
-				t.Errorf("backlog reads = %d, want some: %v", n, tt.wantReads)
+				t.Errorf("backlog reads = %d, want any: %v", n, tt.wantReads)
 			}
 		})
 	}

@@ -31,9 +31,10 @@ type ProcessorConfig struct {
 	// stream has its own reader goroutine and its own XREADGROUP, so streams
 	// in different Redis Cluster slots work. A blocked reader holds one
 	// connection of the client's pool, and a stream with a backlog one more
-	// (see Concurrency): give the client a PoolSize above twice the number of
-	// streams plus a few for acks, claims and handlers. Start logs a warning
-	// when the pool cannot hold a blocked read of every stream and 3 more.
+	// (see Concurrency): give the client a PoolSize of at least twice the
+	// number of streams plus 3, for acks, claims and dead letters. Start logs
+	// a warning when the pool cannot hold a blocked read of every stream and
+	// 3 more.
 	Streams []string
 	// Group is the consumer group name; required.
 	Group string

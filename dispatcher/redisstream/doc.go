@@ -47,7 +47,9 @@
 //
 // Shutdown stops reading, waits for the handlers in flight within its
 // context, and acknowledges what finished; the rest stays pending and is
-// delivered again later (to the same consumer name first, after a restart).
+// delivered again later. Entries read but not started are handed back, so
+// that another consumer's next reclaim takes them over (see
+// Processor.Shutdown).
 //
 // # Publisher
 //

@@ -14,29 +14,45 @@ const handBackTimeout = 2 * time.Second
 
 // handback collects the entries this process read but never started before
 // reading stopped, by stream and by the time they were claimed or last
-// refreshed (one time per batch read or claimed, and per refresh).
+// refreshed (one time per batch read or claimed, and per refresh). The
+// times are the very values inflight stored, so equal times are equal keys.
 type handback struct {
 	mu    sync.Mutex
 	given map[string]map[time.Time][]string
 }
 
-// giveBack lets go of entries that will not be run: they stay pending, and
-// are handed back when the Processor stops (see handBack).
-func (r *run) giveBack(stream string, entries []entry) {
-	h := &r.unstarted
+// add records the IDs of stream, by time.
+func (h *handback) add(stream string, byTime map[time.Time][]string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.given == nil {
 		h.given = map[string]map[time.Time][]string{}
 	}
-	byTime := h.given[stream]
-	if byTime == nil {
-		byTime = map[time.Time][]string{}
-		h.given[stream] = byTime
+	if h.given[stream] == nil {
+		h.given[stream] = map[time.Time][]string{}
 	}
+	for since, ids := range byTime {
+		h.given[stream][since] = append(h.given[stream][since], ids...)
+	}
+}
+
+// take returns what was recorded and forgets it.
+func (h *handback) take() map[string]map[time.Time][]string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	given := h.given
+	h.given = nil
+	return given
+}
+
+// giveBack lets go of entries that will not be run: they stay pending, and
+// are handed back when the Processor stops (see handBack).
+func (r *run) giveBack(stream string, entries []entry) {
+	byTime := map[time.Time][]string{}
 	r.flights.drop(stream, entries, func(id string, since time.Time) {
 		byTime[since] = append(byTime[since], id)
 	})
+	r.unstarted.add(stream, byTime)
 }
 
 // handBack makes the entries given back at stop, read but never started,
@@ -44,24 +60,22 @@ func (r *run) giveBack(stream string, entries []entry) {
 // group whose MinIdle is not longer takes them over, instead of waiting
 // MinIdle for this process to come back. XCLAIM ... IDLE MinIdle JUSTID
 // keeps this consumer as their owner and leaves their delivery counts
-// alone. Its min-idle-time, the time since this process claimed or last
-// refreshed the entry, skips an entry another consumer claimed since then
-// (Redis finds it idle for less), so that one is never taken from a
+// alone. XCLAIM's min-idle-time, the time since this process claimed or
+// last refreshed the entry, skips an entry another consumer claimed since
+// then (Redis finds it idle for less), so that one is never taken from a
 // consumer running it. One pipelined round trip, bounded by
 // handBackTimeout; on failure the entries are reclaimed after MinIdle, as
 // they would be without it.
 func (r *run) handBack() {
-	h := &r.unstarted
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if len(h.given) == 0 {
+	given := r.unstarted.take()
+	if len(given) == 0 {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), handBackTimeout)
 	defer cancel()
 	var cmds []*redis.StringSliceCmd
 	_, err := r.p.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for stream, byTime := range h.given {
+		for stream, byTime := range given {
 			for since, ids := range byTime {
 				cmd := redis.NewStringSliceCmd(ctx, xclaimIdleArgs(stream, r.cfg.Group, r.cfg.Consumer,
 					time.Since(since), r.cfg.MinIdle, ids)...)

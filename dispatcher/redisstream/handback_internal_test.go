@@ -18,6 +18,7 @@ import (
 // for MinIdle and leave b's alone: still b's, and not idle, so that no
 // reclaim takes it from b while b runs it.
 func TestHandBackSkipsEntriesClaimedSince(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	rdb := redistest.Start(t).Client(t)
 	const stream, group, minIdle = "hb", "g", time.Minute

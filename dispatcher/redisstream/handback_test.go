@@ -15,7 +15,8 @@ import (
 // TestStopHandsBackUnstarted stops a consumer cleanly while entries it read
 // wait in its queue. Stop must hand them back: still pending, but idle for
 // MinIdle already, so that another consumer takes them over at its next
-// reclaim, long before MinIdle (30 s here, twice the wait) has passed. No
+// reclaim, long before MinIdle (30 s here, twice eventually's 15 s timeout)
+// has passed. No
 // entry runs twice, and each handed-back entry runs on its second delivery.
 func TestStopHandsBackUnstarted(t *testing.T) {
 	t.Parallel()

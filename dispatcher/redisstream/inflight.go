@@ -24,8 +24,8 @@ type inflight struct {
 
 func newInflight() *inflight { return &inflight{set: make(map[entryKey]time.Time)} }
 
-// claim adds the entries not yet held and returns them, in the array of
-// entries.
+// claim adds the entries not yet held and returns them, reusing (and
+// overwriting) the caller's array.
 func (f *inflight) claim(stream string, entries []entry) []entry {
 	now := time.Now()
 	kept := entries[:0]
@@ -50,8 +50,8 @@ func (f *inflight) release(stream string, ids ...string) {
 	}
 }
 
-// drop removes entries from the set and calls fn with each one that was
-// held and the time it was claimed or last refreshed.
+// drop removes entries from the set and, unless fn is nil, calls fn with
+// each one that was held and the time it was claimed or last refreshed.
 func (f *inflight) drop(stream string, entries []entry, fn func(id string, since time.Time)) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -59,17 +59,10 @@ func (f *inflight) drop(stream string, entries []entry, fn func(id string, since
 		k := entryKey{stream, e.id}
 		if since, held := f.set[k]; held {
 			delete(f.set, k)
-			fn(e.id, since)
+			if fn != nil {
+				fn(e.id, since)
+			}
 		}
-	}
-}
-
-// releaseEntries is release for entries.
-func (f *inflight) releaseEntries(stream string, entries []entry) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for _, e := range entries {
-		delete(f.set, entryKey{stream, e.id})
 	}
 }
 

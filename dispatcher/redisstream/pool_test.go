@@ -34,7 +34,7 @@ func TestSmallPoolWarning(t *testing.T) {
 			p := streamtest.StartProcessor(t, rdb, dispatcher.New(dispatcher.Config{}), cfg)
 			streamtest.Stop(t, p)
 			if n := logs.FilterMessageSnippet("pool too small").Len(); (n > 0) != tt.warns {
-				t.Errorf("%d pool warnings, want some: %v", n, tt.warns)
+				t.Errorf("%d pool warnings, want a warning: %v", n, tt.warns)
 			}
 		})
 	}

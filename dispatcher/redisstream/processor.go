@@ -126,7 +126,7 @@ func (p *Processor) createGroup(ctx context.Context, stream string) error {
 // Shutdown stops the Processor gracefully: it stops reading, lets the
 // handlers in flight finish, acknowledges what finished, and leaves every
 // other entry pending for a later delivery. The entries read but not
-// started are then handed back, in one round trip of at most 2s: XCLAIM
+// started are then handed back, in one pipeline of at most 2s: XCLAIM
 // ... IDLE MinIdle JUSTID makes them look idle, so the next reclaim of any
 // consumer whose MinIdle is not longer takes them over without waiting
 // MinIdle (the delivery of their read still counts). An entry another
@@ -134,13 +134,14 @@ func (p *Processor) createGroup(ctx context.Context, stream string) error {
 // handlers' context is cancelled, their results are discarded (the entries
 // stay pending), what finished before is still acknowledged, nothing is
 // handed back, and Shutdown returns ctx.Err(). Nothing is handed back
-// either when the final acknowledgement failed (Redis is away). The final
-// acknowledgement does not depend on ctx.
+// either when the final acknowledgement failed (Redis is away). Neither the
+// final acknowledgement (up to 5s) nor the hand-back (up to 2s) depends on
+// ctx: Shutdown can return that much later than ctx ends.
 //
 // Every goroutine the Processor started has exited when Shutdown returns,
 // except handlers that ignore their cancelled context for more than half a
-// second (their results are discarded). Shutdown may be called
-// before Start, concurrently with it, and more than once.
+// second (their results are discarded). Shutdown may be called before
+// Start, concurrently with it, and more than once.
 func (p *Processor) Shutdown(ctx context.Context) error {
 	p.mu.Lock()
 	r := p.run

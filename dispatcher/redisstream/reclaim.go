@@ -34,8 +34,9 @@ func (r *run) reclaimLoop() {
 // delivery count alone. An ID no longer pending is ignored by Redis; one
 // another consumer claimed meanwhile is taken back, which is right since
 // this process is running it; one deleted from the stream leaves the PEL
-// (Redis 7), so its ack is a no-op. Entries stay fresh as long as ReclaimInterval
-// is below MinIdle/2. A failure is left to the reclaim that follows.
+// (Redis 7), so its ack is a no-op. Entries stay fresh as long as
+// ReclaimInterval is below MinIdle/2. A failure is left to the reclaim that
+// follows.
 func (r *run) refresh(stream string) {
 	now := time.Now()
 	ids := r.flights.stale(stream, now.Add(-r.cfg.MinIdle/2))
@@ -109,10 +110,10 @@ func (r *run) takeOver(stream string, entries []entry) error {
 	}
 	live, gone, err := r.deliveryCounts(r.readCtx, stream, entries)
 	if err != nil {
-		r.flights.releaseEntries(stream, entries)
+		r.flights.drop(stream, entries, nil)
 		return err
 	}
-	r.flights.releaseEntries(stream, gone)
+	r.flights.drop(stream, gone, nil)
 	r.queue(stream, live)
 	return nil
 }
