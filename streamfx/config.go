@@ -51,7 +51,10 @@ type StreamConfig struct {
 	Consumer string
 	// BatchSize is the XREADGROUP COUNT. If zero, 100.
 	BatchSize int
-	// Concurrency is the handler worker pool size. If zero, 16.
+	// Concurrency is the handler worker pool size. If zero, 16. With 1 the
+	// entries run one at a time in stream order; above 1 they run
+	// concurrently, and a second reader reads ahead while the stream has a
+	// backlog (see redisstream.ProcessorConfig.Concurrency).
 	Concurrency int
 	// Block is the XREADGROUP BLOCK time; it bounds how long stopping takes
 	// to interrupt a read. If zero, 1s.
