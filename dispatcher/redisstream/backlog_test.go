@@ -83,18 +83,18 @@ func TestBacklogReader(t *testing.T) {
 			const stream = "backlog"
 			ids := publish(t, rdb, stream, "tick", tt.entries)
 
-			rec := newRecorder()
+			rec := new(streamtest.Recorder)
 			d := counted(rec, "tick")
 			cfg := fastConfig(t, stream)
 			cfg.Concurrency = tt.concurrency
 			p := streamtest.StartProcessor(t, rdb, d, cfg)
 			eventually(t, "every entry is handled and acked", func() bool {
-				return rec.handledAll(ids) && pending(t, rdb, stream, "g") == 0
+				return rec.HandledAll(streamtest.Entries(stream, ids)) && pending(t, rdb, stream, "g") == 0
 			})
 			streamtest.Stop(t, p)
 
-			rec.exactlyOnce(t, ids)
-			if tt.concurrency == 1 && !slices.Equal(rec.runs(), ids) {
+			rec.ExactlyOnce(t, streamtest.Entries(stream, ids))
+			if tt.concurrency == 1 && !slices.Equal(rec.Runs(), streamtest.Entries(stream, ids)) {
 				t.Errorf("one handler ran the entries out of stream order")
 			}
 			if n := reads.n.Load(); (n > 0) != tt.wantReads {
@@ -118,11 +118,11 @@ func TestBacklogReaderHoldsOneBatch(t *testing.T) {
 	release := make(chan struct{})
 	var once sync.Once
 	free := func() { once.Do(func() { close(release) }) }
-	rec := newRecorder()
+	rec := new(streamtest.Recorder)
 	d := dispatcher.New(dispatcher.Config{})
 	d.OnFunc("tick", func(ctx context.Context, msg *dispatcher.Message) error {
 		<-release
-		return rec.handler(ctx, msg)
+		return rec.Handle(ctx, msg)
 	})
 	cfg := fastConfig(t, stream) // BatchSize 10: a queue of 10
 	cfg.Concurrency = 2
@@ -146,8 +146,8 @@ func TestBacklogReaderHoldsOneBatch(t *testing.T) {
 	}
 	free()
 	eventually(t, "every entry is handled and acked", func() bool {
-		return rec.handledAll(ids) && pending(t, rdb, stream, "g") == 0
+		return rec.HandledAll(streamtest.Entries(stream, ids)) && pending(t, rdb, stream, "g") == 0
 	})
 	streamtest.Stop(t, p)
-	rec.exactlyOnce(t, ids)
+	rec.ExactlyOnce(t, streamtest.Entries(stream, ids))
 }

@@ -20,7 +20,7 @@ func TestCluster(t *testing.T) {
 	rdb := c.Client(t)
 	ctx := context.Background()
 	streams := []string{"{orders}", "{users}"}
-	rec := newRecorder()
+	rec := new(streamtest.Recorder)
 	pub := redisstream.NewPublisher(rdb, redisstream.PublisherConfig{})
 	d := counted(rec, "tick")
 	d.OnFunc("bad", func(context.Context, *dispatcher.Message) error {
@@ -30,9 +30,9 @@ func TestCluster(t *testing.T) {
 		return pub.Reply(ctx, msg, map[string]any{"pong": true})
 	})
 	p := streamtest.StartProcessor(t, rdb, d, fastConfig(t, streams...))
-	var ids []string
+	var want []streamtest.Entry
 	for _, s := range streams {
-		ids = append(ids, publish(t, rdb, s, "tick", 30)...)
+		want = append(want, streamtest.Entries(s, publish(t, rdb, s, "tick", 30))...)
 		publish(t, rdb, s, "bad", 1)
 	}
 	r, err := pub.Request(ctx, "{users}", "ping", nil, 5*time.Second)
@@ -42,7 +42,7 @@ func TestCluster(t *testing.T) {
 	if m, err := r.Payload(); err != nil || m["pong"] != true {
 		t.Errorf("reply %v, %v", m, err)
 	}
-	eventually(t, "every entry is handled", func() bool { return rec.handledAll(ids) })
+	eventually(t, "every entry is handled", func() bool { return rec.HandledAll(want) })
 	for _, s := range streams {
 		eventually(t, "the PEL of "+s+" is empty", func() bool { return pending(t, rdb, s, "g") == 0 })
 		if n := len(deadLetters(t, rdb, s+":dead")); n != 1 {
@@ -50,5 +50,5 @@ func TestCluster(t *testing.T) {
 		}
 	}
 	streamtest.Stop(t, p)
-	rec.exactlyOnce(t, ids)
+	rec.ExactlyOnce(t, want)
 }

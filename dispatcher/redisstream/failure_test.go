@@ -42,10 +42,10 @@ func TestFailuresDeadLettered(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			stream := "fail:" + tt.name
-			rec, bad := newRecorder(), newRecorder()
+			rec, bad := new(streamtest.Recorder), new(streamtest.Recorder)
 			d := counted(rec, "good")
 			d.OnFunc("bad", func(ctx context.Context, msg *dispatcher.Message) error {
-				_ = bad.handler(ctx, msg)
+				_ = bad.Handle(ctx, msg)
 				return tt.fail()
 			}, dispatcher.Named("bad-route"))
 			good := publish(t, rdb, stream, "good", 10)
@@ -56,9 +56,9 @@ func TestFailuresDeadLettered(t *testing.T) {
 			eventually(t, "both bad entries are dead-lettered", func() bool { return len(deadLetters(t, rdb, dl)) == 2 })
 			eventually(t, "the PEL is empty", func() bool { return pending(t, rdb, stream, "g") == 0 })
 			streamtest.Stop(t, p)
-			rec.exactlyOnce(t, good)
+			rec.ExactlyOnce(t, streamtest.Entries(stream, good))
 			for _, id := range badIDs {
-				if got := bad.attempts(id); !slices.Equal(got, tt.wantAttempts) {
+				if got := bad.Attempts(streamtest.Entry{Stream: stream, ID: id}); !slices.Equal(got, tt.wantAttempts) {
 					t.Errorf("bad entry %s ran with attempts %v, want %v", id, got, tt.wantAttempts)
 				}
 			}
@@ -95,12 +95,12 @@ func TestTooManyDeliveriesNotRun(t *testing.T) {
 	if err := rdb.Do(ctx, "XCLAIM", stream, "g", "dead", 0, dead[0], "RETRYCOUNT", 7).Err(); err != nil {
 		t.Fatal(err)
 	}
-	rec := newRecorder()
+	rec := new(streamtest.Recorder)
 	p := streamtest.StartProcessor(t, rdb, counted(rec, "tick"), fastConfig(t, stream))
 	eventually(t, "the poison entry is dead-lettered", func() bool { return len(deadLetters(t, rdb, stream+":dead")) == 1 })
 	eventually(t, "the PEL is empty", func() bool { return pending(t, rdb, stream, "g") == 0 })
 	streamtest.Stop(t, p)
-	rec.exactlyOnce(t, ids[1:])
+	rec.ExactlyOnce(t, streamtest.Entries(stream, ids[1:]))
 	m := deadLetters(t, rdb, stream+":dead")[0]
 	checkFields(t, m.Values, map[string]string{"dead_id": ids[0], "dead_attempts": "8", "dead_route": ""})
 	if r, _ := m.Values["dead_reason"].(string); !strings.Contains(r, redisstream.ErrTooManyDeliveries.Error()) {
@@ -138,18 +138,18 @@ func TestUnroutableAndOversized(t *testing.T) {
 				t.Fatal(err)
 			}
 			ids := publish(t, rdb, stream, "tick", 5)
-			rec := newRecorder()
+			rec := new(streamtest.Recorder)
 			d := dispatcher.New(dispatcher.Config{DeadLetterUnroutable: tt.dlUnrouted})
-			d.OnFunc("tick", rec.handler)
+			d.OnFunc("tick", rec.Handle)
 			cfg := fastConfig(t, stream)
 			var logs *observer.ObservedLogs
 			cfg.Logger, logs = observed(t)
 			cfg.MaxMessageBytes = 200
 			p := streamtest.StartProcessor(t, rdb, d, cfg)
-			eventually(t, "the tick entries are handled", func() bool { return rec.handledAll(ids) })
+			eventually(t, "the tick entries are handled", func() bool { return rec.HandledAll(streamtest.Entries(stream, ids)) })
 			eventually(t, "the PEL is empty", func() bool { return pending(t, rdb, stream, "g") == 0 })
 			streamtest.Stop(t, p)
-			rec.exactlyOnce(t, ids)
+			rec.ExactlyOnce(t, streamtest.Entries(stream, ids))
 			dead := deadLetters(t, rdb, stream+":dead")
 			if tt.wantDead == "" {
 				if len(dead) != 0 {

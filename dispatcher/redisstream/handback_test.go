@@ -23,11 +23,11 @@ func TestStopHandsBackUnstarted(t *testing.T) {
 	_, rdb := newRedis(t)
 	const stream, minIdle = "handback", 30 * time.Second
 	ids := publish(t, rdb, stream, "tick", 40)
-	rec := newRecorder()
+	rec := new(streamtest.Recorder)
 	d := dispatcher.New(dispatcher.Config{})
 	d.OnFunc("tick", func(ctx context.Context, msg *dispatcher.Message) error {
 		time.Sleep(50 * time.Millisecond)
-		return rec.handler(ctx, msg)
+		return rec.Handle(ctx, msg)
 	})
 	config := func(consumer string) redisstream.ProcessorConfig {
 		cfg := fastConfig(t, stream)
@@ -36,7 +36,7 @@ func TestStopHandsBackUnstarted(t *testing.T) {
 	}
 
 	a := streamtest.StartProcessor(t, rdb, d, config("a"))
-	eventually(t, "a runs its first entries", func() bool { return len(rec.ids()) >= 2 })
+	eventually(t, "a runs its first entries", func() bool { return rec.Len() >= 2 })
 	streamtest.Stop(t, a)
 	left := pending(t, rdb, stream, "g")
 	if left == 0 {
@@ -54,12 +54,12 @@ func TestStopHandsBackUnstarted(t *testing.T) {
 
 	b := streamtest.StartProcessor(t, rdb, d, config("b"))
 	eventually(t, "b runs what a handed back", func() bool {
-		return rec.handledAll(ids) && pending(t, rdb, stream, "g") == 0
+		return rec.HandledAll(streamtest.Entries(stream, ids)) && pending(t, rdb, stream, "g") == 0
 	})
 	streamtest.Stop(t, b)
-	rec.exactlyOnce(t, ids)
+	rec.ExactlyOnce(t, streamtest.Entries(stream, ids))
 	for _, e := range idle {
-		if got := rec.attempts(e.ID); len(got) != 1 || got[0] != 2 {
+		if got := rec.Attempts(streamtest.Entry{Stream: stream, ID: e.ID}); len(got) != 1 || got[0] != 2 {
 			t.Errorf("handed-back entry %s ran with attempts %v, want [2]", e.ID, got)
 		}
 	}

@@ -4,10 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
-	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -47,89 +44,6 @@ func fastConfig(t testing.TB, streams ...string) redisstream.ProcessorConfig {
 	}
 }
 
-// recorder counts, per entry ID, the handler runs that succeeded.
-type recorder struct {
-	mu    sync.Mutex
-	seen  map[string]int
-	att   map[string][]int // attempts observed per ID
-	order []string         // IDs in the order they ran, repeats included
-}
-
-func newRecorder() *recorder {
-	return &recorder{seen: map[string]int{}, att: map[string][]int{}}
-}
-
-func (r *recorder) handler(ctx context.Context, msg *dispatcher.Message) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.seen[msg.ID]++
-	r.att[msg.ID] = append(r.att[msg.ID], msg.Attempt)
-	r.order = append(r.order, msg.ID)
-	return nil
-}
-
-// runs returns the IDs in the order they ran, repeats included.
-func (r *recorder) runs() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return slices.Clone(r.order)
-}
-
-func (r *recorder) count(id string) int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.seen[id]
-}
-
-func (r *recorder) attempts(id string) []int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]int(nil), r.att[id]...)
-}
-
-// ids returns the handled IDs, sorted.
-func (r *recorder) ids() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	out := make([]string, 0, len(r.seen))
-	for id := range r.seen {
-		out = append(out, id)
-	}
-	sort.Strings(out)
-	return out
-}
-
-// handledAll reports whether every id ran at least once.
-func (r *recorder) handledAll(ids []string) bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for _, id := range ids {
-		if r.seen[id] == 0 {
-			return false
-		}
-	}
-	return true
-}
-
-// exactlyOnce fails t unless each of ids ran once and nothing else ran.
-func (r *recorder) exactlyOnce(t testing.TB, ids []string) {
-	t.Helper()
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	want := map[string]bool{}
-	for _, id := range ids {
-		want[id] = true
-		if r.seen[id] != 1 {
-			t.Errorf("entry %s handled %d times, want 1", id, r.seen[id])
-		}
-	}
-	for id, n := range r.seen {
-		if !want[id] {
-			t.Errorf("unexpected entry %s handled %d times", id, n)
-		}
-	}
-}
-
 // eventually polls cond until it holds or waitTimeout passes.
 func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
@@ -165,10 +79,10 @@ func newRedis(t testing.TB, extra ...string) (*redistest.Server, *redis.Client) 
 	return srv, srv.Client(t)
 }
 
-// counted returns a dispatcher with rec's handler on typ.
-func counted(rec *recorder, typ string) *dispatcher.Dispatcher {
+// counted returns a dispatcher with rec's Handle on typ.
+func counted(rec *streamtest.Recorder, typ string) *dispatcher.Dispatcher {
 	d := dispatcher.New(dispatcher.Config{})
-	d.OnFunc(typ, rec.handler, dispatcher.Named(fmt.Sprintf("%s-recorder", typ)))
+	d.OnFunc(typ, rec.Handle, dispatcher.Named(fmt.Sprintf("%s-recorder", typ)))
 	return d
 }
 

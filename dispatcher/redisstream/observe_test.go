@@ -164,7 +164,7 @@ func checkOutcome(t *testing.T, o dispatcher.Outcome, route string, wantErr, unr
 func TestLastRead(t *testing.T) {
 	t.Parallel()
 	_, rdb := newRedis(t)
-	p, err := redisstream.NewProcessor(rdb, counted(newRecorder(), "tick"), fastConfig(t, "lastread"))
+	p, err := redisstream.NewProcessor(rdb, counted(new(streamtest.Recorder), "tick"), fastConfig(t, "lastread"))
 	if err != nil {
 		t.Fatal(err)
 	}

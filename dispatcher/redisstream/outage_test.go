@@ -34,31 +34,31 @@ func TestGroupDestroyed(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			stream := "destroyed:" + tt.name
-			rec := newRecorder()
+			rec := new(streamtest.Recorder)
 			cfg := fastConfig(t, stream)
 			logs := observe(&cfg, t)
 			p := streamtest.StartProcessor(t, rdb, counted(rec, "tick"), cfg)
 			before := publish(t, rdb, stream, "tick", 15)
-			eventually(t, "the first entries are handled", func() bool { return rec.handledAll(before) })
+			eventually(t, "the first entries are handled", func() bool { return rec.HandledAll(streamtest.Entries(stream, before)) })
 			eventually(t, "the PEL is empty", func() bool { return pending(t, rdb, stream, "g") == 0 })
 			if err := tt.destroy(rdb, stream); err != nil {
 				t.Fatal(err)
 			}
 			eventually(t, "the loss is noticed", func() bool { return logs.FilterMessageSnippet("missing; recreating").Len() > 0 })
 			after := publish(t, rdb, stream, "tick", 15)
-			eventually(t, "the new entries are handled", func() bool { return rec.handledAll(after) })
+			eventually(t, "the new entries are handled", func() bool { return rec.HandledAll(streamtest.Entries(stream, after)) })
 			eventually(t, "the old entries are handled again", func() bool {
-				return !slices.ContainsFunc(before, func(id string) bool { return rec.count(id) < tt.oldTimes })
+				return !slices.ContainsFunc(before, func(id string) bool { return rec.Count(streamtest.Entry{Stream: stream, ID: id}) < tt.oldTimes })
 			})
 			eventually(t, "the PEL is empty", func() bool { return pending(t, rdb, stream, "g") == 0 })
 			streamtest.Stop(t, p)
 			for _, id := range before {
-				if n := rec.count(id); n != tt.oldTimes {
+				if n := rec.Count(streamtest.Entry{Stream: stream, ID: id}); n != tt.oldTimes {
 					t.Errorf("old entry %s handled %d times, want %d", id, n, tt.oldTimes)
 				}
 			}
 			for _, id := range after {
-				if n := rec.count(id); n != 1 {
+				if n := rec.Count(streamtest.Entry{Stream: stream, ID: id}); n != 1 {
 					t.Errorf("new entry %s handled %d times, want 1", id, n)
 				}
 			}
@@ -85,21 +85,21 @@ func TestRedisRestart(t *testing.T) {
 			t.Parallel()
 			srv, rdb := newRedis(t, tt.extra...)
 			const stream = "restart"
-			rec := newRecorder()
+			rec := new(streamtest.Recorder)
 			cfg := fastConfig(t, stream)
 			logs := observe(&cfg, t)
 			p := streamtest.StartProcessor(t, rdb, counted(rec, "tick"), cfg)
 			before := publish(t, rdb, stream, "tick", 20)
-			eventually(t, "the first entries are handled", func() bool { return rec.handledAll(before) })
+			eventually(t, "the first entries are handled", func() bool { return rec.HandledAll(streamtest.Entries(stream, before)) })
 			eventually(t, "the PEL is empty", func() bool { return pending(t, rdb, stream, "g") == 0 })
 			srv.Kill(syscall.SIGKILL)
 			eventually(t, "the outage is logged", func() bool { return logs.FilterMessageSnippet("redis unavailable").Len() > 0 })
 			srv.Restart(t)
 			after := publish(t, rdb, stream, "tick", 20)
-			eventually(t, "the new entries are handled", func() bool { return rec.handledAll(after) })
+			eventually(t, "the new entries are handled", func() bool { return rec.HandledAll(streamtest.Entries(stream, after)) })
 			eventually(t, "the PEL is empty", func() bool { return pending(t, rdb, stream, "g") == 0 })
 			streamtest.Stop(t, p)
-			rec.exactlyOnce(t, append(before, after...))
+			rec.ExactlyOnce(t, streamtest.Entries(stream, append(before, after...)))
 			// One outage, one recovery. go-redis's dial breaker can replay the
 			// last dial error for about a second after Redis is back, which may
 			// add a short extra pair; a flood (one line per failed read) fails.

@@ -31,18 +31,18 @@ func TestPlainFlow(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			stream := "plain:" + tt.name
-			rec := newRecorder()
+			rec := new(streamtest.Recorder)
 			ids := publish(t, rdb, stream, "tick", tt.before)
 			cfg := fastConfig(t, stream)
 			cfg.BatchSize, cfg.Concurrency = tt.batch, tt.concurrency
 			p := streamtest.StartProcessor(t, rdb, counted(rec, "tick"), cfg)
 			ids = append(ids, publish(t, rdb, stream, "tick", tt.after)...)
-			eventually(t, "every entry is handled", func() bool { return rec.handledAll(ids) })
+			eventually(t, "every entry is handled", func() bool { return rec.HandledAll(streamtest.Entries(stream, ids)) })
 			eventually(t, "every entry is acked", func() bool { return pending(t, rdb, stream, "g") == 0 })
 			streamtest.Stop(t, p)
-			rec.exactlyOnce(t, ids)
+			rec.ExactlyOnce(t, streamtest.Entries(stream, ids))
 			for _, id := range ids {
-				if a := rec.attempts(id); a[0] != 1 {
+				if a := rec.Attempts(streamtest.Entry{Stream: stream, ID: id}); a[0] != 1 {
 					t.Errorf("entry %s: attempt %v, want 1", id, a)
 				}
 			}
@@ -57,7 +57,7 @@ func TestConcurrency(t *testing.T) {
 	_, rdb := newRedis(t)
 	const workers, stuck, n = 4, 2, 60
 	var running, peak atomic.Int64
-	rec := newRecorder()
+	rec := new(streamtest.Recorder)
 	release := make(chan struct{})
 	d := dispatcher.New(dispatcher.Config{})
 	d.OnFunc("stuck", func(ctx context.Context, msg *dispatcher.Message) error {
@@ -78,19 +78,19 @@ func TestConcurrency(t *testing.T) {
 			}
 		}
 		time.Sleep(2 * time.Millisecond)
-		return rec.handler(ctx, msg)
+		return rec.Handle(ctx, msg)
 	})
 	stuckIDs := publish(t, rdb, "conc", "stuck", stuck)
-	ids := publish(t, rdb, "conc", "work", n)
+	want := streamtest.Entries("conc", publish(t, rdb, "conc", "work", n))
 	cfg := fastConfig(t, "conc")
 	cfg.Concurrency, cfg.BatchSize = workers, 5
 	p := streamtest.StartProcessor(t, rdb, d, cfg)
-	eventually(t, "every work entry is handled", func() bool { return rec.handledAll(ids) })
+	eventually(t, "every work entry is handled", func() bool { return rec.HandledAll(want) })
 	eventually(t, "only the stuck entries are pending", func() bool { return pending(t, rdb, "conc", "g") == stuck })
 	close(release)
 	eventually(t, "stuck entries acked once released", func() bool { return pending(t, rdb, "conc", "g") == 0 })
 	streamtest.Stop(t, p)
-	rec.exactlyOnce(t, ids)
+	rec.ExactlyOnce(t, want)
 	if got := peak.Load(); got < 2 || got > workers-stuck {
 		t.Errorf("peak concurrency of work handlers = %d, want 2..%d", got, workers-stuck)
 	}
@@ -105,7 +105,7 @@ func TestHotPathRoundTrips(t *testing.T) {
 	_, rdb := newRedis(t)
 	const stream, n = "hot", 1000
 	ids := publish(t, rdb, stream, "tick", n)
-	rec := newRecorder()
+	rec := new(streamtest.Recorder)
 	cfg := fastConfig(t, stream)
 	cfg.BatchSize, cfg.Concurrency, cfg.ReclaimInterval = 100, 16, time.Hour
 	if err := rdb.ConfigResetStat(context.Background()).Err(); err != nil {
@@ -114,10 +114,10 @@ func TestHotPathRoundTrips(t *testing.T) {
 	p := streamtest.StartProcessor(t, rdb, counted(rec, "tick"), cfg)
 	eventually(t, "every entry is handled and acked", func() bool {
 		groups, err := rdb.XInfoGroups(context.Background(), stream).Result()
-		return err == nil && rec.handledAll(ids) && groups[0].Pending == 0
+		return err == nil && rec.HandledAll(streamtest.Entries(stream, ids)) && groups[0].Pending == 0
 	})
 	streamtest.Stop(t, p)
-	rec.exactlyOnce(t, ids)
+	rec.ExactlyOnce(t, streamtest.Entries(stream, ids))
 	calls := commandCalls(t, rdb)
 	t.Logf("%d entries: %d XACK, %d XREADGROUP", n, calls["xack"], calls["xreadgroup"])
 	if calls["xack"] == 0 || calls["xack"] > n/4 {

@@ -20,21 +20,21 @@ func TestReadAheadNotReclaimed(t *testing.T) {
 	_, rdb := newRedis(t)
 	const stream = "ahead"
 	ids := publish(t, rdb, stream, "tick", 12)
-	rec := newRecorder()
+	rec := new(streamtest.Recorder)
 	d := dispatcher.New(dispatcher.Config{})
 	d.OnFunc("tick", func(ctx context.Context, msg *dispatcher.Message) error {
 		time.Sleep(60 * time.Millisecond)
-		return rec.handler(ctx, msg)
+		return rec.Handle(ctx, msg)
 	})
 	cfg := fastConfig(t, stream)
 	cfg.BatchSize, cfg.Concurrency = 2, 1
 	cfg.MinIdle, cfg.ReclaimInterval = 100*time.Millisecond, 20*time.Millisecond
 	p := streamtest.StartProcessor(t, rdb, d, cfg)
 	eventually(t, "every entry is handled and acked", func() bool {
-		return rec.handledAll(ids) && pending(t, rdb, stream, "g") == 0
+		return rec.HandledAll(streamtest.Entries(stream, ids)) && pending(t, rdb, stream, "g") == 0
 	})
 	streamtest.Stop(t, p)
-	rec.exactlyOnce(t, ids)
+	rec.ExactlyOnce(t, streamtest.Entries(stream, ids))
 }
 
 // TestAbortStartsNoQueuedEntry fills the worker queue behind two handlers
@@ -46,7 +46,7 @@ func TestAbortStartsNoQueuedEntry(t *testing.T) {
 	_, rdb := newRedis(t)
 	const stream = "queued"
 	ids := publish(t, rdb, stream, "tick", 30)
-	rec := newRecorder()
+	rec := new(streamtest.Recorder)
 	var starts atomic.Int64
 	var firstLife atomic.Bool
 	firstLife.Store(true)
@@ -57,7 +57,7 @@ func TestAbortStartsNoQueuedEntry(t *testing.T) {
 			<-ctx.Done()
 			return ctx.Err()
 		}
-		return rec.handler(ctx, msg)
+		return rec.Handle(ctx, msg)
 	})
 	cfg := fastConfig(t, stream)
 	cfg.BatchSize, cfg.Concurrency = 10, 2
@@ -76,7 +76,7 @@ func TestAbortStartsNoQueuedEntry(t *testing.T) {
 	}
 	firstLife.Store(false)
 	p2 := streamtest.StartProcessor(t, rdb, d, cfg)
-	eventually(t, "every entry succeeded", func() bool { return rec.handledAll(ids) })
+	eventually(t, "every entry succeeded", func() bool { return rec.HandledAll(streamtest.Entries(stream, ids)) })
 	streamtest.Stop(t, p2)
-	rec.exactlyOnce(t, ids)
+	rec.ExactlyOnce(t, streamtest.Entries(stream, ids))
 }

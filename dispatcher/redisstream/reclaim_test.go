@@ -40,13 +40,13 @@ func TestReclaimDeadConsumer(t *testing.T) {
 				}
 			}
 			want := slices.DeleteFunc(slices.Clone(ids), func(id string) bool { return slices.Contains(deleted, id) })
-			rec := newRecorder()
+			rec := new(streamtest.Recorder)
 			p := streamtest.StartProcessor(t, rdb, counted(rec, "tick"), fastConfig(t, stream))
-			eventually(t, "every live entry is handled", func() bool { return rec.handledAll(want) })
+			eventually(t, "every live entry is handled", func() bool { return rec.HandledAll(streamtest.Entries(stream, want)) })
 			eventually(t, "the PEL is empty", func() bool { return pending(t, rdb, stream, "g") == 0 })
 			streamtest.Stop(t, p)
-			rec.exactlyOnce(t, want)
-			checkAttempts(t, rec, want, deadIDs)
+			rec.ExactlyOnce(t, streamtest.Entries(stream, want))
+			checkAttempts(t, rec, stream, want, deadIDs)
 		})
 	}
 }
@@ -66,27 +66,27 @@ func TestOwnPendingDrainedFirst(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := slices.DeleteFunc(slices.Clone(ids), func(id string) bool { return slices.Contains(gone, id) })
-	rec := newRecorder()
+	rec := new(streamtest.Recorder)
 	cfg := fastConfig(t, stream)
 	cfg.MinIdle, cfg.BatchSize = time.Hour, 4
 	p := streamtest.StartProcessor(t, rdb, counted(rec, "tick"), cfg)
-	eventually(t, "every live entry is handled", func() bool { return rec.handledAll(want) })
+	eventually(t, "every live entry is handled", func() bool { return rec.HandledAll(streamtest.Entries(stream, want)) })
 	eventually(t, "the PEL is empty", func() bool { return pending(t, rdb, stream, "g") == 0 })
 	streamtest.Stop(t, p)
-	rec.exactlyOnce(t, want)
-	checkAttempts(t, rec, want, mine)
+	rec.ExactlyOnce(t, streamtest.Entries(stream, want))
+	checkAttempts(t, rec, stream, want, mine)
 }
 
-// checkAttempts fails t unless each entry of want ran once, with attempt 2
-// if it was delivered before (in redelivered), else 1.
-func checkAttempts(t *testing.T, rec *recorder, want, redelivered []string) {
+// checkAttempts fails t unless each entry of want (IDs of stream) ran
+// once, with attempt 2 if it was delivered before (in redelivered), else 1.
+func checkAttempts(t *testing.T, rec *streamtest.Recorder, stream string, want, redelivered []string) {
 	t.Helper()
 	for _, id := range want {
 		wantAttempt := 1
 		if slices.Contains(redelivered, id) {
 			wantAttempt = 2
 		}
-		if got := rec.attempts(id); !slices.Equal(got, []int{wantAttempt}) {
+		if got := rec.Attempts(streamtest.Entry{Stream: stream, ID: id}); !slices.Equal(got, []int{wantAttempt}) {
 			t.Errorf("entry %s: attempts %v, want [%d]", id, got, wantAttempt)
 		}
 	}

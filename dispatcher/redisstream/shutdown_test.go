@@ -36,7 +36,7 @@ func TestShutdownInFlight(t *testing.T) {
 			stream := "stop:" + tt.name
 			ids := publish(t, rdb, stream, "tick", 40)
 			stuck := ids[:tt.stuck]
-			rec := newRecorder()
+			rec := new(streamtest.Recorder)
 			started := make(chan string, len(ids))
 			d := dispatcher.New(dispatcher.Config{})
 			var running atomic.Int64
@@ -49,7 +49,7 @@ func TestShutdownInFlight(t *testing.T) {
 					return ctx.Err()
 				}
 				time.Sleep(5 * time.Millisecond)
-				return rec.handler(ctx, msg)
+				return rec.Handle(ctx, msg)
 			})
 			cfg := fastConfig(t, stream)
 			cfg.BatchSize = 5
@@ -66,16 +66,16 @@ func TestShutdownInFlight(t *testing.T) {
 			if n := running.Load(); n != 0 {
 				t.Errorf("%d handlers still running after Shutdown returned", n)
 			}
-			firstLife := len(rec.ids())
+			firstLife := rec.Len()
 			left := pending(t, rdb, stream, "g")
 			if tt.stuck > 0 && left < int64(tt.stuck) {
 				t.Errorf("%d entries pending after the aborted stop, want at least the %d stuck ones", left, tt.stuck)
 			}
 			p2 := streamtest.StartProcessor(t, rdb, d, cfg)
-			eventually(t, "every entry succeeded", func() bool { return rec.handledAll(ids) })
+			eventually(t, "every entry succeeded", func() bool { return rec.HandledAll(streamtest.Entries(stream, ids)) })
 			eventually(t, "the PEL is empty", func() bool { return pending(t, rdb, stream, "g") == 0 })
 			streamtest.Stop(t, p2)
-			rec.exactlyOnce(t, ids)
+			rec.ExactlyOnce(t, streamtest.Entries(stream, ids))
 			t.Logf("first life: %d succeeded, %d pending at stop", firstLife, left)
 		})
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/streamfx/streamfx/asynqretry"
 	"github.com/streamfx/streamfx/dispatcher"
 	"github.com/streamfx/streamfx/dispatcher/redisstream"
+	"github.com/streamfx/streamfx/internal/streamtest"
 	"github.com/streamfx/streamfx/streamfx"
 )
 
@@ -41,7 +42,7 @@ func TestClusterAsynqRetryThroughFx(t *testing.T) {
 	_, rdb := startCluster(t)
 	requireSpread(t, rdb, ordersStream, usersStream)
 	log, logs := observed(t)
-	flaky := newRecorder()
+	flaky := new(streamtest.Recorder)
 	var pub *redisstream.Publisher
 	app := fxtest.New(t,
 		fx.NopLogger,
@@ -82,7 +83,7 @@ func TestClusterAsynqRetryThroughFx(t *testing.T) {
 	app.RequireStop()
 
 	for _, e := range want {
-		if got := flaky.attempts(e); !slices.Equal(got, []int{1, 2, 3}) {
+		if got := flaky.Attempts(e); !slices.Equal(got, []int{1, 2, 3}) {
 			t.Errorf("flaky route on %s ran with attempts %v, want [1 2 3]", e, got)
 		}
 	}
@@ -98,10 +99,10 @@ func fastStream(name string) streamfx.StreamConfig {
 
 // flakyRoute returns a route that records its runs and fails before the
 // third.
-func flakyRoute(typ, name string, rec *recorder) dispatcher.Route {
+func flakyRoute(typ, name string, rec *streamtest.Recorder) dispatcher.Route {
 	return dispatcher.Route{Type: typ, Name: name, Handler: dispatcher.HandlerFunc(
 		func(_ context.Context, msg *dispatcher.Message) error {
-			rec.record(msg)
+			rec.Record(msg)
 			if msg.Attempt < 3 {
 				return fmt.Errorf("run %d: upstream unavailable", msg.Attempt)
 			}
@@ -116,9 +117,9 @@ func brokenRoute(typ, name string) dispatcher.Route {
 }
 
 // flakyDone reports whether the flaky route ran three times for each entry.
-func flakyDone(rec *recorder, want []entryRef) bool {
+func flakyDone(rec *streamtest.Recorder, want []streamtest.Entry) bool {
 	for _, e := range want {
-		if len(rec.attempts(e)) < 3 {
+		if len(rec.Attempts(e)) < 3 {
 			return false
 		}
 	}
@@ -126,10 +127,10 @@ func flakyDone(rec *recorder, want []entryRef) bool {
 }
 
 // deadIDs maps the IDs of es to attempts.
-func deadIDs(es []entryRef, attempts string) map[string]string {
+func deadIDs(es []streamtest.Entry, attempts string) map[string]string {
 	m := make(map[string]string, len(es))
 	for _, e := range es {
-		m[e.id] = attempts
+		m[e.ID] = attempts
 	}
 	return m
 }

@@ -52,14 +52,14 @@ func TestClusterDeadLetter(t *testing.T) {
 // runDeadLetterCase publishes good, poison, always-failing and unroutable
 // entries to stream and checks where each one ends.
 func runDeadLetterCase(t *testing.T, rdb *redis.ClusterClient, stream, dl string) {
-	ok, failing := newRecorder(), newRecorder()
+	ok, failing := new(streamtest.Recorder), new(streamtest.Recorder)
 	d := dispatcher.New(dispatcher.Config{DeadLetterUnroutable: true})
-	d.OnFunc("ok", ok.handle, dispatcher.Named("ok"))
+	d.OnFunc("ok", ok.Handle, dispatcher.Named("ok"))
 	d.OnFunc("poison", func(context.Context, *dispatcher.Message) error {
 		return dispatcher.Permanent(errBroken)
 	}, dispatcher.Named("poison"))
 	d.OnFunc("failing", func(_ context.Context, msg *dispatcher.Message) error {
-		failing.record(msg)
+		failing.Record(msg)
 		return errBroken
 	}, dispatcher.Named("failing"))
 	pub := redisstream.NewPublisher(rdb, redisstream.PublisherConfig{})
@@ -67,7 +67,7 @@ func runDeadLetterCase(t *testing.T, rdb *redis.ClusterClient, stream, dl string
 	wantDead := map[string]string{} // source ID -> dead_attempts
 	for typ, attempts := range map[string]string{"poison": "1", "failing": "3", "nobody-handles-this": "1"} {
 		for _, e := range publishN(t, pub, stream, typ, 3) {
-			wantDead[e.id] = attempts
+			wantDead[e.ID] = attempts
 		}
 	}
 	log, _ := observed(t)
@@ -76,12 +76,12 @@ func runDeadLetterCase(t *testing.T, rdb *redis.ClusterClient, stream, dl string
 		return rdb.XLen(context.Background(), dl).Val() >= int64(len(wantDead))
 	})
 	eventually(t, "the PEL is empty", func() bool { return pending(t, rdb, stream, "g") == 0 })
-	eventually(t, "the good entries are handled", func() bool { return ok.handledAll(good) })
+	eventually(t, "the good entries are handled", func() bool { return ok.HandledAll(good) })
 	streamtest.Stop(t, p)
-	ok.exactlyOnce(t, good)
+	ok.ExactlyOnce(t, good)
 	checkDeadLetters(t, entries(t, rdb, dl), stream, wantDead)
-	for ref := range failing.runs {
-		if got := failing.attempts(ref); !slices.Equal(got, []int{1, 2, 3}) {
+	for _, ref := range failing.Handled() {
+		if got := failing.Attempts(ref); !slices.Equal(got, []int{1, 2, 3}) {
 			t.Errorf("failing route ran %s with attempts %v, want [1 2 3]", ref, got)
 		}
 	}

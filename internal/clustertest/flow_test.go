@@ -23,14 +23,14 @@ func TestClusterProcessorPublisherFlow(t *testing.T) {
 	streams := []string{ordersStream, paymentsStream, usersStream}
 	requireSpread(t, rdb, streams...)
 	log, _ := observed(t)
-	rec := newRecorder()
+	rec := new(streamtest.Recorder)
 	d := dispatcher.New(dispatcher.Config{})
-	d.OnFunc("tick", rec.handle, dispatcher.Named("tick"))
+	d.OnFunc("tick", rec.Handle, dispatcher.Named("tick"))
 	pub := redisstream.NewPublisher(rdb, redisstream.PublisherConfig{})
 	p := streamtest.StartProcessor(t, rdb, d, fastConfig(log, streams...))
 
 	want := publishConcurrently(t, pub, streams, 4, 100)
-	eventually(t, "every published entry is handled", func() bool { return rec.handledAll(want) })
+	eventually(t, "every published entry is handled", func() bool { return rec.HandledAll(want) })
 	for _, s := range streams {
 		eventually(t, "the PEL of "+s+" is empty", func() bool { return pending(t, rdb, s, "g") == 0 })
 	}
@@ -47,20 +47,20 @@ func TestClusterProcessorPublisherFlow(t *testing.T) {
 		want = append(want, publishN(t, pub, s, "tick", 25)...)
 	}
 	p2 := streamtest.StartProcessor(t, rdb, d, fastConfig(log, streams...))
-	eventually(t, "the entries published during the stop are handled", func() bool { return rec.handledAll(want) })
+	eventually(t, "the entries published during the stop are handled", func() bool { return rec.HandledAll(want) })
 	streamtest.Stop(t, p2)
-	rec.exactlyOnce(t, want)
+	rec.ExactlyOnce(t, want)
 	t.Logf("%d entries on %d masters, each handled exactly once", len(want), len(streams))
 }
 
 // publishConcurrently runs writers goroutines per stream, each publishing
 // perWriter events, half one XADD at a time and half in a pipelined batch,
 // and returns every published entry.
-func publishConcurrently(t *testing.T, pub *redisstream.Publisher, streams []string, writers, perWriter int) []entryRef {
+func publishConcurrently(t *testing.T, pub *redisstream.Publisher, streams []string, writers, perWriter int) []streamtest.Entry {
 	t.Helper()
 	var (
 		mu   sync.Mutex
-		all  []entryRef
+		all  []streamtest.Entry
 		wg   sync.WaitGroup
 		errs = make(chan error, len(streams)*writers)
 	)
@@ -89,15 +89,15 @@ func publishConcurrently(t *testing.T, pub *redisstream.Publisher, streams []str
 
 // publishMixed publishes n events to stream: n/2 with Publish, the rest
 // with PublishBatch.
-func publishMixed(pub *redisstream.Publisher, stream string, writer, n int) ([]entryRef, error) {
+func publishMixed(pub *redisstream.Publisher, stream string, writer, n int) ([]streamtest.Entry, error) {
 	ctx := context.Background()
-	var out []entryRef
+	var out []streamtest.Entry
 	for i := 0; i < n/2; i++ {
 		id, err := pub.Publish(ctx, stream, "tick", map[string]any{"writer": writer, "n": i})
 		if err != nil {
 			return out, err
 		}
-		out = append(out, entryRef{stream, id})
+		out = append(out, streamtest.Entry{Stream: stream, ID: id})
 	}
 	events := make([]redisstream.Event, n-n/2)
 	for i := range events {
@@ -107,5 +107,5 @@ func publishMixed(pub *redisstream.Publisher, stream string, writer, n int) ([]e
 	if err != nil {
 		return out, fmt.Errorf("writer %d on %s: %w", writer, stream, err)
 	}
-	return append(out, refs(stream, ids)...), nil
+	return append(out, streamtest.Entries(stream, ids)...), nil
 }

@@ -3,8 +3,6 @@ package clustertest
 import (
 	"context"
 	"fmt"
-	"sort"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,7 +12,6 @@ import (
 	"go.uber.org/zap/zaptest"
 	"go.uber.org/zap/zaptest/observer"
 
-	"github.com/streamfx/streamfx/dispatcher"
 	"github.com/streamfx/streamfx/dispatcher/redisstream"
 	"github.com/streamfx/streamfx/internal/redistest"
 	"github.com/streamfx/streamfx/internal/streamtest"
@@ -92,103 +89,6 @@ func fastConfig(log *zap.Logger, streams ...string) redisstream.ProcessorConfig 
 	}
 }
 
-// entryRef names one stream entry: entry IDs are per stream, so two
-// streams on two masters can hold the same ID.
-type entryRef struct{ stream, id string }
-
-func (e entryRef) String() string { return e.stream + "/" + e.id }
-
-// refs returns the entries ids of stream.
-func refs(stream string, ids []string) []entryRef {
-	out := make([]entryRef, len(ids))
-	for i, id := range ids {
-		out[i] = entryRef{stream, id}
-	}
-	return out
-}
-
-// recorder counts the handler runs per entry and their attempts.
-type recorder struct {
-	mu   sync.Mutex
-	runs map[entryRef][]int // attempts of each run
-}
-
-func newRecorder() *recorder { return &recorder{runs: map[entryRef][]int{}} }
-
-// handle records msg and succeeds.
-func (r *recorder) handle(_ context.Context, msg *dispatcher.Message) error {
-	r.record(msg)
-	return nil
-}
-
-func (r *recorder) record(msg *dispatcher.Message) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	k := entryRef{msg.Stream, msg.ID}
-	r.runs[k] = append(r.runs[k], msg.Attempt)
-}
-
-// attempts returns the attempts of every run of e.
-func (r *recorder) attempts(e entryRef) []int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]int(nil), r.runs[e]...)
-}
-
-// handledAll reports whether every entry ran at least once.
-func (r *recorder) handledAll(want []entryRef) bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for _, e := range want {
-		if len(r.runs[e]) == 0 {
-			return false
-		}
-	}
-	return true
-}
-
-// exactlyOnce fails t unless each entry of want ran once and nothing else ran.
-func (r *recorder) exactlyOnce(t testing.TB, want []entryRef) {
-	t.Helper()
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	set := make(map[entryRef]bool, len(want))
-	for _, e := range want {
-		set[e] = true
-		if n := len(r.runs[e]); n != 1 {
-			t.Errorf("entry %s handled %d times, want 1", e, n)
-		}
-	}
-	var extra []string
-	for e := range r.runs {
-		if !set[e] {
-			extra = append(extra, e.String())
-		}
-	}
-	sort.Strings(extra)
-	if len(extra) > 0 {
-		t.Errorf("%d entries handled that were not expected: %v", len(extra), extra)
-	}
-}
-
-// count returns the number of distinct entries handled.
-func (r *recorder) count() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return len(r.runs)
-}
-
-// duplicates returns how many runs beyond the first the entries had.
-func (r *recorder) duplicates() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	n := 0
-	for _, runs := range r.runs {
-		n += len(runs) - 1
-	}
-	return n
-}
-
 // eventually polls cond until it holds, or fails t after waitTimeout.
 func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
@@ -196,9 +96,9 @@ func eventually(t testing.TB, what string, cond func() bool) {
 }
 
 // publishN adds n events of type typ to stream and returns the entries.
-func publishN(t testing.TB, pub *redisstream.Publisher, stream, typ string, n int) []entryRef {
+func publishN(t testing.TB, pub *redisstream.Publisher, stream, typ string, n int) []streamtest.Entry {
 	t.Helper()
-	return refs(stream, streamtest.MustPublish(t, pub, stream, typ, n))
+	return streamtest.Entries(stream, streamtest.MustPublish(t, pub, stream, typ, n))
 }
 
 // pending returns the number of entries in the PEL of stream's group.

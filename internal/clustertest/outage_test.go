@@ -41,27 +41,27 @@ func TestClusterMasterStopAndRestart(t *testing.T) {
 	enableSnapshots(t, rdb)
 	victim := nodeIndex(t, c, nodeOf(t, rdb, ordersStream))
 	log, logs := observed(t)
-	rec := newRecorder()
+	rec := new(streamtest.Recorder)
 	d := dispatcher.New(dispatcher.Config{})
 	d.OnFunc("tick", func(ctx context.Context, msg *dispatcher.Message) error {
 		time.Sleep(time.Millisecond) // some work, so that entries are in flight at the stop
-		return rec.handle(ctx, msg)
+		return rec.Handle(ctx, msg)
 	}, dispatcher.Named("tick"))
 	p := streamtest.StartProcessor(t, rdb, d, fastConfig(log, streams...))
 	pub := redisstream.NewPublisher(rdb, redisstream.PublisherConfig{})
 
-	var want []entryRef
+	var want []streamtest.Entry
 	for _, s := range streams {
 		want = append(want, publishN(t, pub, s, "tick", 50)...)
 	}
-	eventually(t, "the first entries are handled", func() bool { return rec.handledAll(want) })
+	eventually(t, "the first entries are handled", func() bool { return rec.HandledAll(want) })
 	for _, s := range streams { // in flight when the master stops
 		want = append(want, publishN(t, pub, s, "tick", 200)...)
 	}
 	stopped := time.Now()
 	c.Stop(victim, syscall.SIGTERM)
 	t.Logf("stopped master %s (serves %s) with SIGTERM; %d of %d entries handled by then",
-		c.Nodes[victim].Addr, ordersStream, rec.count(), len(want))
+		c.Nodes[victim].Addr, ordersStream, rec.Len(), len(want))
 	eventually(t, "the processor logs the outage", func() bool {
 		return logged(logs, outageLog)
 	})
@@ -74,12 +74,12 @@ func TestClusterMasterStopAndRestart(t *testing.T) {
 	for _, s := range streams {
 		want = append(want, publishEventually(t, pub, s, 50)...)
 	}
-	eventually(t, "every entry is handled after the restart", func() bool { return rec.handledAll(want) })
+	eventually(t, "every entry is handled after the restart", func() bool { return rec.HandledAll(want) })
 	for _, s := range streams {
 		eventually(t, "the PEL of "+s+" is empty", func() bool { return pending(t, rdb, s, "g") == 0 })
 	}
 	t.Logf("processor caught up %v after the restart; %d entries, %d duplicate runs",
-		time.Since(restarted).Round(time.Millisecond), len(want), rec.duplicates())
+		time.Since(restarted).Round(time.Millisecond), len(want), rec.Duplicates())
 	if n := rdb.XLen(context.Background(), ordersStream).Val(); n != 300 {
 		t.Errorf("%s holds %d entries after the restart, want 300", ordersStream, n)
 	}
@@ -161,7 +161,7 @@ func waitClusterOK(t *testing.T, c *redistest.Cluster) {
 // publishEventually publishes n events to stream, retrying for a while if
 // the cluster client still fails right after the restart; it logs how many
 // attempts failed.
-func publishEventually(t *testing.T, pub *redisstream.Publisher, stream string, n int) []entryRef {
+func publishEventually(t *testing.T, pub *redisstream.Publisher, stream string, n int) []streamtest.Entry {
 	t.Helper()
 	deadline := time.Now().Add(waitTimeout)
 	for failed := 0; ; failed++ {
@@ -174,7 +174,7 @@ func publishEventually(t *testing.T, pub *redisstream.Publisher, stream string, 
 			if failed > 0 {
 				t.Logf("publishing to %s after the restart failed %d times first", stream, failed)
 			}
-			return refs(stream, ids)
+			return streamtest.Entries(stream, ids)
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("publish to %s after the restart: %v", stream, err)

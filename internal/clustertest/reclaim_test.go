@@ -23,29 +23,29 @@ func TestClusterReclaimDeadConsumer(t *testing.T) {
 	streams := []string{ordersStream, paymentsStream, usersStream}
 	requireSpread(t, rdb, streams...)
 	pub := redisstream.NewPublisher(rdb, redisstream.PublisherConfig{})
-	var want, dead []entryRef
+	var want, dead []streamtest.Entry
 	for i, s := range streams {
 		want = append(want, publishN(t, pub, s, "tick", 80)...)
 		// More than one XAUTOCLAIM batch (50) on the last stream.
 		dead = append(dead, readAndDie(t, rdb, s, "dead", 10+25*i)...)
 	}
 	log, logs := observed(t)
-	rec := newRecorder()
+	rec := new(streamtest.Recorder)
 	d := dispatcher.New(dispatcher.Config{})
-	d.OnFunc("tick", rec.handle, dispatcher.Named("tick"))
+	d.OnFunc("tick", rec.Handle, dispatcher.Named("tick"))
 	p := streamtest.StartProcessor(t, rdb, d, fastConfig(log, streams...))
-	eventually(t, "every entry is handled", func() bool { return rec.handledAll(want) })
+	eventually(t, "every entry is handled", func() bool { return rec.HandledAll(want) })
 	for _, s := range streams {
 		eventually(t, "the PEL of "+s+" is empty", func() bool { return pending(t, rdb, s, "g") == 0 })
 	}
 	streamtest.Stop(t, p)
-	rec.exactlyOnce(t, want)
+	rec.ExactlyOnce(t, want)
 	for _, e := range want {
 		wantAttempt := 1
 		if slices.Contains(dead, e) {
 			wantAttempt = 2
 		}
-		if got := rec.attempts(e); !slices.Equal(got, []int{wantAttempt}) {
+		if got := rec.Attempts(e); !slices.Equal(got, []int{wantAttempt}) {
 			t.Errorf("entry %s: attempts %v, want [%d]", e, got, wantAttempt)
 		}
 	}
@@ -57,7 +57,7 @@ func TestClusterReclaimDeadConsumer(t *testing.T) {
 
 // readAndDie reads up to n new entries of stream in group "g" as consumer,
 // never acknowledging them: a consumer that dies after reading.
-func readAndDie(t *testing.T, rdb redis.UniversalClient, stream, consumer string, n int) []entryRef {
+func readAndDie(t *testing.T, rdb redis.UniversalClient, stream, consumer string, n int) []streamtest.Entry {
 	t.Helper()
 	ctx := context.Background()
 	if err := rdb.XGroupCreateMkStream(ctx, stream, "g", "0").Err(); err != nil {
@@ -69,9 +69,9 @@ func readAndDie(t *testing.T, rdb redis.UniversalClient, stream, consumer string
 	if err != nil {
 		t.Fatalf("XREADGROUP %s: %v", stream, err)
 	}
-	var out []entryRef
+	var out []streamtest.Entry
 	for _, m := range res[0].Messages {
-		out = append(out, entryRef{stream, m.ID})
+		out = append(out, streamtest.Entry{Stream: stream, ID: m.ID})
 	}
 	if len(out) != n {
 		t.Fatalf("the dead consumer read %d entries of %s, want %d", len(out), stream, n)

@@ -109,10 +109,10 @@ func TestReliabilityReclaimDuringAckRetry(t *testing.T) {
 	gate := newAckGate()
 	rdb := srv.Client(t)
 	rdb.AddHook(gate)
-	seen := newLedger()
+	seen := new(streamtest.Recorder)
 	d := dispatcher.New(dispatcher.Config{})
 	d.OnFunc("job", func(_ context.Context, msg *dispatcher.Message) error {
-		seen.add(msg.ID)
+		seen.Record(msg)
 		return nil
 	})
 	p := newProcessor(t, rdb, d, redisstream.ProcessorConfig{
@@ -130,7 +130,7 @@ func TestReliabilityReclaimDuringAckRetry(t *testing.T) {
 	if err := shutdown(p); err != nil {
 		t.Fatal(err)
 	}
-	if n := seen.count(id); n != 1 {
+	if n := seen.Count(streamtest.Entry{Stream: "ackrace", ID: id}); n != 1 {
 		t.Errorf("entry handled %d times, want 1: the reclaim loop ran an entry whose acknowledgement was in flight", n)
 	}
 }

@@ -69,7 +69,7 @@ func TestReliabilityACLUser(t *testing.T) {
 	createACLUser(t, admin)
 	rdb := userClient(t, srv.Addr, aclPassword)
 	pub := redisstream.NewPublisher(rdb, redisstream.PublisherConfig{})
-	seen := newLedger()
+	seen := new(streamtest.Recorder)
 	d := aclDispatcher(pub, seen)
 	log, logs := observedLogger()
 	begin := time.Now()
@@ -98,7 +98,7 @@ func TestReliabilityACLUser(t *testing.T) {
 	}
 	ids = append(ids, flakyID, slowID)
 	streamtest.Eventually(t, 30*time.Second, "everything is handled, dead-lettered and acked", func() bool {
-		return seen.all(ids) && streamtest.Pending(t, admin, "orders", "g") == 0 &&
+		return seen.HandledAll(streamtest.Entries("orders", ids)) && streamtest.Pending(t, admin, "orders", "g") == 0 &&
 			admin.XLen(ctx, "orders:dead").Val() == 1
 	})
 	if err := shutdown(p); err != nil {
@@ -112,7 +112,7 @@ func TestReliabilityACLUser(t *testing.T) {
 		t.Errorf("the ACL user was refused: %v", denials)
 	}
 	checkRestricted(t, rdb)
-	res := seen.tally(ids)
+	res := tallyRuns(seen.Counts(), streamtest.Entries("orders", ids))
 	res.check(t)
 	results.add(t, row{
 		scenario: "ACL user (least privilege)", messages: len(ids) + 2, handled: res.handled + 2, lost: res.lost,
@@ -125,23 +125,23 @@ func TestReliabilityACLUser(t *testing.T) {
 // order.flaky fails once then is recorded, order.slow outlasts MinIdle/2,
 // order.bad fails for good and
 // order.quote is answered with Reply.
-func aclDispatcher(pub *redisstream.Publisher, seen *ledger) *dispatcher.Dispatcher {
+func aclDispatcher(pub *redisstream.Publisher, seen *streamtest.Recorder) *dispatcher.Dispatcher {
 	var flaky atomic.Int32
 	d := dispatcher.New(dispatcher.Config{})
 	d.OnFunc("order.paid", func(_ context.Context, msg *dispatcher.Message) error {
-		seen.add(msg.ID)
+		seen.Record(msg)
 		return nil
 	})
 	d.OnFunc("order.flaky", func(_ context.Context, msg *dispatcher.Message) error {
 		if flaky.Add(1) == 1 {
 			return errors.New("first delivery fails") // redelivered by XAUTOCLAIM
 		}
-		seen.add(msg.ID)
+		seen.Record(msg)
 		return nil
 	})
 	d.OnFunc("order.slow", func(_ context.Context, msg *dispatcher.Message) error {
 		time.Sleep(400 * time.Millisecond) // > MinIdle/2: the reclaim loop refreshes it with XCLAIM JUSTID
-		seen.add(msg.ID)
+		seen.Record(msg)
 		return nil
 	})
 	d.OnFunc("order.bad", func(context.Context, *dispatcher.Message) error {

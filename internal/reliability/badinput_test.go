@@ -115,12 +115,12 @@ func garbage(n int) [][]string {
 func TestReliabilityBadInput(t *testing.T) {
 	srv := redistest.Start(t)
 	rdb := srv.Client(t)
-	seen := newLedger()
+	seen := new(streamtest.Recorder)
 	d := dispatcher.New(dispatcher.Config{})
 	d.On("job", dispatcher.Typed(func(_ context.Context, msg *dispatcher.Message, p struct {
 		N int `json:"n"`
 	}) error {
-		seen.add(msg.ID)
+		seen.Record(msg)
 		return nil
 	}))
 	log, logs := observedLogger()
@@ -139,7 +139,7 @@ func TestReliabilityBadInput(t *testing.T) {
 	}
 	last := xadd(t, rdb, stream, []string{"type", "job", "n", "json:1"})
 	streamtest.Eventually(t, time.Minute, "the last valid entry is handled and the PEL empty", func() bool {
-		return seen.count(last) == 1 && streamtest.Pending(t, rdb, stream, "g") == 0
+		return seen.Count(streamtest.Entry{Stream: stream, ID: last}) == 1 && streamtest.Pending(t, rdb, stream, "g") == 0
 	})
 	if err := shutdown(p); err != nil {
 		t.Fatal(err)
@@ -151,11 +151,11 @@ func TestReliabilityBadInput(t *testing.T) {
 
 	dead := deadLetters(t, rdb, dispatcher.DeadLetterStream(stream))
 	for i, c := range cases {
-		checkOutcome(t, c, ids[i], seen, dead, logs)
+		checkOutcome(t, c, streamtest.Entry{Stream: stream, ID: ids[i]}, seen, dead, logs)
 	}
 	counts := map[outcome]int{}
 	for _, id := range junkIDs {
-		counts[outcomeOf(id, seen, dead, logs)]++
+		counts[outcomeOf(streamtest.Entry{Stream: stream, ID: id}, seen, dead, logs)]++
 	}
 	if counts[pendingOut] > 0 {
 		t.Errorf("%d garbage entries without a documented outcome", counts[pendingOut])
@@ -188,9 +188,9 @@ func xadd(t testing.TB, rdb *redis.Client, stream string, fields []string) strin
 	return id
 }
 
-// outcomeOf tells what happened to entry id.
-func outcomeOf(id string, seen *ledger, dead map[string][]map[string]any, logs *observer.ObservedLogs) outcome {
-	n := seen.count(id)
+// outcomeOf tells what happened to entry e.
+func outcomeOf(e streamtest.Entry, seen *streamtest.Recorder, dead map[string][]map[string]any, logs *observer.ObservedLogs) outcome {
+	n, id := seen.Count(e), e.ID
 	switch {
 	case n > 0 && len(dead[id]) == 0:
 		return handledOK
@@ -211,13 +211,14 @@ func notRouted(logs *observer.ObservedLogs, id string) []string {
 	return out
 }
 
-// checkOutcome checks the outcome of case c, written as entry id.
-func checkOutcome(t *testing.T, c badCase, id string, seen *ledger, dead map[string][]map[string]any, logs *observer.ObservedLogs) {
+// checkOutcome checks the outcome of case c, written as entry e.
+func checkOutcome(t *testing.T, c badCase, e streamtest.Entry, seen *streamtest.Recorder, dead map[string][]map[string]any, logs *observer.ObservedLogs) {
 	t.Helper()
-	got := outcomeOf(id, seen, dead, logs)
+	id := e.ID
+	got := outcomeOf(e, seen, dead, logs)
 	if got != c.want {
 		t.Errorf("%s: outcome %s (handled %d times, %d dead letters, logged %v), want %s",
-			c.name, got, seen.count(id), len(dead[id]), notRouted(logs, id), c.want)
+			c.name, got, seen.Count(e), len(dead[id]), notRouted(logs, id), c.want)
 		return
 	}
 	var reason string

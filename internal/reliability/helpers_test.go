@@ -43,63 +43,19 @@ func envInt(t testing.TB, name string, def int) int {
 	return n
 }
 
-// ledger counts handler runs per key (an entry ID). Safe for concurrent use.
-type ledger struct {
-	mu   sync.Mutex
-	runs map[string]int
-}
-
-func newLedger() *ledger { return &ledger{runs: make(map[string]int)} }
-
-func (l *ledger) add(key string) {
-	l.mu.Lock()
-	l.runs[key]++
-	l.mu.Unlock()
-}
-
-func (l *ledger) count(key string) int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.runs[key]
-}
-
-// len returns the number of distinct keys handled.
-func (l *ledger) len() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return len(l.runs)
-}
-
-// all reports whether every key in want ran at least once.
-func (l *ledger) all(want []string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for _, k := range want {
-		if l.runs[k] == 0 {
-			return false
-		}
-	}
-	return true
-}
-
-// tally compares the runs with want: handled counts keys of want that ran,
-// lost those that did not (the first few are listed), duplicates the runs
-// beyond the first of every key, and unexpected the keys not in want.
-func (l *ledger) tally(want []string) tally {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return tallyRuns(l.runs, want)
-}
-
 // tally is the comparison of handler runs with the expected keys.
 type tally struct {
 	handled, lost, duplicates, unexpected int
 	missing                               []string // up to 10 lost keys
 }
 
-func tallyRuns(runs map[string]int, want []string) tally {
+// tallyRuns compares runs, the handler runs per key (an entry ID, or a
+// streamtest.Entry), with want: handled counts keys of want that ran, lost
+// those that did not (the first few are listed), duplicates the runs beyond
+// the first of every key, and unexpected the keys not in want.
+func tallyRuns[K comparable](runs map[K]int, want []K) tally {
 	var r tally
-	wanted := make(map[string]bool, len(want))
+	wanted := make(map[K]bool, len(want))
 	for _, k := range want {
 		wanted[k] = true
 		if runs[k] > 0 {
@@ -108,7 +64,7 @@ func tallyRuns(runs map[string]int, want []string) tally {
 		}
 		r.lost++
 		if len(r.missing) < 10 {
-			r.missing = append(r.missing, k)
+			r.missing = append(r.missing, fmt.Sprint(k))
 		}
 	}
 	for k, n := range runs {

@@ -31,10 +31,10 @@ func TestReliabilityOversizedReclaimed(t *testing.T) {
 	}).Err(); err != nil {
 		t.Fatal(err)
 	}
-	seen := newLedger()
+	seen := new(streamtest.Recorder)
 	d := dispatcher.New(dispatcher.Config{})
 	d.OnFunc("job", func(_ context.Context, msg *dispatcher.Message) error {
-		seen.add(msg.ID)
+		seen.Record(msg)
 		return nil
 	})
 	log, _ := observedLogger()
@@ -57,7 +57,7 @@ func TestReliabilityOversizedReclaimed(t *testing.T) {
 	if a := dead[0][dispatcher.DeadAttemptsField]; a != "2" {
 		t.Errorf("dead_attempts %v, want 2 (read by the dead consumer, then reclaimed once)", a)
 	}
-	if n := seen.count(id); n != 0 {
+	if n := seen.Count(streamtest.Entry{Stream: stream, ID: id}); n != 0 {
 		t.Errorf("the handler ran %d times for an oversized entry", n)
 	}
 }

@@ -51,9 +51,9 @@ func TestReliabilityPasswordNotLogged(t *testing.T) {
 	admin := srv.Client(t)
 	createACLUser(t, admin)
 	d := dispatcher.New(dispatcher.Config{})
-	seen := newLedger()
+	seen := new(streamtest.Recorder)
 	d.OnFunc("order.paid", func(_ context.Context, msg *dispatcher.Message) error {
-		seen.add(msg.ID)
+		seen.Record(msg)
 		return nil
 	})
 	begin := time.Now()
@@ -67,7 +67,7 @@ func TestReliabilityPasswordNotLogged(t *testing.T) {
 		MinIdle: 300 * time.Millisecond, ReclaimInterval: 50 * time.Millisecond, Logger: logger,
 	})
 	ids := streamtest.MustPublish(t, pub, "orders", "order.paid", 50)
-	streamtest.Eventually(t, 30*time.Second, "the first entries are handled", func() bool { return seen.all(ids) })
+	streamtest.Eventually(t, 30*time.Second, "the first entries are handled", func() bool { return seen.HandledAll(streamtest.Entries("orders", ids)) })
 	srv.Kill(syscall.SIGKILL)
 	streamtest.Eventually(t, 30*time.Second, "the outage is logged", func() bool { return strings.Contains(buf.String(), "redis unavailable") })
 	srv.Restart(t) // no persistence: the ACL user is gone, the credentials are refused
@@ -75,7 +75,7 @@ func TestReliabilityPasswordNotLogged(t *testing.T) {
 	createACLUser(t, admin)
 	streamtest.Eventually(t, 30*time.Second, "the recovery is logged", func() bool { return strings.Contains(buf.String(), "redis answers again") })
 	ids = append(ids, streamtest.MustPublish(t, pub, "orders", "order.paid", 50)...)
-	streamtest.Eventually(t, 30*time.Second, "the new entries are handled", func() bool { return seen.all(ids) })
+	streamtest.Eventually(t, 30*time.Second, "the new entries are handled", func() bool { return seen.HandledAll(streamtest.Entries("orders", ids)) })
 	if err := shutdown(p); err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +84,7 @@ func TestReliabilityPasswordNotLogged(t *testing.T) {
 	logs := buf.String()
 	checkNoSecrets(t, logs)
 	lines := strings.Count(logs, "\n")
-	res := seen.tally(ids)
+	res := tallyRuns(seen.Counts(), streamtest.Entries("orders", ids))
 	res.check(t)
 	results.add(t, row{
 		scenario: "password never logged", messages: len(ids), handled: res.handled, lost: res.lost,

@@ -40,7 +40,7 @@ func TestReliabilityPoison(t *testing.T) {
 	const stream, maxDeliveries = "poison", 3
 	srv := redistest.Start(t)
 	rdb := srv.Client(t)
-	seen := newLedger()
+	seen := new(streamtest.Recorder)
 	var mu sync.Mutex
 	goodAtLastTry := -1 // good messages done when "fail" started its last delivery
 	d := dispatcher.New(dispatcher.Config{})
@@ -49,7 +49,7 @@ func TestReliabilityPoison(t *testing.T) {
 		case "fail":
 			if msg.Attempt == maxDeliveries {
 				mu.Lock()
-				goodAtLastTry = seen.len()
+				goodAtLastTry = seen.Len()
 				mu.Unlock()
 			}
 			return errPoison
@@ -58,7 +58,7 @@ func TestReliabilityPoison(t *testing.T) {
 		case "permanent":
 			return dispatcher.Permanent(errPoison)
 		}
-		seen.add(msg.ID)
+		seen.Record(msg)
 		return nil
 	})
 	pub := redisstream.NewPublisher(rdb, redisstream.PublisherConfig{})
@@ -78,7 +78,7 @@ func TestReliabilityPoison(t *testing.T) {
 	}
 	elapsed := time.Since(begin)
 
-	res := seen.tally(ids)
+	res := tallyRuns(seen.Counts(), streamtest.Entries(stream, ids))
 	res.check(t)
 	if res.duplicates > 0 {
 		t.Errorf("%d good messages handled more than once", res.duplicates)

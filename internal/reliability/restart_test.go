@@ -29,10 +29,10 @@ func TestReliabilityRedisRestart(t *testing.T) {
 	const stream = "restart"
 	srv := startAOFRedis(t)
 	consumerRDB, publisherRDB := srv.Client(t), srv.Client(t)
-	seen := newLedger()
+	seen := new(streamtest.Recorder)
 	d := dispatcher.New(dispatcher.Config{})
 	d.OnFunc("tick", func(_ context.Context, msg *dispatcher.Message) error {
-		seen.add(msg.ID)
+		seen.Record(msg)
 		return nil
 	})
 	log, logs := observedLogger()
@@ -51,7 +51,8 @@ func TestReliabilityRedisRestart(t *testing.T) {
 	}
 	<-pub.done
 	acked := pub.ids()
-	streamtest.Eventually(t, 2*time.Minute, "every acknowledged publish is handled", func() bool { return seen.all(acked) })
+	want := streamtest.Entries(stream, acked)
+	streamtest.Eventually(t, 2*time.Minute, "every acknowledged publish is handled", func() bool { return seen.HandledAll(want) })
 	// A go-redis client answers with its last dial error for up to a second
 	// after an outage: poll through a new client, and tolerate errors.
 	admin := srv.Client(t)
@@ -64,7 +65,7 @@ func TestReliabilityRedisRestart(t *testing.T) {
 	}
 	elapsed := time.Since(begin)
 
-	res := seen.tally(acked)
+	res := tallyRuns(seen.Counts(), want)
 	if res.lost > 0 {
 		t.Errorf("%d acknowledged publishes never handled, such as %v", res.lost, res.missing)
 	}
@@ -107,14 +108,14 @@ func startAOFRedis(t *testing.T) *redistest.Server {
 // than go-redis's own retries of a failed command (3, backoff up to 512ms),
 // so that the processor notices, and waits until the processor handles new
 // reads again.
-func restartRedis(t *testing.T, srv *redistest.Server, sig syscall.Signal, seen *ledger) {
+func restartRedis(t *testing.T, srv *redistest.Server, sig syscall.Signal, seen *streamtest.Recorder) {
 	t.Helper()
 	const outage = 2 * time.Second
 	srv.Kill(sig)
 	time.Sleep(outage)
 	srv.Restart(t)
-	progress := seen.len() + 300 // more than one batch: new reads
-	streamtest.Eventually(t, time.Minute, "the processor recovers by itself", func() bool { return seen.len() >= progress })
+	progress := seen.Len() + 300 // more than one batch: new reads
+	streamtest.Eventually(t, time.Minute, "the processor recovers by itself", func() bool { return seen.Len() >= progress })
 }
 
 // pacedPublisher publishes n events in small batches, a few milliseconds

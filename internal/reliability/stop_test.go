@@ -24,14 +24,14 @@ func TestReliabilityStopUnderLoad(t *testing.T) {
 	const stream = "stop"
 	srv := redistest.Start(t)
 	rdb := srv.Client(t)
-	seen := newLedger()
+	seen := new(streamtest.Recorder)
 	var inFlight atomic.Int64
 	d := dispatcher.New(dispatcher.Config{})
 	d.OnFunc("job", func(_ context.Context, msg *dispatcher.Message) error {
 		inFlight.Add(1)
 		defer inFlight.Add(-1)
 		time.Sleep(2 * time.Millisecond) // some work, ignoring ctx: a clean stop waits for it
-		seen.add(msg.ID)
+		seen.Record(msg)
 		return nil
 	})
 	ids := streamtest.MustPublish(t, redisstream.NewPublisher(rdb, redisstream.PublisherConfig{}), stream, "job", n)
@@ -46,11 +46,11 @@ func TestReliabilityStopUnderLoad(t *testing.T) {
 		cfg := stopConfig(stream, st.consumer)
 		p := newProcessor(t, rdb, d, cfg)
 		if st.stopAt == 0 {
-			streamtest.Eventually(t, 2*time.Minute, "every entry is handled", func() bool { return seen.len() >= n })
+			streamtest.Eventually(t, 2*time.Minute, "every entry is handled", func() bool { return seen.Len() >= n })
 			streamtest.Eventually(t, time.Minute, "the PEL is empty", func() bool { return streamtest.Pending(t, rdb, stream, "g") == 0 })
 		} else {
 			streamtest.Eventually(t, 2*time.Minute, "the load is there", func() bool {
-				return seen.len() >= st.stopAt && inFlight.Load() > 0
+				return seen.Len() >= st.stopAt && inFlight.Load() > 0
 			})
 		}
 		busy := inFlight.Load()
@@ -65,13 +65,13 @@ func TestReliabilityStopUnderLoad(t *testing.T) {
 	}
 	elapsed := time.Since(begin)
 
-	res := seen.tally(ids)
+	res := tallyRuns(seen.Counts(), streamtest.Entries(stream, ids))
 	res.check(t)
 	if res.duplicates > 0 {
 		t.Errorf("%d duplicate runs after clean stops, want 0", res.duplicates)
 	}
 	for _, id := range ids {
-		if c := seen.count(id); c > 1 {
+		if c := seen.Count(streamtest.Entry{Stream: stream, ID: id}); c > 1 {
 			t.Errorf("entry %s handled %d times", id, c)
 			break
 		}

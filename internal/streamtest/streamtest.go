@@ -1,6 +1,7 @@
 // Package streamtest holds test helpers shared by the Redis-backed test
 // suites: starting and stopping a redisstream.Processor, publishing test
-// events, reading a group's pending count and waiting for a condition.
+// events, reading a group's pending count, waiting for a condition and
+// recording handler runs (Recorder).
 package streamtest
 
 import (
