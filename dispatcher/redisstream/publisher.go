@@ -146,15 +146,19 @@ func (p *Publisher) PublishBatch(ctx context.Context, stream string, events []Ev
 	return ids, first
 }
 
-// encode checks the configuration and encodes one event into stream fields
-// with the Fields hook applied.
-func (p *Publisher) encode(ctx context.Context, eventType string, payload any) ([]string, error) {
+// encode checks the configuration and encodes one event into stream fields,
+// sets the field/value pairs of set (replacing a field of the payload), and
+// applies the Fields hook.
+func (p *Publisher) encode(ctx context.Context, eventType string, payload any, set ...string) ([]string, error) {
 	if p.cfgErr != nil {
 		return nil, p.cfgErr
 	}
 	fields, err := dispatcher.EncodeFields(eventType, payload)
 	if err != nil {
 		return nil, err
+	}
+	for i := 0; i+1 < len(set); i += 2 {
+		fields = withField(fields, set[i], set[i+1])
 	}
 	return p.hook(ctx, fields), nil
 }

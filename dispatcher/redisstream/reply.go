@@ -60,15 +60,11 @@ func (p *Publisher) Request(ctx context.Context, stream, eventType string, paylo
 	if timeout <= 0 {
 		return nil, fmt.Errorf("%w: request timeout must be > 0", ErrInvalidConfig)
 	}
-	if p.cfgErr != nil {
-		return nil, p.cfgErr
-	}
 	corr := newCorrelationID()
-	fields, err := dispatcher.EncodeFields(eventType, payload)
+	fields, err := p.encode(ctx, eventType, payload, CorrelationIDField, corr)
 	if err != nil {
 		return nil, err
 	}
-	fields = p.hook(ctx, withField(fields, CorrelationIDField, corr))
 	if err := p.xadd(ctx, stream, fields).Err(); err != nil {
 		return nil, fmt.Errorf("redisstream: request %s to %s: %w", eventType, stream, err)
 	}
