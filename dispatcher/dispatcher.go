@@ -15,8 +15,9 @@ type Config struct {
 	// and redelivered by the Processor (every route runs again).
 	Retry RetryScheduler
 	// EnabledGroups, if not empty, mounts only the routes whose logical group
-	// is listed (the seed's enabled_groups). Routes registered without InGroup
-	// belong to DefaultGroup. If empty, every route is mounted.
+	// is listed and the routes without a group (the seed's enabled_groups: a
+	// route registered without InGroup is mounted in every worker). If
+	// empty, every route is mounted.
 	EnabledGroups []string
 	// DeadLetterUnroutable sends a message without a type, or with a type no
 	// route handles, to the dead-letter stream. If false, such a message is
@@ -69,7 +70,8 @@ func New(cfg Config) *Dispatcher {
 }
 
 // On registers h for eventType. It panics on an empty type, a nil handler or a
-// duplicate route name. A route whose group is not enabled is ignored.
+// duplicate route name. A route whose group is not enabled is ignored (a
+// route without a group is always mounted).
 func (d *Dispatcher) On(eventType string, h Handler, opts ...RouteOption) {
 	if err := d.Add(newRoute(eventType, h, opts)); err != nil {
 		panic(err.Error())
@@ -100,7 +102,8 @@ func (d *Dispatcher) Include(routers ...*Router) {
 // Add mounts routes and returns an error, instead of panicking, for an
 // invalid route (empty type, nil handler), a duplicate name, or a
 // Config.Middleware that returns a nil Handler; then nothing is mounted.
-// Routes whose group is not enabled are skipped. Unnamed routes are named
+// Routes whose group is not enabled are skipped (a route without a group
+// is always mounted). Unnamed routes are named
 // "<type>#<n>" (see Route.Name).
 func (d *Dispatcher) Add(routes ...Route) error {
 	d.mu.Lock()
@@ -111,10 +114,7 @@ func (d *Dispatcher) Add(routes ...Route) error {
 			return fmt.Errorf("dispatcher: route %q needs an event type and a handler", r.Name)
 		}
 		next.seen[r.Type]++
-		if r.Group == "" {
-			r.Group = DefaultGroup
-		}
-		if d.enabled != nil && !d.enabled[r.Group] {
+		if d.enabled != nil && r.Group != "" && !d.enabled[r.Group] {
 			continue
 		}
 		if r.Name == "" {

@@ -2,9 +2,6 @@ package dispatcher
 
 import "strconv"
 
-// DefaultGroup is the logical group of a route registered without InGroup.
-const DefaultGroup = "default"
-
 // Route binds an event type to a Handler. Routes are built by Router.On and
 // Dispatcher.On; the fields are exported for inspection.
 type Route struct {
@@ -18,8 +15,10 @@ type Route struct {
 	// Named when retries are used, so that a retry scheduled by one build
 	// still finds its route in the next.
 	Name string
-	// Group is the route's logical group (the seed's group=); DefaultGroup
-	// when not set.
+	// Group is the route's logical group (the seed's group=). A route
+	// without one (empty) is mounted by every Dispatcher, whatever its
+	// EnabledGroups, as in the seed; a route that a partial worker must
+	// leave out needs a group.
 	Group string
 	// Filter, when not nil, must return true for the route to run.
 	Filter func(*Message) bool
@@ -43,7 +42,8 @@ func WithFilter(filter func(*Message) bool) RouteOption {
 }
 
 // InGroup puts the route in a logical group. A Dispatcher configured with
-// EnabledGroups mounts only the routes of those groups.
+// EnabledGroups mounts only the routes of those groups, and the routes
+// without a group.
 func InGroup(group string) RouteOption {
 	return routeOptionFunc(func(r *Route) { r.Group = group })
 }
@@ -74,9 +74,6 @@ func newRoute(eventType string, h Handler, opts []RouteOption) Route {
 			panic(pkg + ": nil RouteOption for event type " + strconv.Quote(eventType))
 		}
 		o.apply(&r)
-	}
-	if r.Group == "" {
-		r.Group = DefaultGroup
 	}
 	return r
 }

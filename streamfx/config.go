@@ -12,9 +12,15 @@ import (
 )
 
 // DefaultGroupName is the consumer group of a stream whose StreamConfig.Group
-// is empty. A monolith (Config.EnabledGroups empty) may use it; a partial
-// worker may not (see Config.EnabledGroups).
-const DefaultGroupName = "streamfx"
+// is empty: "monolith", the seed's default_monolith_group, so that a Go
+// worker and a Python worker configured alike read with the same group. A
+// monolith (Config.EnabledGroups empty) may use it; a partial worker may not
+// (see Config.EnabledGroups).
+const DefaultGroupName = "monolith"
+
+// retryQueuePrefix names the asynq queue of an app's retries (see
+// Config.retryQueue).
+const retryQueuePrefix = "streamfx"
 
 // Config is what the app provides to Module (for example with fx.Supply, or
 // fx.Provide of a function that calls ConfigFromEnv). The zero value
@@ -25,8 +31,9 @@ type Config struct {
 	// contributed either: see ErrNoStreams).
 	Streams []StreamConfig
 	// EnabledGroups, if not empty, mounts only the routes whose logical
-	// group (dispatcher.InGroup) is listed: the seed's enabled_groups, so one
-	// binary runs as a monolith or as split workers. Such a partial worker
+	// group (dispatcher.InGroup) is listed, and the routes without a group:
+	// the seed's enabled_groups, so one binary runs as a monolith or as
+	// split workers. Such a partial worker
 	// must consume with a consumer group of its own, never DefaultGroupName:
 	// in a group shared with other workers it would acknowledge, as
 	// unroutable, the messages meant for routes it does not mount.
@@ -188,9 +195,9 @@ func (c Config) retryQueue() string {
 	}
 	slices.Sort(groups)
 	if len(groups) == 0 || (len(groups) == 1 && groups[0] == DefaultGroupName) {
-		return DefaultGroupName
+		return retryQueuePrefix
 	}
-	return DefaultGroupName + ":" + strings.Join(groups, "+")
+	return retryQueuePrefix + ":" + strings.Join(groups, "+")
 }
 
 // deadLetterStreams maps each configured stream to its dead-letter stream,

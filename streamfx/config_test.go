@@ -26,7 +26,19 @@ func TestConfigValidate(t *testing.T) {
 		{
 			name:    "partial worker with default group",
 			cfg:     Config{Streams: []StreamConfig{{Name: "orders"}}, EnabledGroups: []string{"billing"}},
-			wantErr: []string{`stream "orders"`, `group "streamfx"`, `["billing"]`, "its own consumer group"},
+			wantErr: []string{`stream "orders"`, `group "monolith"`, `["billing"]`, "its own consumer group"},
+			partial: true,
+		},
+		{
+			// The seed's protected group is "monolith"; "streamfx" is an
+			// ordinary name.
+			name: "partial worker with group streamfx",
+			cfg:  Config{Streams: []StreamConfig{{Name: "orders", Group: "streamfx"}}, EnabledGroups: []string{"billing"}},
+		},
+		{
+			name:    "partial worker naming monolith",
+			cfg:     Config{Streams: []StreamConfig{{Name: "orders", Group: "monolith"}}, EnabledGroups: []string{"billing"}},
+			wantErr: []string{`group "monolith"`},
 			partial: true,
 		},
 		{
@@ -164,7 +176,7 @@ func TestLoadConfigErrors(t *testing.T) {
 		{
 			name: "partial worker on the default group",
 			env:  map[string]string{"STREAMFX_STREAMS": "orders", "STREAMFX_ENABLED_GROUPS": "billing"},
-			want: []string{"STREAMFX_GROUP", `group "streamfx"`},
+			want: []string{"STREAMFX_GROUP", `group "monolith"`},
 		},
 		{
 			name: "negative value",
@@ -204,5 +216,24 @@ func mapLookup(m map[string]string) func(string) (string, bool) {
 	return func(k string) (string, bool) {
 		v, ok := m[k]
 		return v, ok
+	}
+}
+
+// TestRetryQueue: the asynq queue keeps its name "streamfx" for an app on the
+// default consumer group, whatever that group is called.
+func TestRetryQueue(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		cfg  Config
+		want string
+	}{
+		{Config{}, "streamfx"},
+		{Config{Streams: []StreamConfig{{Name: "a"}, {Name: "b", Group: DefaultGroupName}}}, "streamfx"},
+		{Config{Streams: []StreamConfig{{Name: "a", Group: "pay"}, {Name: "b", Group: "bill"}}}, "streamfx:bill+pay"},
+		{Config{Streams: []StreamConfig{{Name: "a", Group: "pay"}, {Name: "b"}}}, "streamfx:monolith+pay"},
+	} {
+		if got := tt.cfg.retryQueue(); got != tt.want {
+			t.Errorf("retryQueue(%+v) = %q, want %q", tt.cfg.Streams, got, tt.want)
+		}
 	}
 }

@@ -70,9 +70,11 @@
 // # Split workers
 //
 // Config.EnabledGroups mounts only the routes of some logical groups
-// (dispatcher.InGroup), so one binary runs as a monolith or as several
+// (dispatcher.InGroup), and the routes without a group (mounted in every
+// worker, as in the seed), so one binary runs as a monolith or as several
 // workers. A partial worker must consume with its own consumer group:
-// DefaultGroupName is refused with ErrDefaultGroupInPartialWorker.
+// DefaultGroupName ("monolith") is refused with
+// ErrDefaultGroupInPartialWorker.
 //
 // # Environment
 //

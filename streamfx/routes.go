@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 
 	"go.uber.org/fx"
@@ -184,11 +185,11 @@ func checkDuplicates(units []contribution) error {
 
 // describe names a route by its type, group and handler.
 func describe(r dispatcher.Route) string {
-	group := r.Group
-	if group == "" {
-		group = dispatcher.DefaultGroup
+	group := "none"
+	if r.Group != "" {
+		group = strconv.Quote(r.Group)
 	}
-	return fmt.Sprintf("route (type %q, group %q, handler %s)", r.Type, group, handlerName(r.Handler))
+	return fmt.Sprintf("route (type %q, group %s, handler %s)", r.Type, group, handlerName(r.Handler))
 }
 
 // handlerName names a handler by its function (closures are named after the
@@ -200,13 +201,12 @@ func handlerName(h dispatcher.Handler) string {
 	return fmt.Sprintf("%T", h)
 }
 
-// routeGroups returns the set of logical groups of routes.
+// routeGroups returns the set of logical groups of routes (a route without
+// a group adds none: every worker mounts it).
 func routeGroups(routes []dispatcher.Route) map[string]bool {
 	groups := map[string]bool{}
 	for _, r := range routes {
-		if r.Group == "" {
-			groups[dispatcher.DefaultGroup] = true
-		} else {
+		if r.Group != "" {
 			groups[r.Group] = true
 		}
 	}

@@ -73,7 +73,7 @@ func TestOrderRoutesErrors(t *testing.T) {
 			routes: []dispatcher.Route{route("a", "dup"), {Type: "b", Name: "dup", Group: "g", Handler: &typedHandler{}}},
 			is:     ErrDuplicateRoute,
 			want: []string{
-				`duplicate route name "dup"`, `type "a", group "default", handler github.com/streamfx/streamfx/streamfx.nopHandler`,
+				`duplicate route name "dup"`, `type "a", group none, handler github.com/streamfx/streamfx/streamfx.nopHandler`,
 				`type "b", group "g", handler *streamfx.typedHandler`, "group streamfx.routes",
 			},
 		},

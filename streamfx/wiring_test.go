@@ -2,6 +2,7 @@ package streamfx_test
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -82,7 +83,7 @@ func TestWiringErrorsFailNew(t *testing.T) {
 			opts: []fx.Option{fx.Supply(streamfx.Config{Streams: []streamfx.StreamConfig{{Name: "users"}}, EnabledGroups: []string{"users"}}),
 				provideRedis, provideLogger, usersModule},
 			is:   streamfx.ErrDefaultGroupInPartialWorker,
-			want: []string{`stream "users" is consumed with group "streamfx"`, "give this worker its own consumer group"},
+			want: []string{`stream "users" is consumed with group "monolith"`, "give this worker its own consumer group"},
 		},
 		{
 			name: "unknown enabled group",
@@ -151,5 +152,44 @@ func TestPublishOnlyApp(t *testing.T) {
 	}
 	if n := len(ps.All()); n != 0 {
 		t.Errorf("processors = %d, want 0", n)
+	}
+}
+
+// TestPartialWorkerMountsUngroupedRoutes: a route without a logical group is
+// mounted by every worker, whatever Config.EnabledGroups says (the seed:
+// enabled_groups is None or spec.group is None or spec.group in
+// enabled_groups); a group no route names is still refused.
+func TestPartialWorkerMountsUngroupedRoutes(t *testing.T) {
+	t.Parallel()
+	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"}) // never dialled
+	t.Cleanup(func() { _ = rdb.Close() })
+	ungrouped := streamfx.AsRoute(func() dispatcher.Route {
+		return dispatcher.Route{Type: "audit", Name: "audit.log", Handler: &namedHandler{}}
+	})
+	grouped := streamfx.AsRoute(func() dispatcher.Route {
+		return dispatcher.Route{Type: "user.created", Name: "billing.open", Group: "billing", Handler: &namedHandler{}}
+	})
+	newApp := func(enabled ...string) (*fx.App, *dispatcher.Dispatcher) {
+		var d *dispatcher.Dispatcher
+		cfg := streamfx.Config{Streams: []streamfx.StreamConfig{{Name: "users", Group: "w"}}, EnabledGroups: enabled}
+		app := fx.New(fx.NopLogger, streamfx.Module, fx.Supply(cfg), fx.Populate(&d),
+			fx.Provide(func() redis.UniversalClient { return rdb }, zap.NewNop, ungrouped, grouped), usersModule)
+		return app, d
+	}
+	app, d := newApp("users")
+	if err := app.Err(); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, r := range d.Routes() {
+		names = append(names, r.Name)
+	}
+	if !slices.Contains(names, "audit.log") || slices.Contains(names, "billing.open") {
+		t.Errorf("worker of group users mounted %q, want audit.log (no group) and not billing.open", names)
+	}
+	// No route is in a group "default" any more.
+	app, _ = newApp("default")
+	if err := app.Err(); !errors.Is(err, streamfx.ErrUnknownGroup) {
+		t.Errorf("EnabledGroups [default]: %v, want ErrUnknownGroup", err)
 	}
 }
