@@ -29,6 +29,12 @@ type Config struct {
 	// it), so it can label logs, metrics and spans with the route name at no
 	// per-message cost; it may return nil to leave a route alone.
 	Middleware []RouteMiddleware
+	// BatchMiddleware wraps the BatchHandler of every batch route as it is
+	// mounted; the first listed is outermost. A batch runs inside these
+	// only: Middleware, Router.Use and WithMiddleware wrap a batch route's
+	// Handler, which runs when one of its messages is handled alone (a
+	// retry).
+	BatchMiddleware []BatchMiddleware
 }
 
 // RouteMiddleware builds the middleware of one route when the route is
@@ -53,11 +59,14 @@ type routeTable struct {
 	// seen counts the routes registered per type, mounted or not, to name
 	// unnamed routes the same way whatever groups are enabled.
 	seen map[string]int
+	// batch holds the limits of the types that have a batch route.
+	batch map[string]BatchLimits
 }
 
 // New returns a Dispatcher with no routes.
 func New(cfg Config) *Dispatcher {
 	cfg.Middleware = append([]RouteMiddleware(nil), cfg.Middleware...)
+	cfg.BatchMiddleware = append([]BatchMiddleware(nil), cfg.BatchMiddleware...)
 	d := &Dispatcher{cfg: cfg}
 	if len(cfg.EnabledGroups) > 0 {
 		d.enabled = make(map[string]bool, len(cfg.EnabledGroups))
@@ -74,6 +83,15 @@ func New(cfg Config) *Dispatcher {
 // route without a group is always mounted).
 func (d *Dispatcher) On(eventType string, h Handler, opts ...RouteOption) {
 	if err := d.Add(newRoute(eventType, h, opts)); err != nil {
+		panic(err.Error())
+	}
+}
+
+// OnBatch registers h as a batch route for eventType (see BatchHandler),
+// with WithMaxBatch and WithMaxWait among its options. It panics on an
+// empty type, a nil handler or a duplicate route name.
+func (d *Dispatcher) OnBatch(eventType string, h BatchHandler, opts ...RouteOption) {
+	if err := d.Add(newBatchRoute(eventType, h, opts)); err != nil {
 		panic(err.Error())
 	}
 }
@@ -110,8 +128,8 @@ func (d *Dispatcher) Add(routes ...Route) error {
 	defer d.mu.Unlock()
 	next := d.table.Load().clone(len(routes))
 	for _, r := range routes {
-		if r.Type == "" || r.Handler == nil {
-			return fmt.Errorf("dispatcher: route %q needs an event type and a handler", r.Name)
+		if err := normalise(&r); err != nil {
+			return err
 		}
 		next.seen[r.Type]++
 		if d.enabled != nil && r.Group != "" && !d.enabled[r.Group] {
@@ -147,6 +165,14 @@ func (d *Dispatcher) wrap(r *Route) error {
 			return fmt.Errorf("dispatcher: Config.Middleware[%d] returned a nil Handler for route %q", i, r.Name)
 		}
 	}
+	if r.Batch == nil {
+		return nil
+	}
+	for i := len(d.cfg.BatchMiddleware) - 1; i >= 0; i-- {
+		if r.Batch = d.cfg.BatchMiddleware[i](*r, r.Batch); r.Batch == nil {
+			return fmt.Errorf("dispatcher: Config.BatchMiddleware[%d] returned a nil BatchHandler for route %q", i, r.Name)
+		}
+	}
 	return nil
 }
 
@@ -157,6 +183,7 @@ func (t *routeTable) clone(extra int) *routeTable {
 		byType: make(map[string][]*Route, len(t.byType)+extra),
 		byName: make(map[string]*Route, len(t.byName)+extra),
 		seen:   make(map[string]int, len(t.seen)+extra),
+		batch:  make(map[string]BatchLimits, len(t.batch)),
 		order:  append(make([]*Route, 0, len(t.order)+extra), t.order...),
 	}
 	for k, v := range t.byType {
@@ -168,6 +195,9 @@ func (t *routeTable) clone(extra int) *routeTable {
 	for k, v := range t.seen {
 		next.seen[k] = v
 	}
+	for k, v := range t.batch {
+		next.batch[k] = v
+	}
 	return next
 }
 
@@ -177,6 +207,9 @@ func (t *routeTable) add(r *Route) {
 	t.byName[r.Name] = r
 	t.byType[r.Type] = append(append([]*Route(nil), t.byType[r.Type]...), r)
 	t.order = append(t.order, r)
+	if r.Batch != nil {
+		t.batch[r.Type] = t.batch[r.Type].with(r)
+	}
 }
 
 // Routes returns the mounted routes in registration order.

@@ -28,6 +28,19 @@
 // (WithMiddleware); in each list the first is outermost. The Dispatcher
 // recovers panics around all of them.
 //
+// # Batch routes
+//
+// A batch route (Dispatcher.OnBatch, Router.OnBatch, or a Route with Batch
+// set) gets many messages of its type, read from one stream, in one
+// BatchHandler call: up to MaxBatch messages, or fewer once the first one
+// waited MaxWait. The engine hands such a group to Dispatcher.ProcessBatch,
+// which runs the type's plain routes once per message and each batch route
+// once, and returns an Outcome per message: a BatchError fails only the
+// messages it names, so only those are retried or dead-lettered and the
+// others are acknowledged. A batch runs inside Config.BatchMiddleware; a
+// message of a batch route handled alone (a retry) runs as a batch of one
+// through the route's Handler and its per-message middleware.
+//
 // # Delivery
 //
 // Delivery is at-least-once: a message can be handled more than once (after a

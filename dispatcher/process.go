@@ -30,12 +30,7 @@ func (d *Dispatcher) Process(ctx context.Context, msg *Message) Outcome {
 	var o Outcome
 	for _, r := range routes {
 		ran, err := runRoute(ctx, r, msg)
-		switch {
-		case err != nil:
-			o.Failures = append(o.Failures, RouteFailure{Route: r.Name, Err: err})
-		case ran:
-			o.Handled++
-		}
+		o.record(r, ran, err)
 	}
 	if len(o.Failures) == 0 {
 		return o

@@ -1,6 +1,9 @@
 package dispatcher
 
-import "strconv"
+import (
+	"strconv"
+	"time"
+)
 
 // Route binds an event type to a Handler. Routes are built by Router.On and
 // Dispatcher.On; the fields are exported for inspection.
@@ -22,8 +25,21 @@ type Route struct {
 	Group string
 	// Filter, when not nil, must return true for the route to run.
 	Filter func(*Message) bool
-	// Handler handles the message, with the route's middleware applied.
+	// Handler handles the message, with the route's middleware applied. A
+	// batch route runs it when one of its messages is handled alone (a
+	// retry, Dispatcher.Handle): leave it nil in a batch Route literal and
+	// the Dispatcher sets it to run Batch with a batch of one.
 	Handler Handler
+	// Batch, when not nil, makes this a batch route: the engine gathers
+	// messages of Type read from one stream and calls Batch once for them
+	// (see BatchHandler), with Config.BatchMiddleware applied.
+	Batch BatchHandler
+	// MaxBatch is the most messages one call of Batch gets. If zero, 100.
+	// Only for a batch route.
+	MaxBatch int
+	// MaxWait is how long the first message of a batch may wait for more
+	// before the batch runs anyway. If zero, 50ms. Only for a batch route.
+	MaxWait time.Duration
 }
 
 // RouteOption configures one route at registration.
@@ -61,19 +77,37 @@ func WithMiddleware(mw ...Middleware) RouteOption {
 
 // newRoute validates a registration and applies its options.
 func newRoute(eventType string, h Handler, opts []RouteOption) Route {
+	return newRouteOf(Route{Type: eventType, Handler: h}, opts)
+}
+
+// newBatchRoute validates the registration of a batch route and applies
+// its options.
+func newBatchRoute(eventType string, h BatchHandler, opts []RouteOption) Route {
+	if h == nil {
+		panic("dispatcher: nil batch handler for event type " + strconv.Quote(eventType))
+	}
+	return newRouteOf(Route{Type: eventType, Handler: batchOfOne{h}, Batch: h}, opts)
+}
+
+// newRouteOf validates r, a route with its Type and Handler set, and
+// applies opts.
+func newRouteOf(r Route, opts []RouteOption) Route {
 	const pkg = "dispatcher"
+	eventType := r.Type
 	if eventType == "" {
 		panic(pkg + ": route registered with an empty event type")
 	}
-	if h == nil {
+	if r.Handler == nil {
 		panic(pkg + ": nil handler for event type " + strconv.Quote(eventType))
 	}
-	r := Route{Type: eventType, Handler: h}
 	for _, o := range opts {
 		if o == nil {
 			panic(pkg + ": nil RouteOption for event type " + strconv.Quote(eventType))
 		}
 		o.apply(&r)
+	}
+	if err := checkBatch(r); err != nil {
+		panic(err.Error())
 	}
 	return r
 }

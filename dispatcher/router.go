@@ -30,7 +30,18 @@ func (r *Router) Use(mw ...Middleware) {
 // On registers h for eventType. It panics on an empty type, a nil handler or
 // a route name already used in this router.
 func (r *Router) On(eventType string, h Handler, opts ...RouteOption) {
-	route := newRoute(eventType, h, opts)
+	r.add(newRoute(eventType, h, opts))
+}
+
+// OnBatch registers h as a batch route for eventType (see BatchHandler and
+// Dispatcher.OnBatch). It panics on an empty type, a nil handler or a route
+// name already used in this router.
+func (r *Router) OnBatch(eventType string, h BatchHandler, opts ...RouteOption) {
+	r.add(newBatchRoute(eventType, h, opts))
+}
+
+// add appends route, panicking on a name already used in this router.
+func (r *Router) add(route Route) {
 	for _, x := range r.routes {
 		if route.Name != "" && x.Name == route.Name {
 			panic("dispatcher: duplicate route name " + strconv.Quote(route.Name))

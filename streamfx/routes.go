@@ -131,9 +131,9 @@ func (c contribution) origin() string {
 func orderRoutes(routes []dispatcher.Route, routers []*dispatcher.Router) ([]dispatcher.Route, error) {
 	units := make([]contribution, 0, len(routes)+len(routers))
 	for _, r := range routes {
-		if r.Type == "" || r.Handler == nil || r.Name == "" {
+		if r.Type == "" || (r.Handler == nil && r.Batch == nil) || r.Name == "" {
 			return nil, fmt.Errorf("%w: route %q (type %q) from group %s needs a Type, a Handler and a Name "+
-				"(routes of a value group are unordered: a name keeps them stable across builds and retries)",
+				"(a Batch instead of a Handler for a batch route; routes of a value group are unordered: a name keeps them stable across builds and retries)",
 				ErrInvalidRoute, r.Name, r.Type, RoutesGroup)
 		}
 		units = append(units, contribution{routes: []dispatcher.Route{r}})
@@ -188,6 +188,9 @@ func describe(r dispatcher.Route) string {
 	group := "none"
 	if r.Group != "" {
 		group = strconv.Quote(r.Group)
+	}
+	if r.Handler == nil && r.Batch != nil {
+		return fmt.Sprintf("batch route (type %q, group %s, handler %T)", r.Type, group, r.Batch)
 	}
 	return fmt.Sprintf("route (type %q, group %s, handler %s)", r.Type, group, handlerName(r.Handler))
 }
