@@ -27,15 +27,72 @@ func (d *Dispatcher) Process(ctx context.Context, msg *Message) Outcome {
 	if len(routes) == 0 {
 		return d.unroutable(ErrNoRoute)
 	}
+	o := runRoutes(ctx, routes, msg)
+	if len(o.Failures) == 0 {
+		return o
+	}
+	return d.settle(ctx, msg, o)
+}
+
+// ProcessInPlace runs routes like Process but never hands a failure to the
+// RetryScheduler, for a caller that retries msg itself, in place: an ordered
+// Processor, which must not let a later message of the same key run before
+// the retry. With no names, it runs every route that matches msg, as Process
+// does (an unroutable msg gives the same Outcome); with names, the failed
+// routes of a previous run, it runs only the routes so named, whatever msg's
+// type, and a name no mounted route has is a permanent failure wrapping
+// ErrRouteNotFound. The Action is Ack when every route run succeeded, Retry
+// when a failure is retryable (Failures lists every failure), else
+// DeadLetter.
+func (d *Dispatcher) ProcessInPlace(ctx context.Context, msg *Message, names ...string) Outcome {
+	if len(names) == 0 {
+		if msg.Type == "" {
+			return d.unroutable(ErrNoType)
+		}
+		routes := d.table.Load().byType[msg.Type]
+		if len(routes) == 0 {
+			return d.unroutable(ErrNoRoute)
+		}
+		return settleInPlace(runRoutes(ctx, routes, msg))
+	}
+	byName := d.table.Load().byName
+	routes := make([]*Route, 0, len(names))
+	var missing []RouteFailure
+	for _, name := range names {
+		if r, ok := byName[name]; ok {
+			routes = append(routes, r)
+		} else {
+			missing = append(missing, RouteFailure{Route: name,
+				Err: Permanent(fmt.Errorf("%w: %q", ErrRouteNotFound, name))})
+		}
+	}
+	o := runRoutes(ctx, routes, msg)
+	o.Failures = append(o.Failures, missing...)
+	return settleInPlace(o)
+}
+
+// runRoutes runs routes in order and collects their failures.
+func runRoutes(ctx context.Context, routes []*Route, msg *Message) Outcome {
 	var o Outcome
 	for _, r := range routes {
 		ran, err := runRoute(ctx, r, msg)
 		o.record(r, ran, err)
 	}
-	if len(o.Failures) == 0 {
-		return o
+	return o
+}
+
+// settleInPlace sets the Action of o without a RetryScheduler.
+func settleInPlace(o Outcome) Outcome {
+	for _, f := range o.Failures {
+		if !IsPermanent(f.Err) {
+			o.Action = Retry
+			return o
+		}
 	}
-	return d.settle(ctx, msg, o)
+	if len(o.Failures) > 0 {
+		o.Action = DeadLetter
+	}
+	return o
 }
 
 func (d *Dispatcher) unroutable(reason error) Outcome {
