@@ -24,9 +24,9 @@ type keyed[T any] struct {
 	limit, perKey, total int
 
 	keys    map[string]*keyQueue[T]
-	ready   fifo[unit[T]] // runnable: a key whose head may start, or an entry without a key
-	retries retryHeap[T]  // keys whose head waits for its retry time
-	held    int           // entries held: queued, running or waiting for a retry
+	ready   fifoQueue[runnable[T]] // runnable: a key whose head may start, or an entry without a key
+	retries retryHeap[T]           // keys whose head waits for its retry time
+	held    int                    // entries held: queued, running or waiting for a retry
 	running int
 }
 
@@ -47,9 +47,9 @@ type keyQueue[T any] struct {
 	retryAt time.Time // when busy and not running: the head's retry time
 }
 
-// unit is one runnable element of the ready queue: a key (k != nil) or an
+// runnable is one element of the ready queue: a key (k != nil) or an
 // entry without a key.
-type unit[T any] struct {
+type runnable[T any] struct {
 	k    *keyQueue[T]
 	item keyedItem[T]
 }
@@ -74,14 +74,14 @@ func (q *keyed[T]) offer(key, id string, now time.Time, v T) bool {
 	it := keyedItem[T]{key: key, id: parseStreamID(id), since: now, v: v}
 	if key == "" {
 		q.held++
-		q.ready.push(unit[T]{item: it})
+		q.ready.push(runnable[T]{item: it})
 		return true
 	}
 	k := q.keys[key]
 	if k == nil {
 		k = &keyQueue[T]{key: key}
 		q.keys[key] = k
-		q.ready.push(unit[T]{k: k})
+		q.ready.push(runnable[T]{k: k})
 	} else if len(k.items) >= q.perKey {
 		return false
 	}
@@ -141,7 +141,7 @@ func (q *keyed[T]) done(key string) {
 		delete(q.keys, key)
 		return
 	}
-	q.ready.push(unit[T]{k: k})
+	q.ready.push(runnable[T]{k: k})
 }
 
 // retry records that the running head of key failed and runs again at at,
@@ -160,7 +160,7 @@ func (q *keyed[T]) due(now time.Time) {
 	for len(q.retries) > 0 && !q.retries[0].retryAt.After(now) {
 		k := heap.Pop(&q.retries).(*keyQueue[T])
 		k.busy = false
-		q.ready.push(unit[T]{k: k})
+		q.ready.push(runnable[T]{k: k})
 	}
 }
 
@@ -263,15 +263,15 @@ func (h *retryHeap[T]) Pop() any {
 	return k
 }
 
-// fifo is a first-in first-out queue on a slice that reuses its space.
-type fifo[T any] struct {
+// fifoQueue is a first-in first-out queue on a slice that reuses its space.
+type fifoQueue[T any] struct {
 	buf  []T
 	head int
 }
 
-func (f *fifo[T]) push(v T) { f.buf = append(f.buf, v) }
+func (f *fifoQueue[T]) push(v T) { f.buf = append(f.buf, v) }
 
-func (f *fifo[T]) pop() (T, bool) {
+func (f *fifoQueue[T]) pop() (T, bool) {
 	var zero T
 	if f.head == len(f.buf) {
 		return zero, false
@@ -289,4 +289,4 @@ func (f *fifo[T]) pop() (T, bool) {
 	return v, true
 }
 
-func (f *fifo[T]) len() int { return len(f.buf) - f.head }
+func (f *fifoQueue[T]) len() int { return len(f.buf) - f.head }

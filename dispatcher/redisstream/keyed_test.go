@@ -295,7 +295,7 @@ func TestParseStreamID(t *testing.T) {
 
 // TestFIFO pushes and pops across the compaction threshold.
 func TestFIFO(t *testing.T) {
-	var f fifo[int]
+	var f fifoQueue[int]
 	want := 0
 	for i := range 1000 {
 		f.push(i)
