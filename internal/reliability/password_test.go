@@ -26,7 +26,7 @@ import (
 const wrongPassword = "wr0ng-pa55word-streamfx"
 
 // redisLog sends go-redis's own log lines to a buffer and to stderr.
-type redisLog struct{ buf *syncBuffer }
+type redisLog struct{ buf *streamtest.SyncBuffer }
 
 func (l redisLog) Printf(_ context.Context, format string, v ...any) {
 	line := fmt.Sprintf(format, v...) + "\n"
@@ -42,7 +42,7 @@ func (l redisLog) Printf(_ context.Context, format string, v ...any) {
 // gone after the restart) until the user is back. Neither password may
 // appear in any line, and the outage must have been logged.
 func TestReliabilityPasswordNotLogged(t *testing.T) {
-	var buf syncBuffer
+	var buf streamtest.SyncBuffer
 	redis.SetLogger(redisLog{&buf})
 	t.Cleanup(func() { redis.SetLogger(stderrRedisLog{log.New(os.Stderr, "redis: ", log.LstdFlags)}) })
 	logger := zap.New(zapcore.NewCore(zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()),
