@@ -32,19 +32,6 @@ var ErrDecode = errors.New("dispatcher: cannot decode field")
 // is not a JSON object, an empty event type.
 var ErrEncode = errors.New("dispatcher: cannot encode")
 
-// ErrMessageTooLarge is the reason recorded for a stream entry larger than the
-// redisstream Processor's MaxMessageBytes. Such an entry is dead-lettered without running
-// any handler.
-var ErrMessageTooLarge = errors.New("dispatcher: message too large")
-
-// ErrClosed is returned by the redisstream Processor's Start after Shutdown
-// has been called.
-var ErrClosed = errors.New("dispatcher: processor is shut down")
-
-// ErrReplyTimeout is returned by the redisstream Publisher's Request when no
-// reply arrived within the timeout.
-var ErrReplyTimeout = errors.New("dispatcher: no reply before timeout")
-
 // permanentError marks an error as not worth retrying.
 type permanentError struct{ err error }
 

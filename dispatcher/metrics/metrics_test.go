@@ -148,7 +148,7 @@ func TestDeadLetteredUnroutableUsesUnknownType(t *testing.T) {
 	process(d, m, msg("1-0", "attacker.chosen.type", ""))
 	m.DeadLettered(msg("2-0", "known", ""), "ghost-route") // a route never mounted
 	m.ObserveOutcome(msg("3-0", "", ""), dispatcher.Outcome{Action: dispatcher.DeadLetter,
-		Failures: []dispatcher.RouteFailure{{Err: dispatcher.ErrMessageTooLarge}}})
+		Failures: []dispatcher.RouteFailure{{Err: redisstream.ErrMessageTooLarge}}})
 	// A known type dead-lettered unrun, after too many deliveries: a dead
 	// letter, not an unroutable entry.
 	m.ObserveOutcome(msg("4-0", "known", ""), dispatcher.Outcome{Action: dispatcher.DeadLetter,

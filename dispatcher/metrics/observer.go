@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/streamfx/streamfx/dispatcher"
+	"github.com/streamfx/streamfx/dispatcher/redisstream"
 )
 
 // Observer is what an engine reports to the metrics beyond what Middleware
@@ -59,7 +60,7 @@ func (m *Metrics) ObserveOutcome(msg *dispatcher.Message, o dispatcher.Outcome) 
 		}
 	case dispatcher.DeadLetter:
 		for _, f := range o.Failures {
-			if f.Route == "" && o.Unroutable == nil && errors.Is(f.Err, dispatcher.ErrMessageTooLarge) {
+			if f.Route == "" && o.Unroutable == nil && errors.Is(f.Err, redisstream.ErrMessageTooLarge) {
 				m.unroutable.WithLabelValues(msg.Stream, reason(f.Err)).Inc()
 			}
 			m.DeadLettered(msg, f.Route)
@@ -117,7 +118,7 @@ func reason(err error) string {
 		return "no_type"
 	case errors.Is(err, dispatcher.ErrNoRoute):
 		return "no_route"
-	case errors.Is(err, dispatcher.ErrMessageTooLarge):
+	case errors.Is(err, redisstream.ErrMessageTooLarge):
 		return "too_large"
 	}
 	return "other"

@@ -89,7 +89,7 @@ type ProcessorConfig struct {
 	StartID string
 	// MaxMessageBytes caps the size of an entry (sum of field name and value
 	// lengths). A larger entry is dead-lettered with
-	// dispatcher.ErrMessageTooLarge without running any handler. If zero,
+	// ErrMessageTooLarge without running any handler. If zero,
 	// 1 MiB; if negative, no limit.
 	MaxMessageBytes int
 	// Logger receives the processor's logs. If nil, zap.NewNop().

@@ -13,6 +13,18 @@ var ErrInvalidConfig = errors.New("redisstream: invalid config")
 // dead-lettered without running any handler.
 var ErrTooManyDeliveries = errors.New("redisstream: too many deliveries")
 
+// ErrMessageTooLarge is the dead-letter reason of an entry larger than
+// ProcessorConfig.MaxMessageBytes: it is dead-lettered without running any
+// handler.
+var ErrMessageTooLarge = errors.New("redisstream: message too large")
+
+// ErrClosed is returned by Processor.Start after Shutdown has been called.
+var ErrClosed = errors.New("redisstream: processor is shut down")
+
+// ErrReplyTimeout is returned by Publisher.Request when no reply arrived
+// within the timeout.
+var ErrReplyTimeout = errors.New("redisstream: no reply before timeout")
+
 // ErrNoCorrelationID is returned by Publisher.Reply when the request message
 // has no correlation_id field.
 var ErrNoCorrelationID = errors.New("redisstream: message has no correlation_id")

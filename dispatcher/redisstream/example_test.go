@@ -68,7 +68,7 @@ func ExamplePublisher_Request() {
 
 	reply, err := pub.Request(ctx, "quotes", "price.quote", map[string]any{"sku": "A-1"}, 2*time.Second)
 	if err != nil {
-		fmt.Println(err) // errors.Is(err, dispatcher.ErrReplyTimeout) when nobody answered
+		fmt.Println(err) // errors.Is(err, redisstream.ErrReplyTimeout) when nobody answered
 		return
 	}
 	var q struct {

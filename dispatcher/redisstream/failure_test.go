@@ -125,7 +125,7 @@ func TestUnroutableAndOversized(t *testing.T) {
 		{name: "unknown type dead-lettered", values: []any{"type", "nobody.cares"}, dlUnrouted: true,
 			wantDead: dispatcher.ErrNoRoute.Error()},
 		{name: "oversized", values: []any{"type", "tick", "blob", strings.Repeat("x", 300)},
-			wantDead: dispatcher.ErrMessageTooLarge.Error()},
+			wantDead: redisstream.ErrMessageTooLarge.Error()},
 	}
 	_, rdb := newRedis(t)
 	for _, tt := range tests {

@@ -91,7 +91,7 @@ func (r *run) settleDeadLetter(msg *dispatcher.Message, o dispatcher.Outcome) {
 func (r *run) reject(msg *dispatcher.Message, size int) error {
 	if limit := r.cfg.MaxMessageBytes; limit > 0 {
 		if size > limit {
-			return fmt.Errorf("%w: %d bytes, limit %d", dispatcher.ErrMessageTooLarge, size, limit)
+			return fmt.Errorf("%w: %d bytes, limit %d", ErrMessageTooLarge, size, limit)
 		}
 	}
 	if msg.Attempt > r.cfg.MaxDeliveries {

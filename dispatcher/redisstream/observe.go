@@ -22,7 +22,7 @@ type Observer interface {
 	//   - Action DeadLetter with the same Failures when a Retry on the
 	//     MaxDeliveries-th delivery was dead-lettered instead;
 	//   - Action DeadLetter with one Failure without a Route whose Err wraps
-	//     dispatcher.ErrMessageTooLarge or ErrTooManyDeliveries for an entry
+	//     ErrMessageTooLarge or ErrTooManyDeliveries for an entry
 	//     rejected before any handler ran;
 	//   - Action Retry with the same Failures when the dead-letter write
 	//     failed, since the entry then stays pending and is delivered again.

@@ -90,7 +90,7 @@ func TestObserver(t *testing.T) {
 		{name: "permanent", typ: "perm", want: []dispatcher.Action{D}, wantRoute: "perm-route", wantErr: errBad},
 		{name: "retried up to MaxDeliveries", typ: "flaky", want: []dispatcher.Action{R, R, D},
 			wantRoute: "flaky-route", wantErr: errBad, reclaims: true},
-		{name: "too large", typ: "ok", size: 600, want: []dispatcher.Action{D}, wantErr: dispatcher.ErrMessageTooLarge},
+		{name: "too large", typ: "ok", size: 600, want: []dispatcher.Action{D}, wantErr: redisstream.ErrMessageTooLarge},
 		{name: "dead-letter write fails", typ: "perm", brokenDL: true, want: []dispatcher.Action{R, R},
 			wantRoute: "perm-route", wantErr: errBad, reclaims: true},
 	}
@@ -218,7 +218,7 @@ func TestPublisherFieldsHook(t *testing.T) {
 		}},
 		{name: "Request", entries: 1, publish: func(ctx context.Context, p *redisstream.Publisher, stream string) error {
 			_, err := p.Request(ctx, stream, "quote.asked", nil, 10*time.Millisecond)
-			if errors.Is(err, dispatcher.ErrReplyTimeout) {
+			if errors.Is(err, redisstream.ErrReplyTimeout) {
 				return nil // nobody answers: only the request entry matters
 			}
 			return err

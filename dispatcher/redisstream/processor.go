@@ -72,13 +72,13 @@ func (p *Processor) Config() ProcessorConfig {
 // background. It returns an error, and starts nothing, if Redis cannot be
 // reached within ctx. Start on a running Processor does nothing (it returns
 // the fatal error, if one stopped it); after Shutdown it returns
-// dispatcher.ErrClosed. ctx only bounds Start itself.
+// ErrClosed. ctx only bounds Start itself.
 func (p *Processor) Start(ctx context.Context) error {
 	p.mu.Lock()
 	switch p.state {
 	case stateClosed:
 		p.mu.Unlock()
-		return dispatcher.ErrClosed
+		return ErrClosed
 	case stateStarting, stateRunning:
 		err := p.err // a fatal error, if the background stopped
 		p.mu.Unlock()
@@ -92,7 +92,7 @@ func (p *Processor) Start(ctx context.Context) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.state == stateClosed {
-		return dispatcher.ErrClosed
+		return ErrClosed
 	}
 	if err != nil {
 		p.state = stateNew

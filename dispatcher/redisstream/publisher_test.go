@@ -170,7 +170,7 @@ func TestRequestReply(t *testing.T) {
 	}
 
 	_, err := pub.Request(ctx, "nobody-listens", "sum", sum{}, 300*time.Millisecond)
-	if !errors.Is(err, dispatcher.ErrReplyTimeout) {
+	if !errors.Is(err, redisstream.ErrReplyTimeout) {
 		t.Fatalf("Request without a responder = %v, want ErrReplyTimeout", err)
 	}
 }

@@ -53,7 +53,7 @@ func (r *Reply) Payload() (map[string]any, error) {
 }
 
 // Request publishes a request event with a fresh correlation_id field and
-// waits up to timeout for its reply. It returns dispatcher.ErrReplyTimeout
+// waits up to timeout for its reply. It returns ErrReplyTimeout
 // (wrapped) if no reply came in time; ctx ends the wait early. payload must
 // be nil or encode to a JSON object.
 func (p *Publisher) Request(ctx context.Context, stream, eventType string, payload any, timeout time.Duration) (*Reply, error) {
@@ -81,7 +81,7 @@ func (p *Publisher) await(ctx context.Context, corr string, timeout time.Duratio
 	timedOut := errors.Is(err, redis.Nil) || (err != nil && ctx.Err() == nil && wctx.Err() != nil)
 	switch {
 	case timedOut:
-		return nil, fmt.Errorf("redisstream: request %s: %w (%s)", corr, dispatcher.ErrReplyTimeout, timeout)
+		return nil, fmt.Errorf("redisstream: request %s: %w (%s)", corr, ErrReplyTimeout, timeout)
 	case err != nil:
 		return nil, fmt.Errorf("redisstream: await reply %s: %w", corr, err)
 	}

@@ -106,7 +106,7 @@ func TestLifecycle(t *testing.T) {
 			if err := p.Err(); err != nil {
 				t.Errorf("Err() = %v after Shutdown", err)
 			}
-			if err := p.Start(context.Background()); !errors.Is(err, dispatcher.ErrClosed) {
+			if err := p.Start(context.Background()); !errors.Is(err, redisstream.ErrClosed) {
 				t.Errorf("Start after Shutdown = %v, want ErrClosed", err)
 			}
 		})
@@ -143,7 +143,7 @@ func startStopConcurrently(t *testing.T, p *redisstream.Processor) {
 	var wg sync.WaitGroup
 	for range 4 {
 		wg.Go(func() {
-			if err := p.Start(ctx); err != nil && !errors.Is(err, dispatcher.ErrClosed) {
+			if err := p.Start(ctx); err != nil && !errors.Is(err, redisstream.ErrClosed) {
 				t.Error(err)
 			}
 		})

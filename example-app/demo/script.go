@@ -145,7 +145,7 @@ func (d *Demo) quote(ctx context.Context) error {
 	reply, err := pub.Request(ctx, events.Stream, events.QuoteRequested,
 		events.QuoteRequest{Room: "sea-view", Nights: 3}, 5*time.Second)
 	if err != nil {
-		return fmt.Errorf("demo: outcome missing: quote reply: %w", err) // a timeout wraps dispatcher.ErrReplyTimeout
+		return fmt.Errorf("demo: outcome missing: quote reply: %w", err) // a timeout wraps redisstream.ErrReplyTimeout
 	}
 	var got events.Quote
 	if err := reply.Decode(&got); err != nil {

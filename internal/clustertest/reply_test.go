@@ -18,7 +18,7 @@ import (
 // (LPUSH and EXPIRE of that one key in MULTI/EXEC), which lives in whatever
 // slot its random ID hashes to; each requester gets its own reply, the
 // reply lists spread over the masters and are gone once read, and a request
-// nobody answers times out with dispatcher.ErrReplyTimeout.
+// nobody answers times out with redisstream.ErrReplyTimeout.
 func TestClusterRequestReply(t *testing.T) {
 	t.Parallel()
 	_, rdb := startCluster(t)
@@ -70,7 +70,7 @@ func TestClusterRequestReply(t *testing.T) {
 	t.Logf("reply lists per master: %v", nodes)
 
 	_, err := pub.Request(context.Background(), usersStream, "nobody-answers", nil, 500*time.Millisecond)
-	if !errors.Is(err, dispatcher.ErrReplyTimeout) {
+	if !errors.Is(err, redisstream.ErrReplyTimeout) {
 		t.Errorf("unanswered request: %v, want ErrReplyTimeout", err)
 	}
 }
