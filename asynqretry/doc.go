@@ -45,7 +45,7 @@
 // again. On failure it enqueues the next run as a new task, until the route
 // has run Config.MaxAttempts times; then it writes the message to the
 // dead-letter stream (Config.DeadLetterStream, "<stream>:dead" by default) in
-// the Processor's format (redisstream.WriteDeadLetters: original fields plus
+// the Processor's format (original fields plus
 // dead_route, dead_attempts, dead_reason, dead_stream, dead_id, dead_at). A
 // Permanent error, a decode error, or a route that no longer exists
 // (dispatcher.ErrRouteNotFound) is dead-lettered at once.

@@ -14,7 +14,7 @@ import (
 
 	"github.com/streamfx/streamfx/asynqretry"
 	"github.com/streamfx/streamfx/dispatcher"
-	"github.com/streamfx/streamfx/dispatcher/redisstream"
+	"github.com/streamfx/streamfx/internal/deadletter"
 	"github.com/streamfx/streamfx/internal/redistest"
 )
 
@@ -110,7 +110,7 @@ func deliver(t *testing.T, rdb redis.UniversalClient, d *dispatcher.Dispatcher, 
 	out := d.Process(ctx, msg)
 	switch out.Action {
 	case dispatcher.DeadLetter:
-		if err := redisstream.WriteDeadLetters(ctx, rdb, dispatcher.DeadLetterStream(stream), msg, out.Failures, msg.Attempt); err != nil {
+		if err := deadletter.Write(ctx, rdb, dispatcher.DeadLetterStream(stream), msg, out.Failures, msg.Attempt); err != nil {
 			t.Fatal(err)
 		}
 		fallthrough

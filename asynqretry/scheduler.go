@@ -11,7 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/streamfx/streamfx/dispatcher"
-	"github.com/streamfx/streamfx/dispatcher/redisstream"
+	"github.com/streamfx/streamfx/internal/deadletter"
 )
 
 // Scheduler is the enqueue side: a dispatcher.RetryScheduler that turns each
@@ -121,5 +121,5 @@ func (s *Scheduler) observeDead(msg *dispatcher.Message, route string) {
 func (s *Scheduler) deadLetter(ctx context.Context, msg *dispatcher.Message, route string, cause error, attempts int) error {
 	stream := s.cfg.DeadLetterStream(msg.Stream)
 	failures := []dispatcher.RouteFailure{{Route: route, Err: cause}}
-	return redisstream.WriteDeadLetters(ctx, s.rdb, stream, msg, failures, attempts)
+	return deadletter.Write(ctx, s.rdb, stream, msg, failures, attempts)
 }

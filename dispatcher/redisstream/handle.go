@@ -8,6 +8,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/streamfx/streamfx/dispatcher"
+	"github.com/streamfx/streamfx/internal/deadletter"
 )
 
 // deadLetterTimeout bounds one dead-letter write.
@@ -115,7 +116,7 @@ func (r *run) deadLetter(msg *dispatcher.Message, failures []dispatcher.RouteFai
 	dl := r.cfg.deadLetterStream(msg.Stream)
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.hctx), deadLetterTimeout)
 	defer cancel()
-	if err := WriteDeadLetters(ctx, r.p.rdb, dl, msg, failures, msg.Attempt); err != nil {
+	if err := deadletter.Write(ctx, r.p.rdb, dl, msg, failures, msg.Attempt); err != nil {
 		r.msgLog(msg).Error("dead-letter write failed; message left pending", zap.Error(err))
 		r.flights.release(msg.Stream, msg.ID)
 		return false

@@ -1,4 +1,6 @@
-package redisstream
+// Package deadletter writes dead-letter entries, in the one format the
+// Processor of dispatcher/redisstream and the asynq retry worker share.
+package deadletter
 
 import (
 	"context"
@@ -10,10 +12,10 @@ import (
 	"github.com/streamfx/streamfx/dispatcher"
 )
 
-// WriteDeadLetters appends one dead-letter entry per failure to stream, in one
+// Write appends one dead-letter entry per failure to stream, in one
 // pipelined round trip. It returns an error if any entry could not be written;
 // the caller must then not acknowledge msg.
-func WriteDeadLetters(ctx context.Context, rdb redis.Cmdable, stream string, msg *dispatcher.Message, failures []dispatcher.RouteFailure, attempts int) error {
+func Write(ctx context.Context, rdb redis.Cmdable, stream string, msg *dispatcher.Message, failures []dispatcher.RouteFailure, attempts int) error {
 	if len(failures) == 0 {
 		return nil
 	}
@@ -25,11 +27,11 @@ func WriteDeadLetters(ctx context.Context, rdb redis.Cmdable, stream string, msg
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("redisstream: dead-letter %s/%s to %s: %w", msg.Stream, msg.ID, stream, err)
+		return fmt.Errorf("streamfx: dead-letter %s/%s to %s: %w", msg.Stream, msg.ID, stream, err)
 	}
 	for _, c := range cmds {
 		if c.Err() != nil {
-			return fmt.Errorf("redisstream: dead-letter %s/%s to %s: %w", msg.Stream, msg.ID, stream, c.Err())
+			return fmt.Errorf("streamfx: dead-letter %s/%s to %s: %w", msg.Stream, msg.ID, stream, c.Err())
 		}
 	}
 	return nil
