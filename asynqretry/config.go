@@ -72,10 +72,11 @@ type Config struct {
 	// Logger receives the asynq server's logs and the worker's. Default
 	// zap.NewNop().
 	Logger *zap.Logger
-	// Observer, if not nil, is told when a failed retry is scheduled again
-	// and when a failure is dead-lettered (see Observer); a
+	// Observer, if not nil, is told each retry stored (Retried: the first,
+	// by ScheduleRetry, and each later one, by the worker) and each dead
+	// letter written (DeadLettered); see dispatcher.Observer. A
 	// *metrics.Metrics of package dispatcher/metrics fits. Default: none.
-	Observer Observer
+	Observer dispatcher.Observer
 }
 
 // withDefaults returns c with every zero field set to its default, or an

@@ -8,7 +8,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/streamfx/streamfx/asynqretry"
 	"github.com/streamfx/streamfx/dispatcher"
 )
 
@@ -19,11 +18,18 @@ type events struct {
 	lines []string
 }
 
-var _ asynqretry.Observer = (*events)(nil)
+var _ dispatcher.Observer = (*events)(nil)
 
 func (e *events) Retried(msg *dispatcher.Message, route string) { e.add("retried", msg, route) }
 
 func (e *events) DeadLettered(msg *dispatcher.Message, route string) { e.add("dead", msg, route) }
+
+// ObserveOutcome and Reclaimed are the Processor's events: never called by
+// the retry side.
+func (e *events) ObserveOutcome(*dispatcher.Message, dispatcher.Outcome) {
+	panic("ObserveOutcome called by asynqretry")
+}
+func (e *events) Reclaimed(string, string, int) { panic("Reclaimed called by asynqretry") }
 
 func (e *events) add(what string, msg *dispatcher.Message, route string) {
 	e.mu.Lock()
@@ -37,9 +43,10 @@ func (e *events) get() []string {
 	return slices.Clone(e.lines)
 }
 
-// TestObserver checks that the worker tells Config.Observer each retry it
-// schedules after a failed retry run and each dead letter it writes, once,
-// with the message and the route, and nothing when a retry succeeds.
+// TestObserver checks that Config.Observer is told each retry stored (the
+// first by ScheduleRetry, the next ones by the worker) and each dead letter
+// written, once, with the message and the route, and nothing more when a
+// retry succeeds.
 func TestObserver(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -48,19 +55,19 @@ func TestObserver(t *testing.T) {
 		want []string
 	}{
 		{name: "runs exhausted", fail: func(int) error { return errors.New("boom") },
-			want: []string{"retried orders flaky 2", "dead orders flaky 3"}},
+			want: []string{"retried orders flaky 1", "retried orders flaky 2", "dead orders flaky 3"}},
 		{name: "succeeds on the second run", fail: func(n int) error {
 			if n == 1 {
 				return errors.New("once")
 			}
 			return nil
-		}, want: nil},
+		}, want: []string{"retried orders flaky 1"}},
 		{name: "permanent on a retry", fail: func(n int) error {
 			if n == 1 {
 				return errors.New("transient")
 			}
 			return dispatcher.Permanent(errors.New("bad"))
-		}, want: []string{"dead orders flaky 2"}},
+		}, want: []string{"retried orders flaky 1", "dead orders flaky 2"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

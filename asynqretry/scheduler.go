@@ -55,7 +55,8 @@ func (s *Scheduler) Config() Config { return s.cfg }
 // When r.Attempt has already reached Config.MaxAttempts (a message that was
 // redelivered that often before a retry could be scheduled), no retry is
 // scheduled: the route's failure is written to the dead-letter stream
-// instead, and nil means it was written.
+// instead, and nil means it was written. Config.Observer is told either
+// (Retried or DeadLettered).
 func (s *Scheduler) ScheduleRetry(ctx context.Context, r dispatcher.RetryRequest) error {
 	if s.closed.Load() {
 		return ErrClosed
@@ -76,7 +77,13 @@ func (s *Scheduler) ScheduleRetry(ctx context.Context, r dispatcher.RetryRequest
 		delay = s.cfg.Backoff(attempt)
 	}
 	p := newPayload(r.Message, r.Route, attempt, r.Err)
-	return s.enqueue(ctx, p, delay, TaskID(p.Stream, p.ID, p.Route, 0), asynq.Retention(s.cfg.DedupWindow))
+	if err := s.enqueue(ctx, p, delay, TaskID(p.Stream, p.ID, p.Route, 0), asynq.Retention(s.cfg.DedupWindow)); err != nil {
+		return err
+	}
+	if s.cfg.Observer != nil {
+		s.cfg.Observer.Retried(r.Message, r.Route)
+	}
+	return nil
 }
 
 // Close makes later ScheduleRetry calls fail with ErrClosed. It does not

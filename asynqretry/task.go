@@ -28,6 +28,7 @@ const maxErrorBytes = 2048
 // the route so far, the failed one included: the task runs run Attempt+1.
 type payload struct {
 	Stream  string            `json:"stream"`
+	Group   string            `json:"group,omitempty"`
 	ID      string            `json:"id"`
 	Type    string            `json:"type,omitempty"`
 	Fields  map[string]string `json:"fields"`
@@ -56,7 +57,7 @@ func TaskID(stream, id, route string, attempt int) string {
 
 // newPayload describes the failed run attempt of route for msg.
 func newPayload(msg *dispatcher.Message, route string, attempt int, err error) payload {
-	p := payload{Stream: msg.Stream, ID: msg.ID, Type: msg.Type, Fields: msg.Fields, Route: route, Attempt: attempt}
+	p := payload{Stream: msg.Stream, Group: msg.ConsumerGroup, ID: msg.ID, Type: msg.Type, Fields: msg.Fields, Route: route, Attempt: attempt}
 	if err != nil {
 		p.Error = truncate(err.Error(), maxErrorBytes)
 	}
@@ -81,6 +82,7 @@ func (p payload) message() *dispatcher.Message {
 	if msg.Type == "" {
 		msg.Type = p.Type
 	}
+	msg.ConsumerGroup = p.Group
 	msg.Attempt = p.Attempt + 1
 	return msg
 }

@@ -23,8 +23,16 @@ type Message struct {
 	Type string
 	// Fields holds the raw field values as stored in Redis (see EncodeValue).
 	Fields map[string]string
-	// Attempt counts deliveries of this entry (or runs of this route on the
-	// retry path), starting at 1.
+	// ConsumerGroup is the Redis consumer group that delivered the entry
+	// (kept on a retry task); empty for a message built outside a consumer
+	// group. It is not a route's logical group (Route.Group).
+	ConsumerGroup string
+	// Attempt is the number of this run of the handler for this entry,
+	// starting at 1: the n-th run is attempt n. On the stream it is the
+	// entry's delivery count (every route runs again on a redelivery); on an
+	// asynq retry (package asynqretry), which runs one route alone, it is that
+	// route's run number, counted on from the attempt that failed (2 for the
+	// first retry of an entry delivered once).
 	Attempt int
 }
 

@@ -8,10 +8,8 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/fx"
 
-	"github.com/streamfx/streamfx/asynqretry"
 	"github.com/streamfx/streamfx/dispatcher"
 	"github.com/streamfx/streamfx/dispatcher/metrics"
-	"github.com/streamfx/streamfx/dispatcher/redisstream"
 	"github.com/streamfx/streamfx/dispatcher/tracing"
 )
 
@@ -35,9 +33,7 @@ const (
 type Instrumentation struct {
 	rank       int
 	middleware dispatcher.RouteMiddleware
-	processor  func(stream string) redisstream.Observer
-	retry      func(dispatcher.RetryScheduler) dispatcher.RetryScheduler
-	retryObs   asynqretry.Observer
+	observer   dispatcher.Observer
 	fields     func(ctx context.Context, fields []string) []string
 }
 
@@ -55,13 +51,12 @@ type instrumentationResult struct {
 //	fx.New(streamfx.Module, streamfx.WithMetrics(reg), ...)
 //	http.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 //
-// It registers one metrics.Metrics per consumer group of Config.Streams
-// (the "group" label) and one metrics.LagCollector per group, installs the
-// metrics middleware as the outermost route middleware, reports the
-// processors' outcomes and reclaims, and, with WithAsynqRetry, counts the
-// scheduled retries (metrics.InstrumentRetry) and the retry worker's
-// retries and dead letters. opts are passed to metrics.New (for example
-// metrics.WithBuckets); the group label is set by the module. The metrics
+// It registers one metrics.Metrics (its "group" label is the consumer group
+// of each message) and one metrics.LagCollector per consumer group of
+// Config.Streams, installs the metrics middleware as the outermost route
+// middleware, and observes the processors' outcomes and reclaims and, with
+// WithAsynqRetry, the retries and dead letters of the retry side. opts are passed to metrics.New (for example
+// metrics.WithBuckets). The metrics
 // are unregistered from reg when the app stops, so reg may serve another
 // app afterwards. Without streams it registers nothing. fx.New fails if
 // reg is nil or refuses a metric (for example one already registered).
@@ -126,51 +121,16 @@ func withInstrumentMiddleware(ins []Instrumentation, app []dispatcher.RouteMiddl
 	return append(out, app...)
 }
 
-// processorObserver returns the Observer of the processor of stream, or
-// nil.
-func processorObserver(ins []Instrumentation, stream string) redisstream.Observer {
-	var obs []redisstream.Observer
-	for _, in := range ins {
-		if in.processor != nil {
-			if o := in.processor(stream); o != nil {
-				obs = append(obs, o)
-			}
-		}
-	}
-	switch len(obs) {
-	case 0:
-		return nil
-	case 1:
-		return obs[0]
-	}
-	return processorObservers(obs)
-}
-
-// processorObservers tells every Observer.
-type processorObservers []redisstream.Observer
-
-func (os processorObservers) ObserveOutcome(msg *dispatcher.Message, o dispatcher.Outcome) {
-	for _, ob := range os {
-		ob.ObserveOutcome(msg, o)
-	}
-}
-
-func (os processorObservers) Reclaimed(stream string, n int) {
-	for _, ob := range os {
-		ob.Reclaimed(stream, n)
-	}
-}
-
-// retryObserver combines the app's asynqretry.Config.Observer (may be nil)
-// with those of ins; nil if there is none.
-func retryObserver(app asynqretry.Observer, ins []Instrumentation) asynqretry.Observer {
-	var obs retryObservers
+// combineObservers combines app (may be nil) with the observers of ins; nil if
+// there is none.
+func combineObservers(app dispatcher.Observer, ins []Instrumentation) dispatcher.Observer {
+	var obs observers
 	if app != nil {
 		obs = append(obs, app)
 	}
 	for _, in := range ins {
-		if in.retryObs != nil {
-			obs = append(obs, in.retryObs)
+		if in.observer != nil {
+			obs = append(obs, in.observer)
 		}
 	}
 	switch len(obs) {
@@ -182,29 +142,31 @@ func retryObserver(app asynqretry.Observer, ins []Instrumentation) asynqretry.Ob
 	return obs
 }
 
-// retryObservers tells every Observer.
-type retryObservers []asynqretry.Observer
+// observers tells every Observer.
+type observers []dispatcher.Observer
 
-func (os retryObservers) Retried(msg *dispatcher.Message, route string) {
+func (os observers) ObserveOutcome(msg *dispatcher.Message, o dispatcher.Outcome) {
+	for _, ob := range os {
+		ob.ObserveOutcome(msg, o)
+	}
+}
+
+func (os observers) Retried(msg *dispatcher.Message, route string) {
 	for _, ob := range os {
 		ob.Retried(msg, route)
 	}
 }
 
-func (os retryObservers) DeadLettered(msg *dispatcher.Message, route string) {
+func (os observers) DeadLettered(msg *dispatcher.Message, route string) {
 	for _, ob := range os {
 		ob.DeadLettered(msg, route)
 	}
 }
 
-// instrumentRetry wraps s with the retry wrappers of ins.
-func instrumentRetry(s dispatcher.RetryScheduler, ins []Instrumentation) dispatcher.RetryScheduler {
-	for _, in := range ins {
-		if in.retry != nil {
-			s = in.retry(s)
-		}
+func (os observers) Reclaimed(group, stream string, n int) {
+	for _, ob := range os {
+		ob.Reclaimed(group, stream, n)
 	}
-	return s
 }
 
 // publisherFields chains the fields hooks of ins; nil if there is none.

@@ -64,7 +64,7 @@ func NewProcessors(p ProcessorsParams) (ProcessorsResult, error) {
 	ps := &Processors{log: p.Logger, shutdowner: p.Shutdowner, stop: make(chan struct{})}
 	for _, s := range p.Config.Streams {
 		cfg := s.processorConfig(p.Logger)
-		cfg.Observer = processorObserver(p.Instrumentation, s.Name)
+		cfg.Observer = combineObservers(nil, p.Instrumentation)
 		proc, err := redisstream.NewProcessor(p.Redis, p.Dispatcher, cfg)
 		if err != nil {
 			return ProcessorsResult{}, fmt.Errorf("%w: stream %q: %w", ErrInvalidConfig, s.Name, err)

@@ -72,7 +72,7 @@ func NewRetryScheduler(p RetrySchedulerParams) (RetrySchedulerResult, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = p.Logger
 	}
-	cfg.Observer = retryObserver(cfg.Observer, p.Instrumentation)
+	cfg.Observer = combineObservers(cfg.Observer, p.Instrumentation)
 	if dls := p.Config.deadLetterStreams(); cfg.DeadLetterStream == nil && len(dls) > 0 {
 		cfg.DeadLetterStream = func(stream string) string {
 			if s, ok := dls[stream]; ok {
@@ -89,20 +89,9 @@ func NewRetryScheduler(p RetrySchedulerParams) (RetrySchedulerResult, error) {
 	return RetrySchedulerResult{Scheduler: s}, nil
 }
 
-// retrySchedulerValueParams are the dependencies of newRetrySchedulerValue.
-type retrySchedulerValueParams struct {
-	fx.In
-
-	Scheduler       *asynqretry.Scheduler
-	Instrumentation []Instrumentation `group:"streamfx.instrumentation"`
-}
-
 // newRetrySchedulerValue provides the Scheduler as the dispatcher's
-// RetryScheduler, wrapped by the instrumentation (WithMetrics counts the
-// scheduled retries).
-func newRetrySchedulerValue(p retrySchedulerValueParams) dispatcher.RetryScheduler {
-	return instrumentRetry(p.Scheduler, p.Instrumentation)
-}
+// RetryScheduler.
+func newRetrySchedulerValue(s *asynqretry.Scheduler) dispatcher.RetryScheduler { return s }
 
 // RetryServerParams are the dependencies of NewRetryServer.
 type RetryServerParams struct {

@@ -24,9 +24,10 @@
 //
 // # Cardinality
 //
-// Label values never come from arbitrary message content. "group" is a
-// constant label set once per Metrics with WithGroup (the consumer group name;
-// empty when not set). "stream" is the stream the Processor read the entry
+// Label values never come from arbitrary message content. "group" is the
+// consumer group that delivered the entry (dispatcher.Message.ConsumerGroup,
+// set by the Processor and kept on asynq retries; empty for a message built
+// elsewhere): one Metrics covers every consumer group of a process. "stream" is the stream the Processor read the entry
 // from, so it is one of the configured streams. "type" and "route" are the
 // event type and the name of a route mounted on a Dispatcher whose
 // Config.Middleware includes this Metrics' Middleware: a message of a type no
@@ -34,7 +35,7 @@
 // fixed reason, and as type="unknown", route="" when it is dead-lettered; a
 // route name this Metrics never saw mounted is counted as type="unknown",
 // route="unknown". The number of series is therefore bounded by
-// streams x routes.
+// consumer groups x streams x routes.
 //
 // # Wiring
 //
@@ -42,11 +43,9 @@
 // dispatcher.Config.Middleware; labels are resolved when a route is mounted,
 // so the per-message cost is a map lookup by stream and three atomic updates.
 //
-// The other counters need events only the engine sees. The Processor, the
-// retry server or any other engine reports them through the Observer methods
-// of *Metrics; an engine package that must not import this one declares the
-// same method set as a local interface. Retries scheduled through a
-// dispatcher.RetryScheduler are counted by wrapping the scheduler with
-// InstrumentRetry. The fx module (streamfx) does this wiring when metrics are
-// enabled.
+// The other counters need events only the engines see. *Metrics is a
+// dispatcher.Observer: set it as redisstream.ProcessorConfig.Observer (outcomes
+// and reclaims) and asynqretry.Config.Observer (retries stored and dead letters
+// written by the retry side). The fx module (streamfx/fxmetrics) does this
+// wiring.
 package metrics

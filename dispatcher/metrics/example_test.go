@@ -18,7 +18,7 @@ import (
 // Measure every route of a Dispatcher and report what Process decided.
 func Example() {
 	reg := prometheus.NewRegistry()
-	m, err := metrics.New(reg, metrics.WithGroup("billing"))
+	m, err := metrics.New(reg)
 	if err != nil {
 		panic(err)
 	}
@@ -32,6 +32,7 @@ func Example() {
 
 	for i, amount := range []string{"10", "20", "30", "0"} {
 		msg := dispatcher.NewMessage("orders", fmt.Sprintf("%d-0", i+1), map[string]string{"type": "order.paid", "amount": amount})
+		msg.ConsumerGroup = "billing"                               // the Processor sets the consumer group
 		m.ObserveOutcome(msg, d.Process(context.Background(), msg)) // what the Processor does
 	}
 
@@ -55,29 +56,3 @@ func ExampleNewLagCollector() {
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	_ = mux // http.ListenAndServe(":9090", mux)
 }
-
-// Count the retries handed to a RetryScheduler.
-func ExampleMetrics_InstrumentRetry() {
-	reg := prometheus.NewRegistry()
-	m, err := metrics.New(reg)
-	if err != nil {
-		panic(err)
-	}
-	var sched dispatcher.RetryScheduler = noopScheduler{} // asynqretry.NewScheduler(...) in an application
-	d := dispatcher.New(dispatcher.Config{
-		Retry:      m.InstrumentRetry(sched),
-		Middleware: []dispatcher.RouteMiddleware{m.Middleware()},
-	})
-	d.OnFunc("order.paid", func(context.Context, *dispatcher.Message) error { return errors.New("try later") })
-	o := d.Process(context.Background(), dispatcher.NewMessage("orders", "1-0", map[string]string{"type": "order.paid"}))
-	fmt.Println(o.Action, o.Scheduled)
-	n, _ := testutil.GatherAndCount(reg, "streamfx_messages_retried_total")
-	fmt.Println("retried series:", n)
-	// Output:
-	// ack 1
-	// retried series: 1
-}
-
-type noopScheduler struct{}
-
-func (noopScheduler) ScheduleRetry(context.Context, dispatcher.RetryRequest) error { return nil }

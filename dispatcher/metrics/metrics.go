@@ -23,8 +23,10 @@ const (
 // unknown replaces a type or route name that this Metrics never saw mounted.
 const unknown = "unknown"
 
-// Metrics holds the counters and the histogram of one consumer group. Its
-// methods are safe for concurrent use. Create it with New.
+// Metrics holds the counters and the histogram of a process, every consumer
+// group in one set: the "group" label is the consumer group that delivered
+// the message (dispatcher.Message.ConsumerGroup). Its methods are safe for
+// concurrent use. Create it with New.
 type Metrics struct {
 	handled    *prometheus.CounterVec
 	failed     *prometheus.CounterVec
@@ -40,7 +42,8 @@ type Metrics struct {
 
 // New creates the metrics and registers them on reg. It returns
 // ErrNilRegisterer for a nil reg, and the registry's error (for example a
-// prometheus.AlreadyRegisteredError when the same group is registered twice);
+// prometheus.AlreadyRegisteredError when a Metrics is already registered on
+// reg);
 // then nothing stays registered.
 func New(reg prometheus.Registerer, opts ...Option) (*Metrics, error) {
 	if reg == nil {
@@ -56,32 +59,30 @@ func New(reg prometheus.Registerer, opts ...Option) (*Metrics, error) {
 	if len(o.buckets) == 0 {
 		o.buckets = prometheus.DefBuckets
 	}
-	m := newMetrics(prometheus.Labels{labelGroup: o.group}, o.buckets)
+	m := newMetrics(o.buckets)
 	if err := m.register(reg); err != nil {
 		return nil, err
 	}
 	return m, nil
 }
 
-func newMetrics(constLabels prometheus.Labels, buckets []float64) *Metrics {
-	routeLabels := []string{labelStream, labelType, labelRoute}
+func newMetrics(buckets []float64) *Metrics {
+	routeLabels := []string{labelGroup, labelStream, labelType, labelRoute}
 	counter := func(name, help string, labels []string) *prometheus.CounterVec {
-		return prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: Namespace, Name: name, Help: help, ConstLabels: constLabels,
-		}, labels)
+		return prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: Namespace, Name: name, Help: help}, labels)
 	}
 	return &Metrics{
 		handled: counter("messages_handled_total", "Route runs that returned nil.", routeLabels),
 		failed:  counter("messages_failed_total", "Route runs that returned an error or panicked.", routeLabels),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Namespace: Namespace, Name: "handler_duration_seconds",
-			Help:        "Duration of one route run, middleware inside the metrics middleware included.",
-			ConstLabels: constLabels, Buckets: buckets,
+			Help:    "Duration of one route run, middleware inside the metrics middleware included.",
+			Buckets: buckets,
 		}, routeLabels),
 		retried:    counter("messages_retried_total", "Failed route runs that will run again (retry scheduled or entry left pending).", routeLabels),
 		dead:       counter("messages_dead_lettered_total", "Route failures written to a dead-letter stream.", routeLabels),
-		unroutable: counter("messages_unroutable_total", "Stream entries no route could take.", []string{labelStream, labelReason}),
-		reclaimed:  counter("messages_reclaimed_total", "Pending entries reclaimed from idle consumers.", []string{labelStream}),
+		unroutable: counter("messages_unroutable_total", "Stream entries no route could take.", []string{labelGroup, labelStream, labelReason}),
+		reclaimed:  counter("messages_reclaimed_total", "Pending entries reclaimed from idle consumers.", []string{labelGroup, labelStream}),
 		routes:     map[string]string{},
 	}
 }
@@ -96,7 +97,7 @@ func (m *Metrics) register(reg prometheus.Registerer) error {
 			}
 			var are prometheus.AlreadyRegisteredError
 			if errors.As(err, &are) {
-				return fmt.Errorf("metrics: register: %w (one Metrics per group and registry)", err)
+				return fmt.Errorf("metrics: register: %w (one Metrics per registry)", err)
 			}
 			return fmt.Errorf("metrics: register: %w", err)
 		}

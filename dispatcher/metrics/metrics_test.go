@@ -14,17 +14,14 @@ import (
 	"github.com/streamfx/streamfx/dispatcher/redisstream"
 )
 
-// newDispatcher returns a registry, the metrics registered on it with group
-// "workers", and a Dispatcher whose routes are measured.
-func newDispatcher(t *testing.T, retry dispatcher.RetryScheduler, wrap bool) (*prometheus.Registry, *metrics.Metrics, *dispatcher.Dispatcher) {
+// newDispatcher returns a registry, the metrics registered on it, and a
+// Dispatcher whose routes are measured.
+func newDispatcher(t *testing.T, retry dispatcher.RetryScheduler) (*prometheus.Registry, *metrics.Metrics, *dispatcher.Dispatcher) {
 	t.Helper()
 	reg := prometheus.NewRegistry()
-	m, err := metrics.New(reg, metrics.WithGroup("workers"))
+	m, err := metrics.New(reg)
 	if err != nil {
 		t.Fatal(err)
-	}
-	if retry != nil && wrap {
-		retry = m.InstrumentRetry(retry)
 	}
 	d := dispatcher.New(dispatcher.Config{Retry: retry, Middleware: []dispatcher.RouteMiddleware{m.Middleware()}})
 	d.OnFunc("order.paid", func(_ context.Context, msg *dispatcher.Message) error {
@@ -46,7 +43,9 @@ func msg(id, typ, mode string) *dispatcher.Message {
 	if typ != "" {
 		fields["type"] = typ
 	}
-	return dispatcher.NewMessage("orders", id, fields)
+	m := dispatcher.NewMessage("orders", id, fields)
+	m.ConsumerGroup = "workers" // as the Processor sets it
+	return m
 }
 
 // process dispatches msgs and reports every outcome, as the Processor does.
@@ -58,7 +57,7 @@ func process(d *dispatcher.Dispatcher, m *metrics.Metrics, msgs ...*dispatcher.M
 
 func TestScenarioHandledFailedDeadLettered(t *testing.T) {
 	t.Parallel()
-	reg, m, d := newDispatcher(t, nil, false)
+	reg, m, d := newDispatcher(t, nil)
 	process(d, m,
 		msg("1-0", "order.paid", ""), msg("2-0", "order.paid", ""), msg("3-0", "order.paid", ""),
 		msg("4-0", "order.paid", "permanent"),
@@ -105,12 +104,6 @@ func TestOutcomes(t *testing.T) {
 			want:   `streamfx_messages_retried_total{group="workers",route="ledger",stream="orders",type="order.paid"} 1`,
 		},
 		{
-			name: "scheduled through InstrumentRetry", retry: &fakeScheduler{},
-			msgs:   []*dispatcher.Message{msg("1-0", "order.paid", "transient"), msg("2-0", "order.paid", "transient")},
-			metric: "streamfx_messages_retried_total",
-			want:   `streamfx_messages_retried_total{group="workers",route="ledger",stream="orders",type="order.paid"} 2`,
-		},
-		{
 			name: "schedule failure leaves pending", retry: &fakeScheduler{err: errors.New("asynq down")},
 			msgs:   []*dispatcher.Message{msg("1-0", "order.paid", "transient")},
 			metric: "streamfx_messages_retried_total",
@@ -126,7 +119,7 @@ streamfx_messages_unroutable_total{group="workers",reason="no_type",stream="orde
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			reg, m, d := newDispatcher(t, tc.retry, true)
+			reg, m, d := newDispatcher(t, tc.retry)
 			process(d, m, tc.msgs...)
 			want := "# HELP " + tc.metric + " " + help(t, reg, tc.metric) + "\n# TYPE " + tc.metric + " counter\n" + tc.want + "\n"
 			if err := testutil.GatherAndCompare(reg, strings.NewReader(want), tc.metric); err != nil {
@@ -156,12 +149,12 @@ func TestDeadLetteredUnroutableUsesUnknownType(t *testing.T) {
 	const want = `
 # HELP streamfx_messages_dead_lettered_total Route failures written to a dead-letter stream.
 # TYPE streamfx_messages_dead_lettered_total counter
-streamfx_messages_dead_lettered_total{group="",route="",stream="orders",type="unknown"} 3
-streamfx_messages_dead_lettered_total{group="",route="unknown",stream="orders",type="unknown"} 1
+streamfx_messages_dead_lettered_total{group="workers",route="",stream="orders",type="unknown"} 3
+streamfx_messages_dead_lettered_total{group="workers",route="unknown",stream="orders",type="unknown"} 1
 # HELP streamfx_messages_unroutable_total Stream entries no route could take.
 # TYPE streamfx_messages_unroutable_total counter
-streamfx_messages_unroutable_total{group="",reason="no_route",stream="orders"} 1
-streamfx_messages_unroutable_total{group="",reason="too_large",stream="orders"} 1
+streamfx_messages_unroutable_total{group="workers",reason="no_route",stream="orders"} 1
+streamfx_messages_unroutable_total{group="workers",reason="too_large",stream="orders"} 1
 `
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(want),
 		"streamfx_messages_dead_lettered_total", "streamfx_messages_unroutable_total"); err != nil {
@@ -185,17 +178,19 @@ streamfx_messages_unroutable_total{group="",reason="too_large",stream="orders"} 
 func TestReclaimed(t *testing.T) {
 	t.Parallel()
 	reg := prometheus.NewRegistry()
-	m, err := metrics.New(reg, metrics.WithGroup("g"))
+	m, err := metrics.New(reg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	m.Reclaimed("orders", 3)
-	m.Reclaimed("orders", 0)
-	m.Reclaimed("orders", 2)
+	m.Reclaimed("g", "orders", 3)
+	m.Reclaimed("g", "orders", 0)
+	m.Reclaimed("g", "orders", 2)
+	m.Reclaimed("h", "orders", 1)
 	const want = `
 # HELP streamfx_messages_reclaimed_total Pending entries reclaimed from idle consumers.
 # TYPE streamfx_messages_reclaimed_total counter
 streamfx_messages_reclaimed_total{group="g",stream="orders"} 5
+streamfx_messages_reclaimed_total{group="h",stream="orders"} 1
 `
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "streamfx_messages_reclaimed_total"); err != nil {
 		t.Fatal(err)
@@ -208,15 +203,12 @@ func TestNewRegistration(t *testing.T) {
 		t.Fatalf("New(nil) error = %v, want ErrNilRegisterer", err)
 	}
 	reg := prometheus.NewRegistry()
-	if _, err := metrics.New(reg, metrics.WithGroup("a")); err != nil {
+	if _, err := metrics.New(reg); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := metrics.New(reg, metrics.WithGroup("b")); err != nil {
-		t.Fatalf("second group on one registry: %v", err)
-	}
 	var are prometheus.AlreadyRegisteredError
-	if _, err := metrics.New(reg, metrics.WithGroup("a")); !errors.As(err, &are) {
-		t.Fatalf("same group twice: error = %v, want AlreadyRegisteredError", err)
+	if _, err := metrics.New(reg); !errors.As(err, &are) {
+		t.Fatalf("second Metrics on one registry: error = %v, want AlreadyRegisteredError", err)
 	}
 	// A failed New leaves nothing registered: the handled counter, registered
 	// before the conflicting reclaimed counter, can be registered again.
@@ -227,25 +219,10 @@ func TestNewRegistration(t *testing.T) {
 	}
 	same := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: "streamfx", Name: "messages_handled_total", Help: "Route runs that returned nil.",
-		ConstLabels: prometheus.Labels{"group": ""},
-	}, []string{"stream", "type", "route"})
+	}, []string{"group", "stream", "type", "route"})
 	if err := reg2.Register(same); err != nil {
 		t.Fatalf("handled counter left registered by a failed New: %v", err)
 	}
-}
-
-func TestInstrumentRetryPanicsOnNil(t *testing.T) {
-	t.Parallel()
-	m, err := metrics.New(prometheus.NewRegistry())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		if v := recover(); v == nil || !strings.HasPrefix(v.(string), "metrics: ") {
-			t.Fatalf("recover() = %v, want a metrics: panic", v)
-		}
-	}()
-	m.InstrumentRetry(nil)
 }
 
 type fakeScheduler struct{ err error }

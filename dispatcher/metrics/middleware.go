@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"context"
+	"maps"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -21,7 +22,7 @@ func (m *Metrics) Middleware() dispatcher.RouteMiddleware {
 		m.remember(r.Name, r.Type)
 		return func(next dispatcher.Handler) dispatcher.Handler {
 			h := &routeHandler{m: m, eventType: r.Type, route: r.Name, next: next}
-			h.byStream.Store(&map[string]*streamObservers{})
+			h.bySource.Store(&map[source]*streamObservers{})
 			return h
 		}
 	}
@@ -34,11 +35,14 @@ type routeHandler struct {
 	route     string
 	next      dispatcher.Handler
 
-	mu       sync.Mutex // serialises additions to byStream
-	byStream atomic.Pointer[map[string]*streamObservers]
+	mu       sync.Mutex // serialises additions to bySource
+	bySource atomic.Pointer[map[source]*streamObservers]
 }
 
-// streamObservers are the series of one route for one stream.
+// source is where a message came from: its consumer group and stream.
+type source struct{ group, stream string }
+
+// streamObservers are the series of one route for one source.
 type streamObservers struct {
 	handled  prometheus.Counter
 	failed   prometheus.Counter
@@ -47,7 +51,7 @@ type streamObservers struct {
 
 // Handle runs the route and records its result and duration.
 func (h *routeHandler) Handle(ctx context.Context, msg *dispatcher.Message) error {
-	obs := h.observers(msg.Stream)
+	obs := h.observers(source{msg.ConsumerGroup, msg.Stream})
 	start := time.Now()
 	failed := true // stays true if next panics
 	defer func() {
@@ -63,28 +67,25 @@ func (h *routeHandler) Handle(ctx context.Context, msg *dispatcher.Message) erro
 	return err
 }
 
-// observers returns the series for stream, creating them on first use. The
+// observers returns the series for src, creating them on first use. The
 // map is copied on write, so the hot path is one lock-free lookup.
-func (h *routeHandler) observers(stream string) *streamObservers {
-	if o, ok := (*h.byStream.Load())[stream]; ok {
+func (h *routeHandler) observers(src source) *streamObservers {
+	if o, ok := (*h.bySource.Load())[src]; ok {
 		return o
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	old := *h.byStream.Load()
-	if o, ok := old[stream]; ok {
+	old := *h.bySource.Load()
+	if o, ok := old[src]; ok {
 		return o
 	}
 	o := &streamObservers{
-		handled:  h.m.handled.WithLabelValues(stream, h.eventType, h.route),
-		failed:   h.m.failed.WithLabelValues(stream, h.eventType, h.route),
-		duration: h.m.duration.WithLabelValues(stream, h.eventType, h.route),
+		handled:  h.m.handled.WithLabelValues(src.group, src.stream, h.eventType, h.route),
+		failed:   h.m.failed.WithLabelValues(src.group, src.stream, h.eventType, h.route),
+		duration: h.m.duration.WithLabelValues(src.group, src.stream, h.eventType, h.route),
 	}
-	next := make(map[string]*streamObservers, len(old)+1)
-	for k, v := range old {
-		next[k] = v
-	}
-	next[stream] = o
-	h.byStream.Store(&next)
+	next := maps.Clone(old)
+	next[src] = o
+	h.bySource.Store(&next)
 	return o
 }

@@ -6,20 +6,12 @@ type Option interface {
 }
 
 type options struct {
-	group   string
 	buckets []float64
 }
 
 type optionFunc func(*options)
 
 func (f optionFunc) apply(o *options) { f(o) }
-
-// WithGroup sets the value of the constant "group" label, normally the
-// consumer group the Processor reads with. Without it the label is empty.
-// Several Metrics with different groups can share one registry.
-func WithGroup(group string) Option {
-	return optionFunc(func(o *options) { o.group = group })
-}
 
 // WithBuckets sets the upper bounds, in seconds, of the handler duration
 // histogram. Without it, or with an empty slice, prometheus.DefBuckets

@@ -95,10 +95,10 @@ type ProcessorConfig struct {
 	// Logger receives the processor's logs. If nil, zap.NewNop().
 	Logger *zap.Logger
 	// Observer, if not nil, is told the outcome of every entry the
-	// Processor settles and the size of every reclaim (see Observer); a
-	// *metrics.Metrics of package dispatcher/metrics fits. If nil, nothing
-	// is reported.
-	Observer Observer
+	// Processor settles and the size of every reclaim (see
+	// dispatcher.Observer); a *metrics.Metrics of package dispatcher/metrics
+	// fits. If nil, nothing is reported.
+	Observer dispatcher.Observer
 }
 
 // withDefaults returns a copy of c with every zero value replaced by its

@@ -43,6 +43,7 @@ func (r *run) work() {
 func (r *run) handle(stream string, e entry) {
 	fields, size := toFields(e.values)
 	msg := dispatcher.NewMessage(stream, e.id, fields)
+	msg.ConsumerGroup = r.cfg.Group
 	msg.Attempt = e.attempts
 	if reason := r.reject(msg, size); reason != nil {
 		r.settleDeadLetter(msg, dispatcher.Outcome{Action: dispatcher.DeadLetter,

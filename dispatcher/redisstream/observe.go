@@ -7,33 +7,6 @@ import (
 	"github.com/streamfx/streamfx/dispatcher"
 )
 
-// Observer is told what the Processor did with the entries it consumed; set
-// it in ProcessorConfig.Observer. It is the subset of the method set of
-// metrics.Observer (package dispatcher/metrics) that the Processor calls, so
-// a *metrics.Metrics fits without this package importing metrics. Methods are
-// called from the Processor's goroutines, concurrently, on the message path:
-// they must be safe for concurrent use and fast.
-type Observer interface {
-	// ObserveOutcome is called once per handled entry, after the Processor
-	// acted on it, with the outcome it acted on:
-	//   - the Dispatcher's Outcome for Ack, for DeadLetter (after the
-	//     dead-letter entries were written) and for Retry (the entry stays
-	//     pending for redelivery);
-	//   - Action DeadLetter with the same Failures when a Retry on the
-	//     MaxDeliveries-th delivery was dead-lettered instead;
-	//   - Action DeadLetter with one Failure without a Route whose Err wraps
-	//     ErrMessageTooLarge or ErrTooManyDeliveries for an entry
-	//     rejected before any handler ran;
-	//   - Action Retry with the same Failures when the dead-letter write
-	//     failed, since the entry then stays pending and is delivered again.
-	// It is not called for an entry whose handlers were abandoned by an
-	// aborted Shutdown: that entry stays pending, unsettled.
-	ObserveOutcome(msg *dispatcher.Message, o dispatcher.Outcome)
-	// Reclaimed is called after each XAUTOCLAIM that took over n > 0 idle
-	// entries of stream (entries deleted from the stream are not counted).
-	Reclaimed(stream string, n int)
-}
-
 // LastRead returns the time of the last successful XREADGROUP of any of the
 // Processor's readers (a read that timed out with no entry counts as
 // successful), or the zero time before the first one. It is safe for

@@ -23,7 +23,7 @@ type outcomes struct {
 	reclaimed map[string]int
 }
 
-var _ redisstream.Observer = (*outcomes)(nil)
+var _ dispatcher.Observer = (*outcomes)(nil)
 
 func newOutcomes() *outcomes {
 	return &outcomes{byID: map[string][]dispatcher.Outcome{}, reclaimed: map[string]int{}}
@@ -35,11 +35,18 @@ func (o *outcomes) ObserveOutcome(msg *dispatcher.Message, out dispatcher.Outcom
 	o.byID[msg.ID] = append(o.byID[msg.ID], out)
 }
 
-func (o *outcomes) Reclaimed(stream string, n int) {
+// Retried and DeadLettered are the retry side's events: never called by the
+// Processor.
+func (o *outcomes) Retried(*dispatcher.Message, string) { panic("Retried called by the Processor") }
+func (o *outcomes) DeadLettered(*dispatcher.Message, string) {
+	panic("DeadLettered called by the Processor")
+}
+
+func (o *outcomes) Reclaimed(group, stream string, n int) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if n <= 0 {
-		o.reclaimed[stream] = -1_000_000 // never called with n <= 0
+	if n <= 0 || group != "g" {
+		o.reclaimed[stream] = -1_000_000 // never called with n <= 0 or another group
 	}
 	o.reclaimed[stream] += n
 }

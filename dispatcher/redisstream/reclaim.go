@@ -83,7 +83,7 @@ func (r *run) reclaim(stream string) {
 		if len(b.entries) > 0 {
 			r.p.log.Info("reclaimed idle entries", zap.String("stream", stream), zap.Int("entries", len(b.entries)))
 			if obs := r.cfg.Observer; obs != nil {
-				obs.Reclaimed(stream, len(b.entries))
+				obs.Reclaimed(r.cfg.Group, stream, len(b.entries))
 			}
 			if err := r.takeOver(stream, b.entries); err != nil {
 				r.reclaimFailed(stream, err)
