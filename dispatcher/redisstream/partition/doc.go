@@ -21,4 +21,32 @@
 // the keys; testdata/vectors.json holds what Python computes, and the tests
 // check Go against it. Changing the partition count moves most keys to
 // another partition: choose it once, generously.
+//
+// # Ownership
+//
+// A Coordinator makes one consumer of a group a member that owns
+// partitions, the way a Kafka consumer group member owns a topic's
+// partitions: each partition is read by at most one live consumer at a
+// time. Per group it keeps in Redis:
+//   - the members: a sorted set "<name>:members:<group>" of consumer names
+//     scored by when their heartbeat expires (Redis time);
+//   - per partition, a lease "<partition key>:lease:<group>" holding
+//     "<token> <consumer>" with a TTL (taken like SET NX PX), and a fencing
+//     token counter "<partition key>:token:<group>" that every acquisition
+//     increments.
+//
+// Every LeaseTTL/3 each member, on its own, refreshes its heartbeat,
+// renews its leases, reads every lease's owner and computes the same
+// balanced, sticky assignment (each of n members holds ⌊P/n⌋ or ⌈P/n⌉; a
+// member keeps what it holds up to its share). It revokes what the
+// assignment gives to others (Listener.Revoked; the lease is released when
+// that returns) and acquires what it is given that nobody holds
+// (Listener.Assigned). A member that leaves (Shutdown) drops out of the
+// members and releases each lease as soon as its revoke returns; the
+// leases of a member that died expire. A member that cannot renew a lease
+// for 3/4 LeaseTTL counts it lost (Listener.Lost) before Redis would give
+// it to another. Coordinator.Ack acknowledges entries only while the lease
+// still holds in Redis (one Lua script), so a consumer that lost a
+// partition, even one paused past its lease, cannot acknowledge past the
+// loss.
 package partition
