@@ -69,8 +69,8 @@ func (b *backlogReader) run() {
 	}
 }
 
-// readBound reports whether the handlers keep up with the reads: the worker
-// queue is at most half full. Only then is reading ahead worth it; when the
-// handlers are behind, it would only hold more entries out of other
-// consumers' reach.
-func (r *run) readBound() bool { return len(r.jobs) <= cap(r.jobs)/2 }
+// readBound reports whether the handlers keep up with the reads: the
+// scheduler holds at most half of what it takes. Only then is reading ahead
+// worth it; when the handlers are behind, it would only hold more entries
+// out of other consumers' reach.
+func (r *run) readBound() bool { return r.sched.readBound() }

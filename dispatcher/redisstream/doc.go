@@ -14,10 +14,11 @@
 // handed to the handlers. With Concurrency > 1, while a stream has a backlog
 // and the handlers keep up, a second reader of that stream reads batches
 // too, its reads overlapping the first reader's (see
-// ProcessorConfig.Concurrency). Entries run on a pool of Concurrency handler
-// goroutines shared by every stream; a stuck handler holds one of them and
-// never a reader. Acknowledgements are batched: one XACK carries every entry
-// that finished since the previous one.
+// ProcessorConfig.Concurrency). The readers pass their batches to a
+// scheduler, which starts the entries in the order read on a pool of
+// Concurrency handler goroutines shared by every stream; a stuck handler
+// holds one of them and never a reader. Acknowledgements are batched: one
+// XACK carries every entry that finished since the previous one.
 //
 // For each entry the Dispatcher decides (see dispatcher.Dispatcher.Process):
 //   - Ack: the entry is acknowledged. An entry without a type, or of a type no

@@ -47,12 +47,12 @@ func (h *handback) take() map[string]map[time.Time][]string {
 
 // giveBack lets go of entries that will not be run: they stay pending, and
 // are handed back when the Processor stops (see handBack).
-func (r *run) giveBack(stream string, entries []entry) {
+func (r *run) giveBack(u job) {
 	byTime := map[time.Time][]string{}
-	r.flights.drop(stream, entries, func(id string, since time.Time) {
+	r.flights.drop(u.stream, u.entries, func(id string, since time.Time) {
 		byTime[since] = append(byTime[since], id)
 	})
-	r.unstarted.add(stream, byTime)
+	r.unstarted.add(u.stream, byTime)
 }
 
 // handBack makes the entries given back at stop, read but never started,

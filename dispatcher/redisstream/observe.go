@@ -3,8 +3,6 @@ package redisstream
 import (
 	"context"
 	"time"
-
-	"github.com/streamfx/streamfx/dispatcher"
 )
 
 // LastRead returns the time of the last successful XREADGROUP of any of the
@@ -43,11 +41,3 @@ func WithFields(hook func(ctx context.Context, fields []string) []string) Publis
 
 // markRead records a successful XREADGROUP.
 func (p *Processor) markRead() { p.lastRead.Store(time.Now().UnixNano()) }
-
-// observe reports the outcome the Processor acted on for msg, if an
-// Observer is configured.
-func (r *run) observe(msg *dispatcher.Message, o dispatcher.Outcome) {
-	if obs := r.cfg.Observer; obs != nil {
-		obs.ObserveOutcome(msg, o)
-	}
-}

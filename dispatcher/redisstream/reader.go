@@ -157,22 +157,23 @@ func (r *run) dispatch(stream string, entries []entry) {
 	r.queue(stream, r.flights.claim(stream, entries))
 }
 
-// queue hands claimed entries to the handler workers, waiting while the
-// queue is full. Claimed entries are left alone by the reclaim loop while
-// they wait. When reading stops, the entries not yet queued are given back:
-// they stay pending (see handBack).
+// queue hands claimed entries, a batch of stream, to the scheduler, waiting
+// while it holds as much as it takes. Claimed entries are left alone by the
+// reclaim loop while they wait. When reading stops, entries not yet taken
+// are given back: they stay pending (see handBack).
 func (r *run) queue(stream string, entries []entry) {
-	for i, e := range entries {
-		if r.readCtx.Err() != nil { // select below picks at random when both are ready
-			r.giveBack(stream, entries[i:])
-			return
-		}
-		select {
-		case r.jobs <- job{stream: stream, entry: e}:
-		case <-r.readCtx.Done():
-			r.giveBack(stream, entries[i:])
-			return
-		}
+	if len(entries) == 0 {
+		return
+	}
+	u := job{stream: stream, entries: entries}
+	if r.readCtx.Err() != nil { // select below picks at random when both are ready
+		r.giveBack(u)
+		return
+	}
+	select {
+	case r.sched.in <- u:
+	case <-r.readCtx.Done():
+		r.giveBack(u)
 	}
 }
 

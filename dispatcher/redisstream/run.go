@@ -10,10 +10,11 @@ import (
 // handlers' context, for the handlers to return.
 const abortGrace = 500 * time.Millisecond
 
-// run is the background machinery of a started Processor: one reader per
-// stream (and a backlog reader beside it when Concurrency > 1), a reclaim
-// loop, a pool of Concurrency handler workers fed through the jobs queue,
-// and an acker that batches acknowledgements.
+// run is the background machinery of a started Processor, a pipeline of
+// stages: one reader per stream (and a backlog reader beside it when
+// Concurrency > 1) and a reclaim loop feed the scheduler, which starts the
+// jobs its policy picks on the workers, whose results the settler acts on
+// (acks go through the acker, which batches them).
 type run struct {
 	p   *Processor
 	cfg ProcessorConfig
@@ -23,12 +24,16 @@ type run struct {
 	hctx     context.Context // handlers' context; ends on an aborted stop
 	cancelH  context.CancelFunc
 
-	loops    sync.WaitGroup // readers and reclaim loop
-	handlers sync.WaitGroup // handler workers
-	jobs     chan job       // claimed entries waiting for a worker; closed once the loops exited
+	loops sync.WaitGroup // readers and reclaim loop
 
 	abortOnce sync.Once
 	abort     chan struct{} // closed when Shutdown's context ended first
+
+	sched       *scheduler
+	workers     *workers
+	settler     *settler
+	workersDone chan struct{} // closed when every worker returned
+	settlerDone chan struct{} // closed when the settler returned
 
 	acks      *acker
 	health    *health
@@ -37,23 +42,26 @@ type run struct {
 }
 
 func newRun(p *Processor) *run {
-	r := &run{p: p, cfg: p.cfg, abort: make(chan struct{})}
+	c := p.cfg
+	r := &run{p: p, cfg: c, abort: make(chan struct{}),
+		workersDone: make(chan struct{}), settlerDone: make(chan struct{})}
 	r.readCtx, r.stopRead = context.WithCancel(context.Background())
 	r.hctx, r.cancelH = context.WithCancel(context.Background())
-	r.jobs = make(chan job, max(p.cfg.BatchSize, p.cfg.Concurrency))
 	r.health = &health{log: p.log}
 	r.flights = newInflight()
-	r.acks = newAcker(p.rdb, p.cfg.Group, r.health, r.flights, p.log)
+	r.acks = newAcker(p.rdb, c.Group, r.health, r.flights, p.log)
+	r.sched = newScheduler(newPolicy(c), c.Concurrency, max(c.BatchSize, c.Concurrency), r.giveBack)
+	r.workers = &workers{n: c.Concurrency, d: p.d, cfg: c, work: r.sched.work, results: r.sched.results}
+	r.settler = &settler{rdb: p.rdb, cfg: c, log: p.log, acks: r.acks, flights: r.flights, in: r.sched.settled}
 	return r
 }
 
 // start launches the background goroutines.
 func (r *run) start() {
 	r.acks.start()
-	r.handlers.Add(r.cfg.Concurrency)
-	for range r.cfg.Concurrency {
-		go r.work()
-	}
+	go func() { _ = r.settler.run(r.hctx); close(r.settlerDone) }()
+	go func() { _ = r.workers.run(r.hctx); close(r.workersDone) }()
+	go func() { _ = r.sched.run(r.hctx) }()
 	for _, s := range r.cfg.Streams {
 		var backlog *backlogReader // nil: only one reader
 		if r.cfg.Concurrency > 1 {
@@ -69,29 +77,28 @@ func (r *run) start() {
 	go r.supervise()
 }
 
-// supervise waits for reading to stop, then for the handlers (or an abort),
-// flushes the last acknowledgements and marks the Processor stopped.
+// supervise holds the stop sequence: once reading stops, it waits for the
+// readers and the reclaim loop, closes the scheduler's intake (it gives
+// back what it holds), waits for the workers (or an abort), for the
+// settler, flushes the last acknowledgements, hands back the entries read
+// but not started and marks the Processor stopped.
 func (r *run) supervise() {
 	<-r.readCtx.Done()
 	r.loops.Wait()
-	close(r.jobs) // the workers give back what is queued, then exit
-	finished := make(chan struct{})
-	go func() {
-		r.handlers.Wait()
-		close(finished)
-	}()
+	close(r.sched.in)
 	select {
-	case <-finished:
+	case <-r.workersDone:
 	case <-r.abort:
 		// The handlers' context is cancelled: give those that honour it a
 		// moment to return, so that they do not outlive Shutdown.
 		t := time.NewTimer(abortGrace)
 		select {
-		case <-finished:
+		case <-r.workersDone:
 		case <-t.C:
 		}
 		t.Stop()
 	}
+	<-r.settlerDone
 	if err := r.acks.stop(); err == nil && !r.aborted() {
 		r.handBack() // not when Redis just failed the acks: it would wait for it again
 	}

@@ -1,0 +1,230 @@
+package redisstream
+
+import (
+	"context"
+	"sync/atomic"
+	"time"
+
+	"github.com/streamfx/streamfx/dispatcher"
+)
+
+// job is what one worker runs at once: one entry, or several entries of one
+// stream (a batch), in the order given. The readers and the reclaimer also
+// use it to pass the batches they read to the scheduler.
+type job struct {
+	stream  string
+	entries []entry
+}
+
+// result is a job that ran: one done per entry of the job, in its order.
+type result struct {
+	job
+	done []handled
+}
+
+// handled is one entry as its worker ran it: the message built from it and
+// the Dispatcher's outcome, or a dead-letter outcome for an entry rejected
+// before any handler ran.
+type handled struct {
+	msg      *dispatcher.Message
+	out      dispatcher.Outcome
+	rejected bool // dead-lettered unrun: too large, or delivered too often
+}
+
+// policy decides which of the entries read run next, and when; the
+// scheduler applies its decisions. FIFO (fifoPolicy) is the default;
+// per-key ordering, batches and per-route limits are other policies.
+//
+// Contract:
+//   - The scheduler's goroutine is the only caller: a policy needs no lock
+//     and must never block.
+//   - push gives the policy a batch read or claimed from one stream, in
+//     stream order; each entry carries its delivery count. The entries are
+//     in flight from then on (the reclaimer refreshes their lease) until
+//     they are settled or given back. push is called only while full
+//     reports false.
+//   - full reports that the policy holds as much as it takes. The scheduler
+//     then stops taking batches: the readers and the reclaimer wait, each
+//     holding the batch it read (backpressure), until full reports false.
+//   - next returns the next job to start (one entry, or several of one
+//     stream) and true, or false when nothing may start now. The scheduler
+//     calls it only while a worker is free, so a policy bounds the jobs
+//     running at once to fewer than the workers by returning false; from
+//     the moment next returns a job, the job is running.
+//   - done is told that a job returned from its worker, with one outcome
+//     per entry. It returns true to have the job settled (acked, left
+//     pending or dead-lettered as the outcomes say); the entries are then
+//     none of the policy's business. It returns false to keep the job, to
+//     run it again later (a retry in place): the policy must then return it
+//     from next again, or from drain. Whatever done returns, the worker is
+//     free: an ordering key of the job may run its next entry.
+//   - wake returns when next may have a job that it would not have now (a
+//     retry's backoff ends, a batch that waits to fill reaches its longest
+//     wait), or the zero time. The scheduler calls next again at that time
+//     even if nothing else happened.
+//   - held returns how many entries the policy holds, not running.
+//   - drain is called once, at stop: it returns every entry the policy
+//     holds that is not running, grouped in jobs of one stream; they are
+//     given back unstarted (they stay pending; see handBack). No other
+//     method is called after it.
+type policy interface {
+	push(u job)
+	full() bool
+	next(now time.Time) (job, bool)
+	done(r *result, now time.Time) bool
+	wake() time.Time
+	held() int
+	drain() []job
+}
+
+// newPolicy returns the scheduling policy cfg asks for.
+func newPolicy(cfg ProcessorConfig) policy {
+	return newFIFO(cfg.BatchSize, max(cfg.BatchSize, cfg.Concurrency))
+}
+
+// scheduler is the stage between the readers and the workers: it owns the
+// policy and one goroutine. It takes the batches the readers and the
+// reclaimer send on in, starts the jobs the policy picks on free workers
+// (at most workers at once), takes the workers' results and forwards those
+// the policy lets go to the settler, in batches.
+//
+// Stop: when in is closed (every reader and the reclaimer have exited), the
+// scheduler gives back what the policy holds and the jobs no worker took
+// yet, closes work, forwards the results of the jobs still running, then
+// closes settled and returns. When ctx ends first (an aborted stop), it
+// closes work and settled at once: the results that arrive later are
+// discarded, and those entries stay pending.
+type scheduler struct {
+	pol      policy
+	workers  int
+	in       chan job      // batches read or claimed; closed by the processor at stop
+	work     chan job      // jobs to run; closed by the scheduler
+	results  chan result   // from the workers; never closed
+	settled  chan []result // to the settler; closed by the scheduler
+	giveBack func(job)     // lets go of entries not started (see run.giveBack)
+	queued   atomic.Int64  // entries held by the policy, for readBound
+	limit    int           // queue size the backlog reader compares queued with
+	now      func() time.Time
+}
+
+// newScheduler returns a scheduler of pol over workers workers.
+func newScheduler(pol policy, workers, limit int, giveBack func(job)) *scheduler {
+	return &scheduler{
+		pol: pol, workers: workers, limit: limit, giveBack: giveBack, now: time.Now,
+		in:      make(chan job),
+		work:    make(chan job, workers),
+		results: make(chan result, workers), // a worker never waits to report
+		settled: make(chan []result),
+	}
+}
+
+// run is the scheduler's goroutine; see scheduler for what it does and how
+// it stops. It returns ctx.Err() after an aborted stop, else nil.
+func (s *scheduler) run(ctx context.Context) error {
+	defer close(s.settled)
+	in := s.in
+	running := 0
+	var out []result // results for the settler
+	wake := time.NewTimer(time.Hour)
+	defer wake.Stop()
+	for {
+		if in != nil {
+			running += s.start(s.workers - running)
+			s.queued.Store(int64(s.pol.held()))
+			s.arm(wake)
+		} else if running == 0 {
+			return s.flush(ctx, out)
+		}
+		var intake <-chan job
+		if in != nil && !s.pol.full() {
+			intake = in
+		}
+		var settle chan<- []result
+		if len(out) > 0 {
+			settle = s.settled
+		}
+		select {
+		case u, ok := <-intake:
+			if !ok {
+				in = nil
+				running -= s.stop()
+				continue
+			}
+			s.pol.push(u)
+		case r := <-s.results:
+			running--
+			if in == nil || s.pol.done(&r, s.now()) {
+				out = append(out, r)
+			}
+		case settle <- out:
+			out = nil
+		case <-wake.C:
+		case <-ctx.Done():
+			if in != nil {
+				close(s.work)
+			}
+			return ctx.Err()
+		}
+	}
+}
+
+// start starts up to free jobs the policy picks and returns how many.
+func (s *scheduler) start(free int) int {
+	n := 0
+	now := s.now()
+	for n < free {
+		u, ok := s.pol.next(now)
+		if !ok {
+			break
+		}
+		s.work <- u // never blocks: work holds a job per worker
+		n++
+	}
+	return n
+}
+
+// arm sets the timer to the policy's next wake-up, if it has one.
+func (s *scheduler) arm(t *time.Timer) {
+	if at := s.pol.wake(); !at.IsZero() {
+		t.Reset(max(time.Until(at), 0))
+	} else {
+		t.Stop()
+	}
+}
+
+// stop gives back what the policy holds and the jobs no worker took yet,
+// then closes work. It returns how many jobs it took back from work.
+func (s *scheduler) stop() int {
+	for _, u := range s.pol.drain() {
+		s.giveBack(u)
+	}
+	s.queued.Store(0)
+	taken := 0
+	for {
+		select {
+		case u := <-s.work:
+			s.giveBack(u)
+			taken++
+		default:
+			close(s.work)
+			return taken
+		}
+	}
+}
+
+// flush hands the last results to the settler, unless ctx ends first.
+func (s *scheduler) flush(ctx context.Context, out []result) error {
+	if len(out) == 0 {
+		return nil
+	}
+	select {
+	case s.settled <- out:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// readBound reports whether the policy holds at most half its limit: only
+// then does reading ahead pay (see backlogReader).
+func (s *scheduler) readBound() bool { return s.queued.Load() <= int64(s.limit/2) }

@@ -1,0 +1,296 @@
+package redisstream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+)
+
+// schedTest runs a scheduler over pol with fake workers driven by the test.
+type schedTest struct {
+	t     *testing.T
+	s     *scheduler
+	stop  context.CancelFunc
+	ended chan error
+
+	mu    sync.Mutex
+	given []string // IDs given back
+}
+
+func newSchedTest(t *testing.T, pol policy, workers int) *schedTest {
+	st := &schedTest{t: t, ended: make(chan error, 1)}
+	st.s = newScheduler(pol, workers, 0, func(u job) {
+		st.mu.Lock()
+		defer st.mu.Unlock()
+		st.given = append(st.given, ids(u.entries)...)
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	st.stop = cancel
+	go func() { st.ended <- st.s.run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		<-st.ended
+	})
+	return st
+}
+
+// testJob returns a job of stream with entries named prefix-0, prefix-1, ...
+func testJob(stream, prefix string, n int) job {
+	u := job{stream: stream}
+	for i := range n {
+		u.entries = append(u.entries, entry{id: fmt.Sprintf("%s-%d", prefix, i), attempts: 1})
+	}
+	return u
+}
+
+func ids(entries []entry) []string {
+	var out []string
+	for _, e := range entries {
+		out = append(out, e.id)
+	}
+	return out
+}
+
+// take receives the next job a worker gets, failing after a long wait.
+func (st *schedTest) take() job {
+	st.t.Helper()
+	select {
+	case u, ok := <-st.s.work:
+		if !ok {
+			st.t.Fatal("work closed")
+		}
+		return u
+	case <-time.After(10 * time.Second):
+		st.t.Fatal("no job started")
+	}
+	return job{}
+}
+
+// finish reports u as run.
+func (st *schedTest) finish(u job) {
+	st.s.results <- result{job: u, done: make([]handled, len(u.entries))}
+}
+
+// settledIDs receives one batch of results for the settler.
+func (st *schedTest) settledIDs() []string {
+	st.t.Helper()
+	select {
+	case rs := <-st.s.settled:
+		var out []string
+		for _, r := range rs {
+			out = append(out, ids(r.entries)...)
+		}
+		return out
+	case <-time.After(10 * time.Second):
+		st.t.Fatal("nothing settled")
+	}
+	return nil
+}
+
+// TestSchedulerFIFOOneWorker: with one worker, entries start one at a time
+// in the order of their batches, each once its predecessor returned, and
+// each result reaches the settler.
+func TestSchedulerFIFOOneWorker(t *testing.T) {
+	st := newSchedTest(t, newFIFO(3, 6), 1)
+	st.s.in <- testJob("s", "a", 3)
+	st.s.in <- testJob("s", "b", 2)
+	var started, settled []string
+	for range 5 {
+		u := st.take()
+		if len(u.entries) != 1 {
+			t.Fatalf("job of %d entries, want 1", len(u.entries))
+		}
+		select {
+		case extra := <-st.s.work:
+			t.Fatalf("%v started while %v runs on the only worker", ids(extra.entries), ids(u.entries))
+		default:
+		}
+		started = append(started, ids(u.entries)...)
+		st.finish(u)
+		settled = append(settled, st.settledIDs()...)
+	}
+	want := []string{"a-0", "a-1", "a-2", "b-0", "b-1"}
+	if !slices.Equal(started, want) || !slices.Equal(settled, want) {
+		t.Errorf("started %v, settled %v, want %v", started, settled, want)
+	}
+}
+
+// TestSchedulerBoundsWorkers: no more jobs run than there are workers;
+// the next starts when one returns.
+func TestSchedulerBoundsWorkers(t *testing.T) {
+	st := newSchedTest(t, newFIFO(1, 10), 2)
+	st.s.in <- testJob("s", "a", 5)
+	first, second := st.take(), st.take()
+	st.finish(first)
+	third := st.take()
+	if got := ids(slices.Concat(first.entries, second.entries, third.entries)); !slices.Equal(got, []string{"a-0", "a-1", "a-2"}) {
+		t.Errorf("started %v", got)
+	}
+	// Two jobs run: the scheduler must not start a third.
+	st.s.in <- testJob("s", "b", 1) // a round of the scheduler's loop
+	select {
+	case u := <-st.s.work:
+		t.Errorf("%v started with both workers busy", ids(u.entries))
+	default:
+	}
+}
+
+// fullCheck wraps a policy and records a push while it reports full.
+type fullCheck struct {
+	policy
+	violations int
+	most       int
+}
+
+func (f *fullCheck) push(u job) {
+	if f.policy.full() {
+		f.violations++
+	}
+	f.policy.push(u)
+	f.most = max(f.most, f.policy.held())
+}
+
+// TestSchedulerBackpressure: batches sent faster than one worker runs them
+// are taken only while the policy has room, so it never holds more than
+// its limit, and every entry runs once, in order.
+func TestSchedulerBackpressure(t *testing.T) {
+	pol := &fullCheck{policy: newFIFO(4, 8)}
+	st := newSchedTest(t, pol, 1)
+	const batches = 20
+	go func() {
+		for i := range batches {
+			st.s.in <- testJob("s", fmt.Sprint(i), 4)
+		}
+	}()
+	var started []string
+	for range batches * 4 {
+		u := st.take()
+		started = append(started, ids(u.entries)...)
+		st.finish(u)
+		st.settledIDs()
+	}
+	var want []string
+	for i := range batches {
+		want = append(want, ids(testJob("s", fmt.Sprint(i), 4).entries)...)
+	}
+	if !slices.Equal(started, want) {
+		t.Errorf("started %v, want %v", started, want)
+	}
+	st.stop()
+	<-st.ended
+	st.ended <- nil
+	if pol.violations > 0 || pol.most > 8 {
+		t.Errorf("pushed %d times while full; held up to %d entries, limit 8", pol.violations, pol.most)
+	}
+}
+
+// TestSchedulerStop: closing the intake gives back what the policy holds,
+// closes work, forwards the result of the job still running, then closes
+// settled and returns nil.
+func TestSchedulerStop(t *testing.T) {
+	st := newSchedTest(t, newFIFO(4, 8), 1)
+	st.s.in <- testJob("s", "a", 4)
+	running := st.take()
+	close(st.s.in)
+	if _, ok := <-st.s.work; ok {
+		t.Fatal("a job started after the intake closed")
+	}
+	st.finish(running)
+	if got := st.settledIDs(); !slices.Equal(got, []string{"a-0"}) {
+		t.Errorf("settled %v, want [a-0]", got)
+	}
+	if _, ok := <-st.s.settled; ok {
+		t.Error("settled not closed")
+	}
+	if err := <-st.ended; err != nil {
+		t.Errorf("run = %v, want nil", err)
+	}
+	st.ended <- nil
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if !slices.Equal(st.given, []string{"a-1", "a-2", "a-3"}) {
+		t.Errorf("given back %v, want [a-1 a-2 a-3]", st.given)
+	}
+}
+
+// TestSchedulerAbort: when ctx ends, run returns its error at once, with
+// a job still running, and closes settled.
+func TestSchedulerAbort(t *testing.T) {
+	st := newSchedTest(t, newFIFO(4, 8), 1)
+	st.s.in <- testJob("s", "a", 2)
+	st.take()
+	st.stop()
+	if err := <-st.ended; !errors.Is(err, context.Canceled) {
+		t.Errorf("run = %v, want context.Canceled", err)
+	}
+	st.ended <- nil
+	if _, ok := <-st.s.settled; ok {
+		t.Error("settled not closed")
+	}
+}
+
+// retryOnce is a policy that keeps each job the first time it returns and
+// offers it again once a delay passed: a retry in place, as the contract
+// allows.
+type retryOnce struct {
+	*fifoPolicy
+	delay   time.Duration
+	kept    []job
+	due     time.Time
+	retried map[string]bool
+}
+
+func (p *retryOnce) next(now time.Time) (job, bool) {
+	if len(p.kept) > 0 && !now.Before(p.due) {
+		u := p.kept[0]
+		p.kept = p.kept[1:]
+		return u, true
+	}
+	return p.fifoPolicy.next(now)
+}
+
+func (p *retryOnce) done(r *result, now time.Time) bool {
+	id := r.entries[0].id
+	if p.retried[id] {
+		return true
+	}
+	p.retried[id] = true
+	p.kept = append(p.kept, r.job)
+	p.due = now.Add(p.delay)
+	return false
+}
+
+func (p *retryOnce) wake() time.Time {
+	if len(p.kept) == 0 {
+		return time.Time{}
+	}
+	return p.due
+}
+
+// TestSchedulerRetryInPlace: a job the policy keeps is not settled; the
+// scheduler starts it again when the policy's wake time comes, with nothing
+// else happening, and settles it when the policy lets it go.
+func TestSchedulerRetryInPlace(t *testing.T) {
+	st := newSchedTest(t, &retryOnce{fifoPolicy: newFIFO(1, 1), delay: 50 * time.Millisecond, retried: map[string]bool{}}, 1)
+	st.s.in <- testJob("s", "a", 1)
+	st.finish(st.take())
+	again := st.take() // only the wake-up can start it
+	if got := ids(again.entries); !slices.Equal(got, []string{"a-0"}) {
+		t.Fatalf("started %v again, want [a-0]", got)
+	}
+	st.finish(again)
+	close(st.s.in)
+	var settled []string
+	for rs := range st.s.settled {
+		for _, r := range rs {
+			settled = append(settled, ids(r.entries)...)
+		}
+	}
+	if !slices.Equal(settled, []string{"a-0"}) {
+		t.Errorf("settled %v, want [a-0] once", settled)
+	}
+}

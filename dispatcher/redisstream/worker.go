@@ -1,0 +1,79 @@
+package redisstream
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/streamfx/streamfx/dispatcher"
+)
+
+// workers is the stage that runs the handlers: a pool of goroutines, each
+// running the jobs the scheduler sends on work, one at a time, through
+// Dispatcher.Process, and reporting each job's result on results.
+type workers struct {
+	n       int
+	d       *dispatcher.Dispatcher
+	cfg     ProcessorConfig
+	work    <-chan job
+	results chan<- result
+}
+
+// run runs n workers until work is closed and returns once they all have
+// returned. ctx is the handlers' context: once it ends (an aborted stop),
+// a worker reports nothing more and starts no other job; the entries stay
+// pending.
+func (w *workers) run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	for range w.n {
+		wg.Go(func() {
+			for u := range w.work {
+				if ctx.Err() != nil {
+					continue // aborted: neither run nor report it
+				}
+				r := w.runJob(ctx, u)
+				if ctx.Err() != nil {
+					continue // aborted meanwhile: the result is discarded
+				}
+				w.results <- r
+			}
+		})
+	}
+	wg.Wait()
+	return nil
+}
+
+// runJob runs the entries of u one after the other.
+func (w *workers) runJob(ctx context.Context, u job) result {
+	r := result{job: u, done: make([]handled, len(u.entries))}
+	for i, e := range u.entries {
+		r.done[i] = w.runEntry(ctx, u.stream, e)
+	}
+	return r
+}
+
+// runEntry builds the message of e and runs it through the Dispatcher,
+// unless it must be dead-lettered without running any handler.
+func (w *workers) runEntry(ctx context.Context, stream string, e entry) handled {
+	fields, size := toFields(e.values)
+	msg := dispatcher.NewMessage(stream, e.id, fields)
+	msg.ConsumerGroup = w.cfg.Group
+	msg.Attempt = e.attempts
+	if reason := w.reject(msg, size); reason != nil {
+		return handled{msg: msg, rejected: true, out: dispatcher.Outcome{Action: dispatcher.DeadLetter,
+			Failures: []dispatcher.RouteFailure{{Err: reason}}}}
+	}
+	return handled{msg: msg, out: w.d.Process(ctx, msg)}
+}
+
+// reject returns why msg, of size bytes (see toFields), must be
+// dead-lettered without running any handler, or nil.
+func (w *workers) reject(msg *dispatcher.Message, size int) error {
+	if limit := w.cfg.MaxMessageBytes; limit > 0 && size > limit {
+		return fmt.Errorf("%w: %d bytes, limit %d", ErrMessageTooLarge, size, limit)
+	}
+	if msg.Attempt > w.cfg.MaxDeliveries {
+		return fmt.Errorf("%w: delivered %d times, limit %d", ErrTooManyDeliveries, msg.Attempt, w.cfg.MaxDeliveries)
+	}
+	return nil
+}
