@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"reflect"
 	"slices"
 	"strings"
 )
@@ -23,14 +25,13 @@ const TypeField = "type"
 // as a JSON string ("json:\"json:...\"") so that it decodes back to itself
 // (the Python seed would corrupt it). Any other value is JSONPrefix followed by
 // compact JSON as Python's json.dumps(v, ensure_ascii=False,
-// separators=(",", ":")) writes it: floats as Python's repr (1.0 stays a float,
-// -0.0 keeps its sign), also inside map[string]any and []any values;
-// non-ASCII characters and <, >, & kept as they are. json.Number and
-// json.RawMessage are written verbatim (compacted). Other types go through
-// encoding/json, which writes a float64 with an integral value below 1e21 as
-// an integer (1.0 as 1): Python reads an int that compares equal. NaN and
-// infinities are rejected with an error wrapping ErrEncode: JSON cannot carry
-// them.
+// separators=(",", ":")) writes it: floats as Python's repr (1.0 stays a
+// float, -0.0 keeps its sign) wherever they are, in maps, slices and struct
+// fields; non-ASCII characters and <, >, & kept as they are; map keys sorted,
+// struct fields in encoding/json's order and under its names. json.Number
+// and json.RawMessage are written verbatim (compacted), and so is what a
+// type's own MarshalJSON or MarshalText writes. NaN and infinities are
+// rejected with an error wrapping ErrEncode: JSON cannot carry them.
 func EncodeValue(v any) (string, error) {
 	s, err := encodeValue(v)
 	if err != nil {
@@ -44,9 +45,7 @@ func encodeValue(v any) (string, error) {
 	if s, ok := v.(string); ok && !strings.HasPrefix(s, JSONPrefix) {
 		return s, nil
 	}
-	buf := make([]byte, 0, 32)
-	buf = append(buf, JSONPrefix...)
-	buf, err := appendJSON(buf, v)
+	buf, err := appendJSON(append(make([]byte, 0, 32), JSONPrefix...), v)
 	if err != nil {
 		return "", err
 	}
@@ -71,11 +70,9 @@ func DecodeValue(field, value string) (any, error) {
 		return false, nil
 	case "null":
 		return nil, nil
-	case "":
-		return nil, fieldError(field, errors.New("no JSON value after the json: prefix"))
 	}
-	if isJSONNumber(raw) {
-		return json.Number(raw), nil
+	if n := strings.Trim(raw, " \t\r\n"); isNumber(n) {
+		return json.Number(n), nil // kept as written: every digit
 	}
 	dec := json.NewDecoder(strings.NewReader(raw))
 	dec.UseNumber()
@@ -110,7 +107,7 @@ func DecodeFields(fields map[string]string) (map[string]any, error) {
 // firstFieldError returns the error of the first field, in sorted order, that
 // does not decode, so that the error is the same on every call.
 func firstFieldError(fields map[string]string) error {
-	for _, k := range sortedKeys(fields) {
+	for _, k := range slices.Sorted(maps.Keys(fields)) {
 		if _, err := DecodeValue(k, fields[k]); err != nil {
 			return err
 		}
@@ -122,15 +119,12 @@ func firstFieldError(fields map[string]string) error {
 // list of field/value pairs with "type" first.
 //
 // payload may be nil, a map with string keys (its keys are written in sorted
-// order), or anything that marshals to a JSON object such as a struct with
-// json tags (its fields are written in the order encoding/json produces). A
-// "type" key in the payload is ignored: eventType wins. Errors wrap ErrEncode.
-//
-// Values are encoded as EncodeValue does, with one difference for structs
-// and typed maps: their members are written by encoding/json, which writes a
-// float64 with an integral value below 1e21 as an integer (1.0 as json:1), so
-// Python reads an int that compares equal. Use a map[string]any payload, or a
-// json.Number field, where the float form matters.
+// order), or anything that encodes to a JSON object such as a struct with
+// json tags (its fields are written in the order, and under the names,
+// encoding/json writes them). Each value is encoded as EncodeValue does, so
+// a float64 field holding 100.0 is written json:100.0, as Python writes it.
+// A "type" key in the payload is ignored: eventType wins. Errors wrap
+// ErrEncode.
 func EncodeFields(eventType string, payload any) ([]string, error) {
 	if eventType == "" {
 		return nil, fmt.Errorf("%w: event type is empty", ErrEncode)
@@ -143,66 +137,62 @@ func EncodeFields(eventType string, payload any) ([]string, error) {
 	case map[string]any:
 		return encodeMap(eventType, p)
 	}
-	out := []string{TypeField, eventType}
-	add := func(k string, v any) error {
-		if k == TypeField {
-			return nil
-		}
-		s, err := encodeValue(v)
-		if err != nil {
-			return fmt.Errorf("%w field %q: %w", ErrEncode, k, err)
-		}
-		out = append(out, k, s)
-		return nil
-	}
-	err := encodeObject(payload, add)
+	members, err := objectMembers(reflect.ValueOf(payload))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: payload %T: %w", ErrEncode, payload, err)
+	}
+	out := append(make([]string, 0, 2+2*len(members)), TypeField, eventType)
+	for _, m := range members {
+		if m.key == TypeField {
+			continue
+		}
+		s, err := m.fieldValue()
+		if err != nil {
+			return nil, fmt.Errorf("%w field %q: %w", ErrEncode, m.key, err)
+		}
+		out = append(out, m.key, s)
 	}
 	return out, nil
 }
 
-// encodeObject marshals payload, which must be a JSON object, and passes each
-// member to add in document order: a JSON string as a string, anything else as
-// its JSON text (compactJSON).
-func encodeObject(payload any, add func(string, any) error) error {
-	b, err := marshalCompact(payload)
-	if err != nil {
-		return fmt.Errorf("%w: %w", ErrEncode, err)
-	}
-	if len(b) < 2 || b[0] != '{' {
-		return fmt.Errorf("%w: payload %T does not encode to a JSON object", ErrEncode, payload)
-	}
-	err = eachMember(b, func(key string, raw []byte) error {
-		if raw[0] != '"' {
-			return add(key, compactJSON(raw))
+// bufSize is the initial capacity of the buffer of encodeMap: enough for the
+// JSON values of a typical event.
+const bufSize = 256
+
+// encodeMap is EncodeFields for a map payload: keys sorted, "type" skipped.
+// Plain strings are used as they are; every other value is written, with
+// JSONPrefix, into one buffer, which becomes a single string once all values
+// are written, each field value a slice of it: one allocation for all the
+// JSON values of an event.
+func encodeMap[V any](eventType string, m map[string]V) ([]string, error) {
+	var small [smallKeys]string
+	out := append(make([]string, 0, 2+2*len(m)), TypeField, eventType)
+	type span struct{ at, end int } // out[at] is buf[previous end:end]
+	var stack [smallKeys]span
+	spans := stack[:0]
+	var buf []byte
+	for _, k := range sortedKeys(small[:], m) {
+		if k == TypeField {
+			continue
 		}
-		s, err := unquote(raw)
-		if err != nil {
-			return err
+		v := any(m[k])
+		if s, ok := v.(string); ok && !strings.HasPrefix(s, JSONPrefix) {
+			out = append(out, k, s)
+			continue
 		}
-		return add(key, s)
-	})
-	if err != nil && !errors.Is(err, ErrEncode) {
-		return fmt.Errorf("%w: payload %T: %w", ErrEncode, payload, err)
+		if buf == nil {
+			buf = make([]byte, 0, bufSize)
+		}
+		var err error
+		if buf, err = appendJSON(append(buf, JSONPrefix...), v); err != nil {
+			return nil, fmt.Errorf("%w field %q: %w", ErrEncode, k, err)
+		}
+		spans = append(spans, span{at: len(out) + 1, end: len(buf)})
+		out = append(out, k, "")
 	}
-	return err
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	return appendSortedKeys(make([]string, 0, len(m)), m)
-}
-
-// smallKeys is how many keys the encoders sort in an array on the stack
-// before they need the heap.
-const smallKeys = 16
-
-// appendSortedKeys appends the keys of m to keys, sorted. With keys backed
-// by an array of the caller, a small map costs no allocation.
-func appendSortedKeys[V any](keys []string, m map[string]V) []string {
-	for k := range m {
-		keys = append(keys, k)
+	all, start := string(buf), 0
+	for _, sp := range spans {
+		out[sp.at], start = all[start:sp.end], sp.end
 	}
-	slices.Sort(keys)
-	return keys
+	return out, nil
 }

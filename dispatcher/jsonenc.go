@@ -2,23 +2,34 @@ package dispatcher
 
 import (
 	"bytes"
+	"cmp"
+	"encoding"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"math"
+	"reflect"
+	"slices"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
-// compactJSON is JSON text already valid and compact, written verbatim.
-type compactJSON []byte
+var (
+	numberType        = reflect.TypeFor[json.Number]()
+	marshalerType     = reflect.TypeFor[json.Marshaler]()
+	textMarshalerType = reflect.TypeFor[encoding.TextMarshaler]()
+)
 
 // appendJSON appends v as compact JSON in the form Python's
 // json.dumps(v, ensure_ascii=False, separators=(",", ":")) writes: floats as
-// Python's repr (1.0 stays 1.0), non-ASCII and <, >, & unescaped. Map keys are
-// sorted. Values of other types go through encoding/json.
+// Python's repr (1.0 stays 1.0), also in struct fields; non-ASCII and <, >, &
+// unescaped; map keys sorted, struct fields in the order encoding/json
+// writes them. What encoding/json writes for a value is what it holds: a
+// value whose type has its own MarshalJSON or MarshalText, a []byte, a map
+// with keys that are not strings and a struct field with the ",string"
+// option are written by encoding/json, then only their strings are
+// rewritten in Python's form.
 func appendJSON(buf []byte, v any) ([]byte, error) {
-	switch x := v.(type) {
+	switch x := v.(type) { // the common types of a map[string]any payload
 	case nil:
 		return append(buf, "null"...), nil
 	case string:
@@ -29,62 +40,86 @@ func appendJSON(buf []byte, v any) ([]byte, error) {
 		return strconv.AppendInt(buf, int64(x), 10), nil
 	case int64:
 		return strconv.AppendInt(buf, x, 10), nil
-	case int32:
-		return strconv.AppendInt(buf, int64(x), 10), nil
-	case int16:
-		return strconv.AppendInt(buf, int64(x), 10), nil
-	case int8:
-		return strconv.AppendInt(buf, int64(x), 10), nil
-	case uint:
-		return strconv.AppendUint(buf, uint64(x), 10), nil
-	case uint64:
-		return strconv.AppendUint(buf, x, 10), nil
-	case uint32:
-		return strconv.AppendUint(buf, uint64(x), 10), nil
-	case uint16:
-		return strconv.AppendUint(buf, uint64(x), 10), nil
-	case uint8:
-		return strconv.AppendUint(buf, uint64(x), 10), nil
 	case float64:
 		return appendFloat(buf, x, 64)
-	case float32:
-		return appendFloat(buf, float64(x), 32)
 	case json.Number:
-		if !isJSONNumber(string(x)) {
-			return nil, fmt.Errorf("invalid json.Number %q", string(x))
-		}
-		return append(buf, x...), nil
-	case json.RawMessage:
-		var out bytes.Buffer
-		if err := json.Compact(&out, x); err != nil {
-			return nil, fmt.Errorf("invalid json.RawMessage: %w", err)
-		}
-		return append(buf, out.Bytes()...), nil
-	case compactJSON:
-		return append(buf, x...), nil
+		return appendNumber(buf, x)
 	case map[string]any:
 		return appendObject(buf, x)
 	case []any:
 		return appendArray(buf, x)
 	}
-	b, err := marshalCompact(v)
-	if err != nil {
-		return nil, err
+	return appendValue(buf, reflect.ValueOf(v))
+}
+
+// appendValue is appendJSON for any value, by its kind.
+func appendValue(buf []byte, v reflect.Value) ([]byte, error) {
+	if !v.IsValid() {
+		return append(buf, "null"...), nil
 	}
-	return append(buf, b...), nil
+	if t := v.Type(); t == numberType {
+		return appendNumber(buf, json.Number(cmp.Or(v.String(), "0"))) // encoding/json's rule
+	} else if t.Implements(marshalerType) || t.Implements(textMarshalerType) ||
+		(v.CanAddr() && (reflect.PointerTo(t).Implements(marshalerType) || reflect.PointerTo(t).Implements(textMarshalerType))) {
+		return appendMarshaled(buf, v)
+	}
+	switch v.Kind() {
+	case reflect.String:
+		return appendJSONString(buf, v.String()), nil
+	case reflect.Bool:
+		return strconv.AppendBool(buf, v.Bool()), nil
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return strconv.AppendInt(buf, v.Int(), 10), nil
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return strconv.AppendUint(buf, v.Uint(), 10), nil
+	case reflect.Float32:
+		return appendFloat(buf, v.Float(), 32)
+	case reflect.Float64:
+		return appendFloat(buf, v.Float(), 64)
+	case reflect.Pointer, reflect.Interface:
+		if v.IsNil() {
+			return append(buf, "null"...), nil
+		}
+		return appendValue(buf, v.Elem())
+	case reflect.Map:
+		if v.Type().Key().Kind() == reflect.String && !v.Type().Key().Implements(textMarshalerType) {
+			return appendMap(buf, v)
+		}
+	case reflect.Slice, reflect.Array:
+		if v.Type().Elem().Kind() != reflect.Uint8 { // bytes are base64
+			return appendList(buf, v)
+		}
+	case reflect.Struct:
+		return appendStruct(buf, v)
+	}
+	return appendMarshaled(buf, v)
+}
+
+// smallKeys is how many keys the encoders sort in an array on the stack
+// before they need the heap.
+const smallKeys = 16
+
+// sortedKeys returns the keys of m sorted, in keys if it has room (an array
+// of the caller's stack: no allocation for a small map).
+func sortedKeys[V any](keys []string, m map[string]V) []string {
+	keys = keys[:0]
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }
 
 func appendObject(buf []byte, m map[string]any) ([]byte, error) {
 	buf = append(buf, '{')
-	var small [smallKeys]entry[any]
-	for i, e := range appendSortedEntries(small[:0], m) {
+	var small [smallKeys]string
+	for i, k := range sortedKeys(small[:], m) {
 		if i > 0 {
 			buf = append(buf, ',')
 		}
-		buf = appendJSONString(buf, e.key)
-		buf = append(buf, ':')
+		buf = append(appendJSONString(buf, k), ':')
 		var err error
-		if buf, err = appendJSON(buf, e.val); err != nil {
+		if buf, err = appendJSON(buf, m[k]); err != nil {
 			return nil, err
 		}
 	}
@@ -105,6 +140,127 @@ func appendArray(buf []byte, a []any) ([]byte, error) {
 	return append(buf, ']'), nil
 }
 
+// appendMap appends a map with string keys, keys sorted (nil is null).
+func appendMap(buf []byte, v reflect.Value) ([]byte, error) {
+	if v.IsNil() {
+		return append(buf, "null"...), nil
+	}
+	keys := v.MapKeys()
+	slices.SortFunc(keys, func(a, b reflect.Value) int { return strings.Compare(a.String(), b.String()) })
+	buf = append(buf, '{')
+	for i, k := range keys {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = append(appendJSONString(buf, k.String()), ':')
+		var err error
+		if buf, err = appendValue(buf, v.MapIndex(k)); err != nil {
+			return nil, err
+		}
+	}
+	return append(buf, '}'), nil
+}
+
+// appendList appends a slice (nil is null) or an array.
+func appendList(buf []byte, v reflect.Value) ([]byte, error) {
+	if v.Kind() == reflect.Slice && v.IsNil() {
+		return append(buf, "null"...), nil
+	}
+	buf = append(buf, '[')
+	for i := range v.Len() {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		var err error
+		if buf, err = appendValue(buf, v.Index(i)); err != nil {
+			return nil, err
+		}
+	}
+	return append(buf, ']'), nil
+}
+
+// appendNumber appends a json.Number after checking that it is one.
+func appendNumber(buf []byte, n json.Number) ([]byte, error) {
+	if !isNumber(string(n)) {
+		return nil, fmt.Errorf("invalid json.Number %q", string(n))
+	}
+	return append(buf, n...), nil
+}
+
+// isNumber reports whether s is one JSON number: a valid JSON text that
+// starts with '-' or a digit and ends with a digit.
+func isNumber(s string) bool {
+	return s != "" && (s[0] == '-' || isDigit(s[0])) && isDigit(s[len(s)-1]) && json.Valid([]byte(s))
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+// appendMarshaled appends what encoding/json writes for v, its strings
+// rewritten in Python's form.
+func appendMarshaled(buf []byte, v reflect.Value) ([]byte, error) {
+	if !v.CanInterface() {
+		return append(buf, "null"...), nil
+	}
+	b, err := marshalCompact(v.Interface())
+	if err != nil {
+		return nil, err
+	}
+	return appendRaw(buf, b)
+}
+
+// appendRaw appends the JSON text raw in Python's form: compact, strings
+// rewritten by appendJSONString, numbers as they are.
+func appendRaw(buf, raw []byte) ([]byte, error) {
+	if len(raw) > 0 && raw[0] == '"' { // a string, such as a time.Time
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return nil, err
+		}
+		return appendJSONString(buf, s), nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	return appendTokens(buf, dec)
+}
+
+// appendTokens appends the next JSON value of dec (see appendRaw).
+func appendTokens(buf []byte, dec *json.Decoder) ([]byte, error) {
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, err
+	}
+	switch x := tok.(type) {
+	case json.Delim: // '{' or '['; Token checks that keys are strings
+		buf = append(buf, byte(x))
+		for i := 0; dec.More(); i++ {
+			if i > 0 {
+				buf = append(buf, ',')
+			}
+			if x == '{' {
+				key, err := dec.Token()
+				if err != nil {
+					return nil, err
+				}
+				buf = append(appendJSONString(buf, key.(string)), ':')
+			}
+			if buf, err = appendTokens(buf, dec); err != nil {
+				return nil, err
+			}
+		}
+		if _, err := dec.Token(); err != nil {
+			return nil, err
+		}
+		return append(buf, byte(x)+2), nil // '}' and ']' follow '{' and '[' by 2
+	case string:
+		return appendJSONString(buf, x), nil
+	case json.Number:
+		return append(buf, x...), nil
+	case bool:
+		return strconv.AppendBool(buf, x), nil
+	}
+	return append(buf, "null"...), nil
+}
+
 // marshalCompact marshals v to compact JSON without HTML escaping.
 func marshalCompact(v any) ([]byte, error) {
 	var buf bytes.Buffer
@@ -114,83 +270,6 @@ func marshalCompact(v any) ([]byte, error) {
 		return nil, fmt.Errorf("%T: %w", v, err)
 	}
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
-}
-
-// appendFloat appends f as Python's repr writes it, so that Python decodes a
-// float: shortest digits that round-trip (for bitSize 32, those of the
-// float32), exponent form below 1e-4 and from 1e16 on, ".0" on integral values.
-// A float64 due the positional form is written by strconv directly; other
-// values are formatted once in exponent form, and the digits of a float32
-// due the positional form are placed around the decimal point here.
-func appendFloat(buf []byte, f float64, bitSize int) ([]byte, error) {
-	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return nil, fmt.Errorf("%v is not a finite number: JSON cannot carry it", f)
-	}
-	if f == 0 {
-		if math.Signbit(f) {
-			return append(buf, "-0.0"...), nil
-		}
-		return append(buf, "0.0"...), nil
-	}
-	if abs := math.Abs(f); bitSize == 64 && abs >= 1e-4 && abs < 1e16 {
-		// Positional, as Python writes it: the shortest digits, and ".0"
-		// when they have no fractional part. (A float64 below 1e16 has
-		// shortest digits below 1e16, and likewise at 1e-4, so the test on
-		// the value is the test Python makes on the digits.)
-		start := len(buf)
-		buf = strconv.AppendFloat(buf, f, 'f', -1, 64)
-		if bytes.IndexByte(buf[start:], '.') < 0 {
-			buf = append(buf, '.', '0')
-		}
-		return buf, nil
-	}
-	var scratch [32]byte
-	sci := strconv.AppendFloat(scratch[:0], f, 'e', -1, bitSize)
-	e := bytes.IndexByte(sci, 'e')
-	exp := 0
-	for _, c := range sci[e+2:] {
-		exp = exp*10 + int(c-'0')
-	}
-	if sci[e+1] == '-' {
-		exp = -exp
-	}
-	if exp < -4 || exp >= 16 {
-		return append(buf, sci...), nil
-	}
-	if sci[0] == '-' {
-		buf = append(buf, '-')
-		sci = sci[1:]
-		e--
-	}
-	return appendPositional(buf, sci[:e], exp), nil
-}
-
-// appendPositional appends the decimal form of mant×10^exp, mant being the
-// mantissa strconv writes in exponent form ("d" or "d.ddd"), always with a
-// fractional part (".0" if none).
-func appendPositional(buf, mant []byte, exp int) []byte {
-	var digits [24]byte
-	d := append(digits[:0], mant[0])
-	if len(mant) > 2 {
-		d = append(d, mant[2:]...)
-	}
-	if exp < 0 {
-		buf = append(buf, '0', '.')
-		for range -exp - 1 {
-			buf = append(buf, '0')
-		}
-		return append(buf, d...)
-	}
-	if len(d) <= exp+1 {
-		buf = append(buf, d...)
-		for range exp + 1 - len(d) {
-			buf = append(buf, '0')
-		}
-		return append(buf, '.', '0')
-	}
-	buf = append(buf, d[:exp+1]...)
-	buf = append(buf, '.')
-	return append(buf, d[exp+1:]...)
 }
 
 // appendJSONString appends s as a JSON string the way Python's json.dumps
@@ -240,123 +319,4 @@ func appendJSONString(buf []byte, s string) []byte {
 	}
 	buf = append(buf, s[start:]...)
 	return append(buf, '"')
-}
-
-// isJSONNumber reports whether s is exactly one JSON number:
-// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
-func isJSONNumber(s string) bool {
-	i := 0
-	if i < len(s) && s[i] == '-' {
-		i++
-	}
-	switch {
-	case i < len(s) && s[i] == '0':
-		i++
-	case i < len(s) && s[i] >= '1' && s[i] <= '9':
-		i = skipDigits(s, i)
-	default:
-		return false
-	}
-	if i < len(s) && s[i] == '.' {
-		j := skipDigits(s, i+1)
-		if j == i+1 {
-			return false
-		}
-		i = j
-	}
-	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
-		i++
-		if i < len(s) && (s[i] == '+' || s[i] == '-') {
-			i++
-		}
-		j := skipDigits(s, i)
-		if j == i {
-			return false
-		}
-		i = j
-	}
-	return i == len(s)
-}
-
-func skipDigits(s string, i int) int {
-	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-		i++
-	}
-	return i
-}
-
-// eachMember calls fn with the key and the raw value of each member of obj, a
-// JSON object in the compact form encoding/json writes (no white space).
-func eachMember(obj []byte, fn func(key string, raw []byte) error) error {
-	errBad := errors.New("malformed JSON object")
-	i := 1
-	for i < len(obj) && obj[i] != '}' {
-		kEnd := skipValue(obj, i)
-		if obj[i] != '"' || kEnd >= len(obj) || obj[kEnd] != ':' {
-			return errBad
-		}
-		key, err := unquote(obj[i:kEnd])
-		if err != nil {
-			return err
-		}
-		vEnd := skipValue(obj, kEnd+1)
-		if vEnd == kEnd+1 || vEnd >= len(obj) {
-			return errBad
-		}
-		if err := fn(key, obj[kEnd+1:vEnd]); err != nil {
-			return err
-		}
-		i = vEnd
-		if obj[i] == ',' {
-			i++
-		}
-	}
-	if i != len(obj)-1 {
-		return errBad
-	}
-	return nil
-}
-
-// skipValue returns the index just past the compact JSON value starting at
-// b[i]: a string, an object or array (brackets counted outside strings), or
-// a literal (up to the next ',', '}', ']' or ':').
-func skipValue(b []byte, i int) int {
-	depth := 0
-	for ; i < len(b); i++ {
-		switch b[i] {
-		case '"':
-			for i++; i < len(b) && b[i] != '"'; i++ {
-				if b[i] == '\\' {
-					i++
-				}
-			}
-			if depth == 0 {
-				return i + 1
-			}
-		case '{', '[':
-			depth++
-		case '}', ']':
-			if depth == 0 {
-				return i
-			}
-			if depth--; depth == 0 {
-				return i + 1
-			}
-		case ',', ':':
-			if depth == 0 {
-				return i
-			}
-		}
-	}
-	return i
-}
-
-// unquote decodes a JSON string literal.
-func unquote(raw []byte) (string, error) {
-	if bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) && len(raw) >= 2 {
-		return string(raw[1 : len(raw)-1]), nil
-	}
-	var s string
-	err := json.Unmarshal(raw, &s)
-	return s, err
 }

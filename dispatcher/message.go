@@ -114,7 +114,7 @@ func (m *Message) jsonObject() ([]byte, error) {
 			buf = appendJSONString(buf, raw)
 			continue
 		}
-		if !isJSONNumber(js) && js != "true" && js != "false" && js != "null" && !json.Valid([]byte(js)) {
+		if !json.Valid([]byte(js)) {
 			return nil, firstFieldError(m.Fields)
 		}
 		buf = append(buf, js...)

@@ -1,0 +1,245 @@
+package dispatcher
+
+import (
+	"bytes"
+	"cmp"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+	"unicode"
+)
+
+// member is one member of the JSON object that a payload encodes to.
+type member struct {
+	key string
+	// raw is the member's value as encoding/json wrote it.
+	raw json.RawMessage
+	// field is the struct field raw was written from, when appendValue
+	// writes it the way encoding/json does (floats and strings aside); else
+	// it is not valid, and raw is used.
+	field reflect.Value
+}
+
+// appendTo appends the member's value in Python's form.
+func (m member) appendTo(buf []byte) ([]byte, error) {
+	if m.field.IsValid() {
+		return appendValue(buf, m.field)
+	}
+	return appendRaw(buf, m.raw)
+}
+
+// appendStruct appends a struct as the JSON object encoding/json writes for
+// it (same members, same order), each value in Python's form.
+func appendStruct(buf []byte, v reflect.Value) ([]byte, error) {
+	members, err := objectMembers(v)
+	if err != nil {
+		return nil, err
+	}
+	buf = append(buf, '{')
+	for i, m := range members {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = append(appendJSONString(buf, m.key), ':')
+		if buf, err = m.appendTo(buf); err != nil {
+			return nil, err
+		}
+	}
+	return append(buf, '}'), nil
+}
+
+// objectMembers lists, in order, the members of the JSON object v encodes
+// to. A struct (or pointer to one) without its own MarshalJSON is marshaled
+// by encoding/json and each member is matched with its field; any other
+// value is written by appendValue. It fails if v does not encode to an
+// object.
+func objectMembers(v reflect.Value) ([]member, error) {
+	orig := v // marshaled as given: through a pointer, fields are addressable
+	for v.Kind() == reflect.Pointer && !v.IsNil() && !v.Type().Implements(marshalerType) {
+		v = v.Elem()
+	}
+	if v.Kind() != reflect.Struct || !v.CanInterface() || isMarshaler(v.Type()) || isMarshaler(reflect.PointerTo(v.Type())) {
+		raw, err := appendValue(nil, v)
+		if err != nil {
+			return nil, err
+		}
+		return rawMembers(raw)
+	}
+	raw, err := marshalCompact(orig.Interface())
+	if err != nil {
+		return nil, err
+	}
+	var values map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &values); err != nil {
+		return nil, errors.New("does not encode to a JSON object")
+	}
+	out := make([]member, 0, len(values))
+	for _, f := range jsonFields(v.Type()) {
+		r, ok := values[f.name]
+		if !ok {
+			continue // omitted (omitempty, omitzero, nil embedded pointer)
+		}
+		m := member{key: f.name, raw: r}
+		if fv, err := v.FieldByIndexErr(f.index); err == nil && fv.CanInterface() && !f.quoted && !isMarshaler(fv.Type()) {
+			m.field = fv
+		}
+		out = append(out, m)
+	}
+	if len(out) != len(values) { // a member no field accounts for: keep encoding/json's object
+		return rawMembers(raw)
+	}
+	return out, nil
+}
+
+// rawMembers lists the members of the JSON object raw, in order, values in
+// Python's form.
+func rawMembers(raw []byte) ([]member, error) {
+	if len(raw) == 0 || raw[0] != '{' {
+		return nil, errors.New("does not encode to a JSON object")
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if _, err := dec.Token(); err != nil {
+		return nil, err
+	}
+	var out []member
+	for dec.More() {
+		key, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		val, err := appendTokens(nil, dec)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, member{key: key.(string), raw: val})
+	}
+	return out, nil
+}
+
+// isMarshaler reports whether encoding/json writes values of type t with
+// their own method.
+func isMarshaler(t reflect.Type) bool {
+	return t.Implements(marshalerType) || t.Implements(textMarshalerType)
+}
+
+// jsonField is a struct field as encoding/json writes it.
+type jsonField struct {
+	name   string
+	index  []int
+	tagged bool // named by its json tag
+	quoted bool // the ",string" option: written as a JSON string
+}
+
+// jsonFields lists the fields encoding/json writes for struct type t, in
+// its order, by its rules: exported fields, named by their json tag if it
+// has a valid name (skipped for "-"), fields of embedded structs without a
+// tag name promoted; of several fields with one name, the shallowest wins,
+// a tagged one over untagged ones at the same depth, and if that leaves
+// two, none is written.
+func jsonFields(t reflect.Type) []jsonField {
+	var all []jsonField
+	collectFields(t, nil, nil, &all)
+	out := make([]jsonField, 0, len(all))
+	for _, f := range all {
+		if w := dominant(all, f.name); w != nil && slices.Equal(w.index, f.index) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// dominant returns, of the fields named name, the one encoding/json
+// writes, or nil if none (see jsonFields).
+func dominant(fs []jsonField, name string) *jsonField {
+	var best *jsonField
+	n := 0
+	for i := range fs {
+		f := &fs[i]
+		switch {
+		case f.name != name:
+		case best == nil || len(f.index) < len(best.index) || len(f.index) == len(best.index) && f.tagged && !best.tagged:
+			best, n = f, 1
+		case len(f.index) == len(best.index) && f.tagged == best.tagged:
+			n++
+		}
+	}
+	if n != 1 {
+		return nil
+	}
+	return best
+}
+
+// collectFields appends the fields of struct type t, reached through
+// index, to all, depth first in field order (encoding/json's order of
+// members); onPath, the struct types embedding t, guards against cycles.
+func collectFields(t reflect.Type, index []int, onPath []reflect.Type, all *[]jsonField) {
+	if slices.Contains(onPath, t) {
+		return
+	}
+	onPath = append(onPath, t)
+	for i := range t.NumField() {
+		sf := t.Field(i)
+		ft := sf.Type
+		if ft.Name() == "" && ft.Kind() == reflect.Pointer {
+			ft = ft.Elem()
+		}
+		if (!sf.IsExported() && !sf.Anonymous) || (!sf.IsExported() && ft.Kind() != reflect.Struct) {
+			continue
+		}
+		tag := sf.Tag.Get("json")
+		if tag == "-" {
+			continue
+		}
+		name, opts, _ := strings.Cut(tag, ",")
+		if !validTagName(name) {
+			name = ""
+		}
+		idx := append(append([]int(nil), index...), i)
+		if name == "" && sf.Anonymous && ft.Kind() == reflect.Struct {
+			collectFields(ft, idx, onPath, all)
+			continue
+		}
+		f := jsonField{name: cmp.Or(name, sf.Name), index: idx, tagged: name != ""}
+		switch ft.Kind() {
+		case reflect.Bool, reflect.String, reflect.Float32, reflect.Float64,
+			reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+			reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+			f.quoted = strings.Contains(","+opts+",", ",string,")
+		}
+		*all = append(*all, f)
+	}
+}
+
+// validTagName reports whether encoding/json accepts name as a member name
+// from a tag.
+func validTagName(name string) bool {
+	return name != "" && !strings.ContainsFunc(name, func(c rune) bool {
+		return !strings.ContainsRune("!#$%&()*+-./:;<=>?@[]^_{|}~ ", c) && !unicode.IsLetter(c) && !unicode.IsDigit(c)
+	})
+}
+
+// fieldValue returns the stream field value of a member: a JSON string as
+// the string itself (see encodeValue), anything else as JSONPrefix and
+// Python's form.
+func (m member) fieldValue() (string, error) {
+	if f := m.field; f.IsValid() && f.Kind() == reflect.String && f.Type() != numberType &&
+		!f.Type().Implements(marshalerType) && !f.Type().Implements(textMarshalerType) {
+		return encodeValue(f.String())
+	}
+	enc, err := m.appendTo(append(make([]byte, 0, 32), JSONPrefix...))
+	if err != nil {
+		return "", err
+	}
+	if js := enc[len(JSONPrefix):]; js[0] == '"' {
+		var s string
+		if err := json.Unmarshal(js, &s); err != nil {
+			return "", fmt.Errorf("member %q: %w", m.key, err)
+		}
+		return encodeValue(s)
+	}
+	return string(enc), nil
+}
