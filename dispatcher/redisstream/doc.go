@@ -57,9 +57,10 @@
 // Publisher.Publish and PublishBatch append events (see
 // dispatcher.EncodeFields), optionally trimming the stream (MAXLEN ~ or
 // MINID ~). Request publishes an event with a correlation_id field and waits
-// for the reply that a handler sends with Reply: a JSON object pushed to the
-// list "reply:<correlation_id>" (the seed's key), which expires after
-// ReplyTTL.
+// for the reply that a handler sends with Reply: a JSON object written as
+// the seed writes it ("json:{...}"), pushed to the list
+// "reply:<correlation_id>" (the seed's key), which expires after ReplyTTL.
+// Either side may be a Python service using codex_platform.streams.
 //
 // # Observability
 //

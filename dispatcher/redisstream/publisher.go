@@ -29,7 +29,8 @@ type PublisherConfig struct {
 	// It cannot be combined with MaxLen.
 	MinID string
 	// ReplyTTL is how long a reply list lives when nobody reads it. If zero,
-	// 60s.
+	// 60s; if negative, no TTL is set (the seed's ttl=None): an unread reply
+	// then stays in Redis.
 	ReplyTTL time.Duration
 }
 

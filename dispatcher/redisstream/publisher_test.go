@@ -185,7 +185,7 @@ func TestReplyKeyAndTTL(t *testing.T) {
 	if err := pub.Reply(ctx, req, map[string]any{"ok": true}); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := rdb.LRange(ctx, "reply:abc", 0, -1).Result(); !slices.Equal(got, []string{`{"ok":true}`}) {
+	if got, _ := rdb.LRange(ctx, "reply:abc", 0, -1).Result(); !slices.Equal(got, []string{`json:{"ok":true}`}) {
 		t.Errorf("reply list = %q", got)
 	}
 	if ttl, _ := rdb.TTL(ctx, "reply:abc").Result(); ttl <= 0 || ttl > 42*time.Second {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -29,11 +30,13 @@ func ReplyKey(correlationID string) string {
 	return ReplyKeyPrefix + correlationID
 }
 
-// Reply is the reply to a Request: a JSON object.
+// Reply is the reply to a Request.
 type Reply struct {
 	// CorrelationID is the correlation ID of the request.
 	CorrelationID string
-	// Raw is the reply as received: a JSON object.
+	// Raw is the reply as JSON: the value pushed to the reply list, decoded
+	// as the seed's request decodes it (see Publisher.Request). It is a JSON
+	// object when the replier followed the seed's rules.
 	Raw json.RawMessage
 }
 
@@ -53,7 +56,11 @@ func (r *Reply) Payload() (map[string]any, error) {
 }
 
 // Request publishes a request event with a fresh correlation_id field and
-// waits up to timeout for its reply. It returns ErrReplyTimeout
+// waits up to timeout for its reply. The reply is read as the seed's
+// request reads it, so that a Go or a Python service can answer: a value
+// with the json: prefix is JSON (a Go or seed reply: "json:{...}"), and a
+// value that is then, or was without the prefix, a string holding JSON is
+// that JSON; any other string is the reply as a JSON string. It returns ErrReplyTimeout
 // (wrapped) if no reply came in time; ctx ends the wait early. payload must
 // be nil or encode to a JSON object.
 func (p *Publisher) Request(ctx context.Context, stream, eventType string, payload any, timeout time.Duration) (*Reply, error) {
@@ -85,13 +92,39 @@ func (p *Publisher) await(ctx context.Context, corr string, timeout time.Duratio
 	case err != nil:
 		return nil, fmt.Errorf("redisstream: await reply %s: %w", corr, err)
 	}
-	return &Reply{CorrelationID: corr, Raw: json.RawMessage(res[1])}, nil
+	raw, err := replyJSON(res[1])
+	if err != nil {
+		return nil, fmt.Errorf("redisstream: reply %s: %w", corr, err)
+	}
+	return &Reply{CorrelationID: corr, Raw: raw}, nil
 }
 
-// Reply sends payload as the reply to the request req: it pushes the JSON
-// object to the request's reply list and sets the list's TTL, in one
-// round trip. payload must marshal to a JSON object (or be nil: {}). It
-// returns ErrNoCorrelationID if req has no correlation_id.
+// replyJSON decodes a reply as the seed's request does: decode_stream_value
+// (strip the json: prefix and parse the JSON), then json.loads if the result
+// is still a string, keeping the string when that fails.
+func replyJSON(value string) (json.RawMessage, error) {
+	s := value
+	if raw, ok := strings.CutPrefix(value, dispatcher.JSONPrefix); ok {
+		if err := json.Unmarshal([]byte(raw), &s); err != nil {
+			if !json.Valid([]byte(raw)) {
+				return nil, fmt.Errorf("%w: %s", dispatcher.ErrDecode, err)
+			}
+			return json.RawMessage(raw), nil // not a string: the value
+		}
+	}
+	if json.Valid([]byte(s)) {
+		return json.RawMessage(s), nil
+	}
+	return json.Marshal(s)
+}
+
+// Reply sends payload as the reply to the request req, written as the
+// seed's publish_reply writes it: encoded like a stream field holding a
+// dict (dispatcher.EncodeValue: "json:" and compact JSON, floats as Python
+// writes them), pushed to the request's reply list, whose TTL is then set to
+// PublisherConfig.ReplyTTL (unless it is negative), in one round trip.
+// payload must encode to a JSON object (or be nil: {}). It returns
+// ErrNoCorrelationID if req has no correlation_id.
 func (p *Publisher) Reply(ctx context.Context, req *dispatcher.Message, payload any) error {
 	v, err := req.Get(CorrelationIDField)
 	corr, _ := v.(string)
@@ -103,27 +136,35 @@ func (p *Publisher) Reply(ctx context.Context, req *dispatcher.Message, payload 
 		return err
 	}
 	key := ReplyKey(corr)
-	_, err = p.rdb.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
-		pipe.LPush(ctx, key, body)
-		pipe.Expire(ctx, key, p.cfg.ReplyTTL)
-		return nil
-	})
+	if p.cfg.ReplyTTL < 0 {
+		err = p.rdb.LPush(ctx, key, body).Err()
+	} else {
+		_, err = p.rdb.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
+			pipe.LPush(ctx, key, body)
+			pipe.Expire(ctx, key, p.cfg.ReplyTTL)
+			return nil
+		})
+	}
 	if err != nil {
 		return fmt.Errorf("redisstream: reply to %s: %w", corr, err)
 	}
 	return nil
 }
 
-// replyBody marshals payload to a compact JSON object.
+// replyBody encodes payload as a reply: a JSON object, as EncodeValue
+// writes it.
 func replyBody(payload any) (string, error) {
 	if payload == nil {
-		return "{}", nil
+		return dispatcher.JSONPrefix + "{}", nil
 	}
-	b, err := marshalObject(payload)
+	body, err := dispatcher.EncodeValue(payload)
 	if err != nil {
 		return "", fmt.Errorf("redisstream: encode reply: %w", err)
 	}
-	return string(b), nil
+	if !strings.HasPrefix(body, dispatcher.JSONPrefix+"{") {
+		return "", fmt.Errorf("redisstream: encode reply: %w: payload %T is not a JSON object", dispatcher.ErrEncode, payload)
+	}
+	return body, nil
 }
 
 // withField replaces or appends field in a flat field/value list.
@@ -139,22 +180,6 @@ func withField(fields []string, field, value string) []string {
 
 // newCorrelationID returns 32 random hex digits.
 func newCorrelationID() string { return randomHex(16) }
-
-// marshalObject marshals v to compact JSON, keeping <, > and & as they are,
-// and checks that the result is an object.
-func marshalObject(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	b := bytes.TrimSpace(buf.Bytes())
-	if len(b) == 0 || b[0] != '{' {
-		return nil, fmt.Errorf("reply payload %T is not a JSON object", v)
-	}
-	return b, nil
-}
 
 // decodeJSON decodes data into v with json.Number for numbers.
 func decodeJSON(data []byte, v any) error {
