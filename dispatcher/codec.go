@@ -141,58 +141,38 @@ func EncodeFields(eventType string, payload any) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: payload %T: %w", ErrEncode, payload, err)
 	}
-	out := append(make([]string, 0, 2+2*len(members)), TypeField, eventType)
+	var w fieldWriter
+	w.init(eventType, len(members))
 	for _, m := range members {
 		if m.key == TypeField {
 			continue
 		}
-		s, err := m.fieldValue()
-		if err != nil {
+		if s, ok := m.plainString(); ok {
+			w.addString(m.key, s)
+		} else if err := w.addJSON(m.key, true, m.appendTo); err != nil {
 			return nil, fmt.Errorf("%w field %q: %w", ErrEncode, m.key, err)
 		}
-		out = append(out, m.key, s)
 	}
-	return out, nil
+	return w.fields(), nil
 }
 
-// bufSize is the initial capacity of the buffer of encodeMap: enough for the
-// JSON values of a typical event.
-const bufSize = 256
-
 // encodeMap is EncodeFields for a map payload: keys sorted, "type" skipped.
-// Plain strings are used as they are; every other value is written, with
-// JSONPrefix, into one buffer, which becomes a single string once all values
-// are written, each field value a slice of it: one allocation for all the
-// JSON values of an event.
 func encodeMap[V any](eventType string, m map[string]V) ([]string, error) {
+	var w fieldWriter
+	w.init(eventType, len(m))
 	var small [smallKeys]string
-	out := append(make([]string, 0, 2+2*len(m)), TypeField, eventType)
-	type span struct{ at, end int } // out[at] is buf[previous end:end]
-	var stack [smallKeys]span
-	spans := stack[:0]
-	var buf []byte
 	for _, k := range sortedKeys(small[:], m) {
 		if k == TypeField {
 			continue
 		}
-		v := any(m[k])
-		if s, ok := v.(string); ok && !strings.HasPrefix(s, JSONPrefix) {
-			out = append(out, k, s)
+		if s, ok := any(m[k]).(string); ok {
+			w.addString(k, s)
 			continue
 		}
-		if buf == nil {
-			buf = make([]byte, 0, bufSize)
-		}
-		var err error
-		if buf, err = appendJSON(append(buf, JSONPrefix...), v); err != nil {
+		v := any(m[k])
+		if err := w.addJSON(k, false, func(buf []byte) ([]byte, error) { return appendJSON(buf, v) }); err != nil {
 			return nil, fmt.Errorf("%w field %q: %w", ErrEncode, k, err)
 		}
-		spans = append(spans, span{at: len(out) + 1, end: len(buf)})
-		out = append(out, k, "")
 	}
-	all, start := string(buf), 0
-	for _, sp := range spans {
-		out[sp.at], start = all[start:sp.end], sp.end
-	}
-	return out, nil
+	return w.fields(), nil
 }

@@ -99,7 +99,7 @@ func FuzzEncodeRoundTrip(f *testing.F) {
 				t.Fatalf("field %s = %q decodes to %#v, want %#v", k, fields[k], got, want)
 			}
 		}
-		checkStructEncoding(t, s, i, u, b, fields)
+		checkStructEncoding(t, s, fl, i, u, b, fields)
 		var out struct {
 			S string
 			F float64
@@ -130,22 +130,23 @@ func FuzzEncodeRoundTrip(f *testing.F) {
 }
 
 // checkStructEncoding checks that a struct is encoded as the equivalent map
-// (byMap), nested objects with arbitrary keys included.
-func checkStructEncoding(t *testing.T, s string, i int64, u uint64, b bool, byMap map[string]string) {
+// (byMap), floats and nested objects with arbitrary keys included.
+func checkStructEncoding(t *testing.T, s string, f float64, i int64, u uint64, b bool, byMap map[string]string) {
 	t.Helper()
 	type payload struct {
 		S string            `json:"s"`
+		F float64           `json:"f"`
 		I int64             `json:"i"`
 		U uint64            `json:"u"`
 		B bool              `json:"b"`
 		M map[string]string `json:"m"`
 	}
-	kv, err := dispatcher.EncodeFields("t", payload{S: s, I: i, U: u, B: b, M: map[string]string{s: s}})
+	kv, err := dispatcher.EncodeFields("t", payload{S: s, F: f, I: i, U: u, B: b, M: map[string]string{s: s}})
 	if err != nil {
 		t.Fatalf("EncodeFields(struct): %v", err)
 	}
 	fields := pairs(t, kv)
-	for _, k := range []string{"i", "u", "b"} {
+	for _, k := range []string{"f", "i", "u", "b"} {
 		if fields[k] != byMap[k] {
 			t.Fatalf("field %s: struct gives %q, map gives %q", k, fields[k], byMap[k])
 		}

@@ -201,7 +201,11 @@ func appendMarshaled(buf []byte, v reflect.Value) ([]byte, error) {
 	if !v.CanInterface() {
 		return append(buf, "null"...), nil
 	}
-	b, err := marshalCompact(v.Interface())
+	x := v.Interface()
+	if v.CanAddr() && !isMarshaler(v.Type()) && isMarshaler(reflect.PointerTo(v.Type())) {
+		x = v.Addr().Interface() // as encoding/json does for an addressable value
+	}
+	b, err := marshalCompact(x)
 	if err != nil {
 		return nil, err
 	}

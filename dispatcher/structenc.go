@@ -5,7 +5,6 @@ import (
 	"cmp"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"reflect"
 	"slices"
 	"strings"
@@ -15,12 +14,12 @@ import (
 // member is one member of the JSON object that a payload encodes to.
 type member struct {
 	key string
-	// raw is the member's value as encoding/json wrote it.
-	raw json.RawMessage
-	// field is the struct field raw was written from, when appendValue
-	// writes it the way encoding/json does (floats and strings aside); else
-	// it is not valid, and raw is used.
+	// field is the value the member is written from by appendValue, as
+	// encoding/json writes it (floats and strings aside); if it is not
+	// valid, raw is used.
 	field reflect.Value
+	// raw is the member's JSON, written by encoding/json.
+	raw []byte
 }
 
 // appendTo appends the member's value in Python's form.
@@ -29,6 +28,17 @@ func (m member) appendTo(buf []byte) ([]byte, error) {
 		return appendValue(buf, m.field)
 	}
 	return appendRaw(buf, m.raw)
+}
+
+// plainString returns the member's value if it is a string written as a
+// JSON string.
+func (m member) plainString() (string, bool) {
+	f := m.field
+	if !f.IsValid() || f.Kind() != reflect.String || f.Type() == numberType || isMarshaler(f.Type()) ||
+		(f.CanAddr() && isMarshaler(reflect.PointerTo(f.Type()))) {
+		return "", false
+	}
+	return f.String(), true
 }
 
 // appendStruct appends a struct as the JSON object encoding/json writes for
@@ -51,18 +61,30 @@ func appendStruct(buf []byte, v reflect.Value) ([]byte, error) {
 	return append(buf, '}'), nil
 }
 
+// present is a JSON value that is only noted: decoding into
+// map[string]present lists an object's keys.
+type present struct{}
+
+// UnmarshalJSON ignores the value.
+func (*present) UnmarshalJSON([]byte) error { return nil }
+
 // objectMembers lists, in order, the members of the JSON object v encodes
-// to. A struct (or pointer to one) without its own MarshalJSON is marshaled
-// by encoding/json and each member is matched with its field; any other
-// value is written by appendValue. It fails if v does not encode to an
+// to. For a struct (or pointer to one) without its own MarshalJSON,
+// encoding/json decides which members there are: the struct is marshaled,
+// and each key of the object is matched with the field it comes from; any
+// other value is written by appendValue. It fails if v does not encode to an
 // object.
 func objectMembers(v reflect.Value) ([]member, error) {
 	orig := v // marshaled as given: through a pointer, fields are addressable
-	for v.Kind() == reflect.Pointer && !v.IsNil() && !v.Type().Implements(marshalerType) {
+	for v.Kind() == reflect.Pointer && !v.IsNil() && !isMarshaler(v.Type()) {
 		v = v.Elem()
 	}
 	if v.Kind() != reflect.Struct || !v.CanInterface() || isMarshaler(v.Type()) || isMarshaler(reflect.PointerTo(v.Type())) {
-		raw, err := appendValue(nil, v)
+		write := appendValue
+		if v.Kind() == reflect.Struct { // as encoding/json writes it
+			write = appendMarshaled
+		}
+		raw, err := write(nil, v)
 		if err != nil {
 			return nil, err
 		}
@@ -72,23 +94,30 @@ func objectMembers(v reflect.Value) ([]member, error) {
 	if err != nil {
 		return nil, err
 	}
-	var values map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &values); err != nil {
+	var keys map[string]present
+	if err := json.Unmarshal(raw, &keys); err != nil {
 		return nil, errors.New("does not encode to a JSON object")
 	}
-	out := make([]member, 0, len(values))
+	out := make([]member, 0, len(keys))
 	for _, f := range jsonFields(v.Type()) {
-		r, ok := values[f.name]
-		if !ok {
+		if _, ok := keys[f.name]; !ok {
 			continue // omitted (omitempty, omitzero, nil embedded pointer)
 		}
-		m := member{key: f.name, raw: r}
-		if fv, err := v.FieldByIndexErr(f.index); err == nil && fv.CanInterface() && !f.quoted && !isMarshaler(fv.Type()) {
-			m.field = fv
+		fv, err := v.FieldByIndexErr(f.index)
+		if err != nil || !fv.CanInterface() {
+			return rawMembers(raw)
+		}
+		m := member{key: f.name, field: fv}
+		if f.quoted { // ",string": the JSON of the value, as a JSON string
+			js, err := marshalCompact(fv.Interface())
+			if err != nil {
+				return nil, err
+			}
+			m.field, m.raw = reflect.Value{}, appendJSONString(nil, string(js))
 		}
 		out = append(out, m)
 	}
-	if len(out) != len(values) { // a member no field accounts for: keep encoding/json's object
+	if len(out) != len(keys) { // a member no field accounts for
 		return rawMembers(raw)
 	}
 	return out, nil
@@ -141,8 +170,18 @@ type jsonField struct {
 // a tagged one over untagged ones at the same depth, and if that leaves
 // two, none is written.
 func jsonFields(t reflect.Type) []jsonField {
-	var all []jsonField
-	collectFields(t, nil, nil, &all)
+	all := make([]jsonField, 0, t.NumField())
+	var path [4]reflect.Type
+	collectFields(t, nil, path[:0], &all)
+	conflict := false
+	for i := range all {
+		for j := range i {
+			conflict = conflict || all[i].name == all[j].name
+		}
+	}
+	if !conflict {
+		return all
+	}
 	out := make([]jsonField, 0, len(all))
 	for _, f := range all {
 		if w := dominant(all, f.name); w != nil && slices.Equal(w.index, f.index) {
@@ -181,6 +220,13 @@ func collectFields(t reflect.Type, index []int, onPath []reflect.Type, all *[]js
 		return
 	}
 	onPath = append(onPath, t)
+	var top []int // the index of each field of t, when t is the payload's type
+	if len(index) == 0 {
+		top = make([]int, t.NumField())
+		for i := range top {
+			top[i] = i
+		}
+	}
 	for i := range t.NumField() {
 		sf := t.Field(i)
 		ft := sf.Type
@@ -198,7 +244,12 @@ func collectFields(t reflect.Type, index []int, onPath []reflect.Type, all *[]js
 		if !validTagName(name) {
 			name = ""
 		}
-		idx := append(append([]int(nil), index...), i)
+		var idx []int
+		if top != nil {
+			idx = top[i : i+1 : i+1]
+		} else {
+			idx = append(index[:len(index):len(index)], i) // a copy: never shared with a sibling
+		}
 		if name == "" && sf.Anonymous && ft.Kind() == reflect.Struct {
 			collectFields(ft, idx, onPath, all)
 			continue
@@ -220,26 +271,4 @@ func validTagName(name string) bool {
 	return name != "" && !strings.ContainsFunc(name, func(c rune) bool {
 		return !strings.ContainsRune("!#$%&()*+-./:;<=>?@[]^_{|}~ ", c) && !unicode.IsLetter(c) && !unicode.IsDigit(c)
 	})
-}
-
-// fieldValue returns the stream field value of a member: a JSON string as
-// the string itself (see encodeValue), anything else as JSONPrefix and
-// Python's form.
-func (m member) fieldValue() (string, error) {
-	if f := m.field; f.IsValid() && f.Kind() == reflect.String && f.Type() != numberType &&
-		!f.Type().Implements(marshalerType) && !f.Type().Implements(textMarshalerType) {
-		return encodeValue(f.String())
-	}
-	enc, err := m.appendTo(append(make([]byte, 0, 32), JSONPrefix...))
-	if err != nil {
-		return "", err
-	}
-	if js := enc[len(JSONPrefix):]; js[0] == '"' {
-		var s string
-		if err := json.Unmarshal(js, &s); err != nil {
-			return "", fmt.Errorf("member %q: %w", m.key, err)
-		}
-		return encodeValue(s)
-	}
-	return string(enc), nil
 }

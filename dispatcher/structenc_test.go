@@ -1,7 +1,10 @@
 package dispatcher_test
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -75,5 +78,79 @@ func TestEncodeStructFloats(t *testing.T) {
 	}
 	if _, ok := fields["Dup"]; ok {
 		t.Errorf("field Dup written, encoding/json drops conflicting names: %q", kv)
+	}
+}
+
+type ptrMarshaler struct{ V float64 }
+
+func (p *ptrMarshaler) MarshalJSON() ([]byte, error) { return []byte(`"by pointer"`), nil }
+
+type textKey struct{ K string }
+
+func (k textKey) MarshalText() ([]byte, error) { return []byte("k-" + k.K), nil }
+
+type hiddenBase struct{ Promoted float64 }
+
+type TaggedBase struct {
+	Name float64 `json:"name"`
+}
+
+// TestEncodeStructMatchesEncodingJSON: a struct is written with the members
+// encoding/json writes, in its order, with the same values (only the form
+// of floats and strings differs).
+func TestEncodeStructMatchesEncodingJSON(t *testing.T) {
+	t.Parallel()
+	type withEmbedded struct {
+		hiddenBase
+		*TaggedBase
+		Name   string          `json:"name"` // shallower than TaggedBase.Name: wins
+		P      ptrMarshaler    `json:"p"`
+		PP     *ptrMarshaler   `json:"pp"`
+		Keys   map[textKey]int `json:"keys"`
+		Bytes  []byte          `json:"bytes"`
+		Arr    [2]float32      `json:"arr"`
+		Nil    []int           `json:"nil"`
+		Zero   time.Time       `json:"zero,omitzero"`
+		Raw    json.RawMessage `json:"raw"`
+		Nested struct {
+			X float64 `json:"x,omitempty"`
+			Y *int    `json:"y"`
+		} `json:"nested"`
+	}
+	v := withEmbedded{hiddenBase: hiddenBase{Promoted: 2}, Name: "n", P: ptrMarshaler{1}, PP: &ptrMarshaler{1},
+		Keys: map[textKey]int{{"a"}: 1}, Bytes: []byte("hi"), Arr: [2]float32{1, 0.1}, Raw: json.RawMessage(`{"z": 1.50}`)}
+	for name, x := range map[string]any{"value": v, "pointer": &v, "with embedded pointer": withEmbedded{TaggedBase: &TaggedBase{Name: 3}}} {
+		std, err := json.Marshal(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := dispatcher.EncodeValue(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a, b := canonical(t, std), canonical(t, []byte(got[len("json:"):])); a != b {
+			t.Errorf("%s: encoding/json writes %s\nEncodeValue writes %s", name, std, got)
+		}
+	}
+}
+
+// canonical rewrites JSON with every number as a float64 in Go's form, so
+// that two encodings that differ only in the form of numbers compare equal;
+// key order is kept.
+func canonical(t *testing.T, b []byte) string {
+	t.Helper()
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var out strings.Builder
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return out.String()
+		}
+		if n, ok := tok.(json.Number); ok {
+			f, _ := n.Float64()
+			tok = f
+		}
+		fmt.Fprintf(&out, "%#v ", tok)
 	}
 }
