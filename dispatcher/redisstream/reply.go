@@ -60,9 +60,9 @@ func (r *Reply) Payload() (map[string]any, error) {
 // request reads it, so that a Go or a Python service can answer: a value
 // with the json: prefix is JSON (a Go or seed reply: "json:{...}"), and a
 // value that is then, or was without the prefix, a string holding JSON is
-// that JSON; any other string is the reply as a JSON string. It returns ErrReplyTimeout
-// (wrapped) if no reply came in time; ctx ends the wait early. payload must
-// be nil or encode to a JSON object.
+// that JSON; any other string is the reply as a JSON string. It returns
+// ErrReplyTimeout (wrapped) if no reply came in time; ctx ends the wait
+// early. payload must be nil or encode to a JSON object.
 func (p *Publisher) Request(ctx context.Context, stream, eventType string, payload any, timeout time.Duration) (*Reply, error) {
 	if timeout <= 0 {
 		return nil, fmt.Errorf("%w: request timeout must be > 0", ErrInvalidConfig)
