@@ -62,6 +62,14 @@
 // "reply:<correlation_id>" (the seed's key), which expires after ReplyTTL.
 // Either side may be a Python service using codex_platform.streams.
 //
+// An event may carry an idempotency key (Event.DedupID, or the DedupID
+// option of Publish): within PublisherConfig.DedupWindow (2 minutes by
+// default), publishing it again to the same stream writes nothing and
+// returns the first entry's ID, so that a producer may retry a publish
+// whose reply it lost. One Lua script checks the keys and writes the
+// entries atomically; the keys share the stream's hash slot on Redis
+// Cluster. Events without a key take the plain XADD path.
+//
 // # Observability
 //
 // The package imports no metrics or tracing library; it offers hooks

@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -19,7 +21,7 @@ const defaultReplyTTL = 60 * time.Second
 var errNoEntryID = errors.New("redisstream: XADD returned no entry ID")
 
 // PublisherConfig configures a Publisher. The zero value is valid: no
-// trimming, replies kept for 60s.
+// trimming, replies kept for 60s, dedup keys kept for 2 minutes.
 type PublisherConfig struct {
 	// MaxLen, if > 0, trims each stream written to about MaxLen entries
 	// (XADD MAXLEN ~). Trimming drops the oldest entries whether or not a
@@ -32,6 +34,11 @@ type PublisherConfig struct {
 	// 60s; if negative, no TTL is set (the seed's ttl=None): an unread reply
 	// then stays in Redis.
 	ReplyTTL time.Duration
+	// DedupWindow is how long an event's dedup key (Event.DedupID, DedupID)
+	// is remembered: within it, publishing again with the same key to the
+	// same stream writes nothing and returns the first entry's ID. After it,
+	// the key is forgotten and a publish writes again. If zero, 2 minutes.
+	DedupWindow time.Duration
 }
 
 // Event is one event of a batch publish.
@@ -41,6 +48,24 @@ type Event struct {
 	// Payload is nil, a map with string keys, or anything that marshals to a
 	// JSON object; see dispatcher.EncodeFields.
 	Payload any
+	// DedupID, if not empty, is the event's idempotency key (a UUID, or
+	// "order-42:paid"): within PublisherConfig.DedupWindow, a second event
+	// with the same DedupID published to the same stream writes nothing,
+	// and its ID is the first one's. Retrying a publish whose reply was
+	// lost (a timeout, Redis restarted, the connection dropped) with the
+	// same DedupIDs then writes each event once.
+	//
+	// One Lua script looks the keys up and writes the entries, atomically.
+	// The keys are fields of one hash per stream and window (see
+	// DedupKeyPattern), which expires on its own: a key is remembered for
+	// at least DedupWindow and at most twice that, by the publisher's
+	// clock (producers whose clocks differ by d see each other's keys for
+	// DedupWindow - d). Each key takes about 90 bytes of Redis memory plus
+	// its length (measured: 124 bytes for a 36-character UUID in a hash of
+	// 10,000 keys). The guarantee survives a Redis crash only if Redis
+	// persists each write before replying (appendfsync always), and a
+	// failover only for writes the replica had received.
+	DedupID string
 }
 
 // Publisher writes events to streams in the wire format of
@@ -56,6 +81,10 @@ type Publisher struct {
 	cfgErr error                                               // why cfg cannot be used, or nil
 	trim   []any                                               // the XADD trim arguments of cfg, or none
 	fields func(ctx context.Context, fields []string) []string // WithFields, or nil
+
+	windowMS     string   // cfg.DedupWindow in milliseconds, part of the dedup hashes' names
+	dedupTTL     string   // two windows in milliseconds, the TTL of a dedup hash
+	slotPrefixes sync.Map // stream -> dedup key prefix, for streams that cannot be a hash tag
 }
 
 // NewPublisher returns a Publisher writing through rdb. An invalid cfg (both
@@ -63,10 +92,15 @@ type Publisher struct {
 // opts add code hooks (WithFields); a nil option panics.
 func NewPublisher(rdb redis.UniversalClient, cfg PublisherConfig, opts ...PublisherOption) *Publisher {
 	cfg.ReplyTTL = cmp.Or(cfg.ReplyTTL, defaultReplyTTL)
+	cfg.DedupWindow = cmp.Or(cfg.DedupWindow, defaultDedupWindow)
 	p := &Publisher{rdb: rdb, cfg: cfg}
+	p.windowMS = strconv.FormatInt(cfg.DedupWindow.Milliseconds(), 10)
+	p.dedupTTL = strconv.FormatInt(2*cfg.DedupWindow.Milliseconds(), 10)
 	switch {
 	case cfg.MaxLen > 0 && cfg.MinID != "":
 		p.cfgErr = fmt.Errorf("%w: MaxLen and MinID are both set", ErrInvalidConfig)
+	case cfg.DedupWindow < time.Millisecond:
+		p.cfgErr = fmt.Errorf("%w: DedupWindow is negative or under 1ms", ErrInvalidConfig)
 	case cfg.MaxLen > 0:
 		p.trim = []any{"maxlen", "~", cfg.MaxLen}
 	case cfg.MinID != "":
@@ -81,13 +115,26 @@ func NewPublisher(rdb redis.UniversalClient, cfg PublisherConfig, opts ...Publis
 	return p
 }
 
-// Publish appends one event to stream and returns its entry ID.
-func (p *Publisher) Publish(ctx context.Context, stream, eventType string, payload any) (string, error) {
+// Publish appends one event to stream and returns its entry ID. With the
+// DedupID option, it writes nothing if an event with that key was published
+// to stream within the dedup window, and returns that event's ID (see
+// Event.DedupID).
+func (p *Publisher) Publish(ctx context.Context, stream, eventType string, payload any, opts ...PublishOption) (string, error) {
+	call := publishOptions(opts)
 	fields, err := p.encode(ctx, eventType, payload)
 	if err != nil {
 		return "", err
 	}
-	id, err := p.xadd(ctx, stream, fields).Result()
+	var id string
+	if call.dedupID != "" {
+		var ids []string
+		ids, err = p.publishOnce(ctx, stream, []Event{{DedupID: call.dedupID}}, [][]string{fields}, len(fields))
+		if err == nil {
+			id = ids[0]
+		}
+	} else {
+		id, err = p.xadd(ctx, stream, fields).Result()
+	}
 	if err != nil {
 		return "", fmt.Errorf("redisstream: publish %s to %s: %w", eventType, stream, err)
 	}
@@ -104,6 +151,12 @@ func (p *Publisher) Publish(ctx context.Context, stream, eventType string, paylo
 // without one may have been written too, if the connection failed after
 // Redis took it; publishing it again then writes it twice, which consumers
 // must tolerate anyway (delivery is at least once).
+//
+// A batch in which any event has a DedupID is written by one Lua script
+// instead, in order, each event unless its key is known (see
+// Event.DedupID); if it fails, no ID is returned. Retrying the whole batch
+// is then safe for the events that have a DedupID: the ones already
+// written are returned, not written again.
 func (p *Publisher) PublishBatch(ctx context.Context, stream string, events []Event) ([]string, error) {
 	encoded := make([][]string, len(events))
 	n := 0
@@ -117,6 +170,13 @@ func (p *Publisher) PublishBatch(ctx context.Context, stream string, events []Ev
 	}
 	if len(events) == 0 {
 		return nil, nil
+	}
+	if hasDedupID(events) {
+		ids, err := p.publishOnce(ctx, stream, events, encoded, n)
+		if err != nil {
+			return make([]string, len(events)), fmt.Errorf("redisstream: publish batch of %d events to %s: %w", len(events), stream, err)
+		}
+		return ids, nil
 	}
 	head := p.xaddHead(stream)
 	args := make([]any, 0, n+len(events)*len(head)) // one allocation for the batch
@@ -145,6 +205,16 @@ func (p *Publisher) PublishBatch(ctx context.Context, stream string, events []Ev
 		}
 	}
 	return ids, first
+}
+
+// hasDedupID reports whether an event has a DedupID.
+func hasDedupID(events []Event) bool {
+	for i := range events {
+		if events[i].DedupID != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // encode checks the configuration and encodes one event into stream fields,

@@ -32,6 +32,7 @@ type results struct {
 	singleRaw, singleStreamfx   float64 // msgs/s, sequential
 	batchRaw, batchStreamfx     float64 // msgs/s, pipelined
 	batchRawJSON                float64 // msgs/s, pipelined, encoding/json in the loop
+	dedupPlain, dedupKeyed      float64 // msgs/s, PublishBatch without and with DedupIDs
 	lat                         *latencyStats
 	memRaw, memStreamfx         *memDelta
 }
@@ -59,6 +60,7 @@ func (b *bench) runAll(ctx context.Context) error {
 		{"consume", b.consume},
 		{"sleep", b.sleep},
 		{"publish", b.publish},
+		{"dedup", b.dedup},
 		{"latency", b.latency},
 	}
 	for _, s := range steps {

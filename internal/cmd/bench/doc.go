@@ -1,7 +1,7 @@
 // Command bench measures streamfx against a raw go-redis loop on the same
 // data, in one run, and prints a table followed by one machine-readable line:
 //
-//	RESULT consume_ratio=... publish_batch_ratio=... publish_single_ratio=... sleep1ms_c64_msgs_per_s=... p99_ms=... allocs_per_msg=...
+//	RESULT consume_ratio=... publish_batch_ratio=... publish_single_ratio=... sleep1ms_c64_msgs_per_s=... p99_ms=... allocs_per_msg=... dedup_publish_ratio=...
 //
 // It starts its own redis-server on a free loopback port, or uses REDIS_URL
 // if set (its keys are then prefixed with "streamfx-bench:<pid>:" and deleted
@@ -24,7 +24,10 @@
 // publish ratios include the Publisher's encoding; one more raw batch
 // encodes with encoding/json in the loop, for comparison.
 //
-// -only consume,sleep,publish,latency runs some scenarios (the others are
+// The dedup scenario compares PublishBatch with a DedupID on every event to
+// PublishBatch without (dedup_publish_ratio), alternating the two.
+//
+// -only consume,sleep,publish,dedup,latency runs some scenarios (the others are
 // "-" in the RESULT line). With -cpuprofile, each scenario carries the pprof
 // label scenario=<name>: `go tool pprof -tagfocus scenario=consume-streamfx`
 // shows one of them.

@@ -50,6 +50,7 @@ func (b *bench) resultLine() string {
 		{"sleep1ms_c64_msgs_per_s", number(r.sleep, 0)},
 		{"p99_ms", "-"},
 		{"allocs_per_msg", "-"},
+		{"dedup_publish_ratio", ratio(r.dedupKeyed, r.dedupPlain)},
 	}
 	if r.lat != nil {
 		fields[4].val = number(float64(r.lat.p99)/1e6, 3)
