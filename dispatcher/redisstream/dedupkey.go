@@ -3,14 +3,13 @@ package redisstream
 import (
 	"strconv"
 	"strings"
+
+	"github.com/streamfx/streamfx/dispatcher/redisstream/partition"
 )
 
 // dedupKeyInfix separates the stream part of a dedup key from the event's
 // key.
 const dedupKeyInfix = ":dedup:"
-
-// clusterSlots is the number of hash slots of a Redis Cluster.
-const clusterSlots = 16384
 
 // DedupKeyPattern returns the SCAN MATCH pattern of the hashes in which the
 // Publisher records the dedup keys of stream (see Event.DedupID), for
@@ -41,10 +40,10 @@ func slotKeyPrefix(stream string) string {
 // globEscaper escapes the characters SCAN MATCH reads as a pattern.
 var globEscaper = strings.NewReplacer(`\`, `\\`, "*", `\*`, "?", `\?`, "[", `\[`, "]", `\]`)
 
-// tagPrefix returns the part of a dedup key that fixes its hash slot, for
-// a stream that has a hash tag or can be one; see DedupKey.
+// tagPrefix returns the part of a dedup hash name that fixes its hash slot, for
+// a stream that has a hash tag or can be one; see DedupKeyPattern.
 func tagPrefix(stream string) (string, bool) {
-	if _, ok := hashTag(stream); ok {
+	if hasHashTag(stream) {
 		return stream, true
 	}
 	if stream != "" && !strings.Contains(stream, "}") {
@@ -53,50 +52,23 @@ func tagPrefix(stream string) (string, bool) {
 	return "", false
 }
 
-// slotPrefix returns the prefix of the dedup keys of a stream that neither
+// slotPrefix returns the prefix of the dedup hashes of a stream that neither
 // has a hash tag nor can be one: the first tag "dedup-<n>" with the
 // stream's slot (on average 16384 tries, about a millisecond), followed by
 // the stream.
 func slotPrefix(stream string) string {
-	want := keySlot(stream)
+	want := partition.Slot(stream)
 	for n := 0; ; n++ {
 		tag := "dedup-" + strconv.Itoa(n)
-		if keySlot(tag) == want {
+		if partition.Slot(tag) == want {
 			return "{" + tag + "}" + stream
 		}
 	}
 }
 
-// hashTag returns the hash tag of key as Redis Cluster reads it: the text
-// between the first "{" and the first "}" after it, if not empty.
-func hashTag(key string) (string, bool) {
+// hasHashTag reports whether key has a hash tag as Redis Cluster reads
+// it: text between the first "{" and the first "}" after it.
+func hasHashTag(key string) bool {
 	open := strings.IndexByte(key, '{')
-	if open < 0 {
-		return "", false
-	}
-	n := strings.IndexByte(key[open+1:], '}')
-	if n <= 0 {
-		return "", false
-	}
-	return key[open+1 : open+1+n], true
-}
-
-// keySlot returns the Redis Cluster hash slot of key: CRC16 (XMODEM) of its
-// hash tag, or of the whole key without one, modulo 16384.
-func keySlot(key string) int {
-	if tag, ok := hashTag(key); ok {
-		key = tag
-	}
-	var crc uint16
-	for i := 0; i < len(key); i++ {
-		crc ^= uint16(key[i]) << 8
-		for range 8 {
-			if crc&0x8000 != 0 {
-				crc = crc<<1 ^ 0x1021
-			} else {
-				crc <<= 1
-			}
-		}
-	}
-	return int(crc) % clusterSlots
+	return open >= 0 && strings.IndexByte(key[open+1:], '}') > 0
 }
