@@ -30,9 +30,11 @@ func NewChargeRoute(gw Gateway, pub *redisstream.Publisher, log *zap.Logger) dis
 		}
 		log.Info("payment captured", zap.String("booking", req.BookingID),
 			zap.String("charge", chargeID), zap.Int("attempt", msg.Attempt))
+		// The DedupID makes a second run of this route (the entry delivered
+		// again before its ack) publish nothing and return the first ID.
 		_, err = pub.Publish(ctx, events.Stream, events.BookingConfirmed, events.BookingConfirmation{
 			BookingID: req.BookingID, Email: req.Email, ChargeID: chargeID,
-		})
+		}, redisstream.DedupID("booking.confirmed:"+req.BookingID))
 		return err
 	}
 	return dispatcher.Route{Type: events.BookingRequested, Name: "payments.charge", Group: Group,
