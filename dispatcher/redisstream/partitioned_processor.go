@@ -1,0 +1,149 @@
+package redisstream
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"go.uber.org/zap"
+
+	"github.com/streamfx/streamfx/dispatcher"
+	"github.com/streamfx/streamfx/dispatcher/redisstream/partition"
+)
+
+// defaultLeaseTTL is PartitionedConfig.LeaseTTL's default, the
+// Coordinator's.
+const defaultLeaseTTL = 10 * time.Second
+
+// PartitionedConfig configures a PartitionedProcessor.
+type PartitionedConfig struct {
+	// Stream is the partitioned stream to consume (see partition.New);
+	// required.
+	Stream partition.Stream
+	// Processor configures the Processor that reads each partition this
+	// consumer owns. Group is required. Streams and DeadLetterStream must be
+	// empty: each partition's Processor reads that partition and
+	// dead-letters to its own dead-letter stream (partition.Stream
+	// DeadLetter), in its slot. Consumer names this consumer both in the
+	// consumer group and among the partitions' owners; if empty, a unique
+	// name. Block must be below LeaseTTL/4, so that a read started before
+	// this consumer counts a lease lost ends before Redis gives the
+	// partition to another.
+	Processor ProcessorConfig
+	// LeaseTTL is how long a partition's lease lasts without renewal (see
+	// partition.CoordinatorConfig). If zero, 10s.
+	LeaseTTL time.Duration
+}
+
+// PartitionedProcessor consumes a partitioned stream as one member of a
+// consumer group whose members share its partitions: a partition.Coordinator
+// decides which partitions this consumer owns, and a Processor reads each
+// owned partition, from the moment its lease is acquired until it is
+// revoked or lost. On taking over a partition it first claims every entry
+// the previous owners left pending (XCLAIM, in ID order), which its
+// Processor then runs first, in ID order, before reading new entries; so,
+// with one reader per partition, the events of a key keep their stream
+// order across a handover (with Concurrency 1, or a scheduler that keeps
+// order per key). Delivery stays at least once: entries a previous owner
+// ran but did not acknowledge run again.
+//
+// A revoked partition's Processor stops gracefully (Processor.Shutdown:
+// in-flight handlers finish and are acknowledged) before its lease is
+// released. A lost partition's Processor is stopped at once, its handlers'
+// context cancelled.
+//
+// The Redis client belongs to the caller: the PartitionedProcessor never
+// closes it.
+type PartitionedProcessor struct {
+	rdb   redis.UniversalClient
+	d     *dispatcher.Dispatcher
+	cfg   PartitionedConfig
+	log   *zap.Logger
+	coord *partition.Coordinator
+
+	mu    sync.Mutex
+	owned map[int]*ownedPartition // by partition
+	lost  sync.WaitGroup          // stops of lost partitions' Processors
+}
+
+// NewPartitionedProcessor validates cfg and returns a PartitionedProcessor
+// that is not yet started.
+func NewPartitionedProcessor(rdb redis.UniversalClient, d *dispatcher.Dispatcher, cfg PartitionedConfig) (*PartitionedProcessor, error) {
+	pc := cfg.Processor
+	switch {
+	case rdb == nil || d == nil:
+		return nil, fmt.Errorf("%w: nil redis client or dispatcher", ErrInvalidConfig)
+	case cfg.Stream.Partitions() == 0:
+		return nil, fmt.Errorf("%w: no partitioned stream", ErrInvalidConfig)
+	case len(pc.Streams) > 0 || pc.DeadLetterStream != "":
+		return nil, fmt.Errorf("%w: Processor.Streams and DeadLetterStream are set per partition", ErrInvalidConfig)
+	}
+	pc.Streams = []string{cfg.Stream.Key(0)} // to check the rest of the config
+	pc, err := pc.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	cfg.LeaseTTL = cmp.Or(cfg.LeaseTTL, defaultLeaseTTL)
+	if pc.Block >= cfg.LeaseTTL/4 {
+		return nil, fmt.Errorf("%w: Block %v is not below LeaseTTL/4 (%v)", ErrInvalidConfig, pc.Block, cfg.LeaseTTL/4)
+	}
+	cfg.Processor = pc
+	p := &PartitionedProcessor{rdb: rdb, d: d, cfg: cfg, owned: make(map[int]*ownedPartition),
+		log: pc.Logger.With(zap.String("stream", cfg.Stream.Name()), zap.String("group", pc.Group),
+			zap.String("consumer", pc.Consumer))}
+	p.coord, err = partition.NewCoordinator(rdb, partition.CoordinatorConfig{
+		Stream: cfg.Stream, Group: pc.Group, Consumer: pc.Consumer, LeaseTTL: cfg.LeaseTTL,
+		Listener: listener{p}, Logger: pc.Logger,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+	}
+	return p, nil
+}
+
+// Start creates the consumer group on every partition if needed (MKSTREAM;
+// an existing group is fine) and joins the partitions' owners; the
+// partitions this consumer is assigned start being read in the
+// background. It returns an error, and starts nothing, if Redis cannot be
+// reached within ctx. ctx only bounds Start itself.
+func (p *PartitionedProcessor) Start(ctx context.Context) error {
+	for _, s := range p.cfg.Stream.Keys() {
+		err := p.rdb.XGroupCreateMkStream(ctx, s, p.cfg.Processor.Group, p.cfg.Processor.StartID).Err()
+		if err != nil && !isBusyGroup(err) {
+			return fmt.Errorf("redisstream: create group %s on stream %s: %w", p.cfg.Processor.Group, s, err)
+		}
+	}
+	return p.coord.Start(ctx)
+}
+
+// Shutdown stops gracefully: every owned partition is revoked, its
+// Processor shut down within ctx (see Processor.Shutdown), and its lease
+// released, so that the other consumers take the partitions at their next
+// check. It returns the first error of the stops, or ctx.Err() if ctx
+// ended first (the leases not released then expire after LeaseTTL).
+func (p *PartitionedProcessor) Shutdown(ctx context.Context) error {
+	err := p.coord.Shutdown(ctx)
+	p.lost.Wait()
+	return err
+}
+
+// Coordinator returns the Coordinator of this consumer's partitions, for
+// its Status (owned and unowned partitions, rebalances, lease losses).
+func (p *PartitionedProcessor) Coordinator() *partition.Coordinator { return p.coord }
+
+// Owned returns the Processors of the partitions this consumer reads now,
+// by partition.
+func (p *PartitionedProcessor) Owned() map[int]*Processor {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make(map[int]*Processor, len(p.owned))
+	for i, o := range p.owned {
+		if proc := o.processor(); proc != nil {
+			out[i] = proc
+		}
+	}
+	return out
+}

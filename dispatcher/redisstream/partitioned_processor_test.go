@@ -1,0 +1,213 @@
+package redisstream_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"go.uber.org/zap/zaptest"
+
+	"github.com/streamfx/streamfx/dispatcher"
+	"github.com/streamfx/streamfx/dispatcher/redisstream"
+	"github.com/streamfx/streamfx/dispatcher/redisstream/partition"
+	"github.com/streamfx/streamfx/internal/redistest"
+)
+
+// keyLog records, across consumers, the events handled per key in the
+// order they ran.
+type keyLog struct {
+	mu       sync.Mutex
+	seqs     map[string][]int
+	distinct map[string]bool // "key/seq" handled at least once
+	handled  atomic.Int64    // distinct events handled
+}
+
+func (l *keyLog) add(key string, seq int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.seqs == nil {
+		l.seqs, l.distinct = make(map[string][]int), make(map[string]bool)
+	}
+	l.seqs[key] = append(l.seqs[key], seq)
+	if ks := key + "/" + strconv.Itoa(seq); !l.distinct[ks] {
+		l.distinct[ks] = true
+		l.handled.Add(1)
+	}
+}
+
+// check fails t unless, for every key of published (key -> sequence
+// numbers in publish order), the handled sequence with duplicates removed
+// (keeping the first) equals the publish order; it returns the number of
+// events handled more than once.
+func (l *keyLog) check(t *testing.T, published map[string][]int) (dups int) {
+	t.Helper()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	lost, disordered := 0, 0
+	for key, want := range published {
+		seen := make(map[int]bool)
+		var got []int
+		for _, s := range l.seqs[key] {
+			if seen[s] {
+				dups++
+				continue
+			}
+			seen[s] = true
+			got = append(got, s)
+		}
+		lost += len(want) - len(got)
+		if !slices.Equal(got, want) {
+			if disordered++; disordered <= 3 {
+				t.Errorf("key %s handled %v, want %v", key, got, want)
+			}
+		}
+	}
+	if lost != 0 || disordered != 0 {
+		t.Errorf("lost %d events; %d keys out of order", lost, disordered)
+	}
+	return dups
+}
+
+// partitionedConsumer is one consumer process: its own client, its
+// PartitionedProcessor, and a handler that records into a keyLog until the
+// consumer is killed.
+type partitionedConsumer struct {
+	name string
+	rdb  *redis.Client
+	p    *redisstream.PartitionedProcessor
+	dead atomic.Bool
+}
+
+// startPartitioned starts a consumer named name on stream with its own
+// client; it is shut down when the test ends.
+func startPartitioned(t *testing.T, addr, name string, stream partition.Stream, log *keyLog,
+	tune func(*redisstream.PartitionedConfig)) *partitionedConsumer {
+	t.Helper()
+	c := &partitionedConsumer{name: name, rdb: redis.NewClient(&redis.Options{Addr: addr, PoolSize: 64})}
+	d := dispatcher.New(dispatcher.Config{})
+	d.OnFunc("e", func(_ context.Context, msg *dispatcher.Message) error {
+		if c.dead.Load() {
+			return nil // a dead process runs nothing; its ack fails, the entry stays pending
+		}
+		seq, err := strconv.Atoi(msg.Fields["seq"])
+		if err != nil {
+			return dispatcher.Permanent(err)
+		}
+		log.add(msg.Fields["key"], seq)
+		return nil
+	})
+	cfg := redisstream.PartitionedConfig{
+		Stream:   stream,
+		LeaseTTL: 2 * time.Second,
+		Processor: redisstream.ProcessorConfig{
+			Group: "g", Consumer: name, BatchSize: 20, Block: 50 * time.Millisecond, Concurrency: 1,
+			MinIdle: time.Minute, ReclaimInterval: time.Second, Logger: zaptest.NewLogger(t),
+		},
+	}
+	if tune != nil {
+		tune(&cfg)
+	}
+	p, err := redisstream.NewPartitionedProcessor(c.rdb, d, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.p = p
+	if err := p.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+		defer cancel()
+		_ = p.Shutdown(ctx)
+		_ = c.rdb.Close()
+	})
+	return c
+}
+
+// kill stops c abruptly, as a crash would: its client closes, so nothing
+// more is acknowledged and no lease released, then its handlers stop
+// recording. (In the other order, a handler that returned without
+// recording could still be acknowledged: an event lost to the test.)
+func (c *partitionedConsumer) kill() {
+	_ = c.rdb.Close()
+	c.dead.Store(true)
+}
+
+// publishKeyed publishes n events over keys keys to stream, each with its
+// key and its sequence number within the key, and returns the sequence
+// numbers per key in publish order.
+func publishKeyed(t *testing.T, rdb redis.UniversalClient, stream partition.Stream, n, keys int) map[string][]int {
+	t.Helper()
+	pub := redisstream.NewPartitionedPublisher(redisstream.NewPublisher(rdb, redisstream.PublisherConfig{}), stream)
+	published := make(map[string][]int)
+	var batch []redisstream.KeyedEvent
+	flush := func() {
+		if _, err := pub.PublishBatch(context.Background(), batch); err != nil {
+			t.Fatal(err)
+		}
+		batch = batch[:0]
+	}
+	for i := range n {
+		key := fmt.Sprintf("key-%d", i%keys)
+		seq := len(published[key])
+		published[key] = append(published[key], seq)
+		batch = append(batch, redisstream.KeyedEvent{Key: key, Type: "e",
+			Payload: map[string]string{"key": key, "seq": strconv.Itoa(seq)}})
+		if len(batch) == 500 {
+			flush()
+		}
+	}
+	if len(batch) > 0 {
+		flush()
+	}
+	return published
+}
+
+// TestPartitionedProcessorHandover runs 3,000 events over 60 keys in 4
+// partitions through consumers with one handler each per partition
+// (Concurrency 1): a kills abruptly after a third (client closed, no ack,
+// no lease release), c joins after two thirds. Nothing is lost, and for
+// every key the handled sequence, duplicates removed keeping the first,
+// is the publish order: each new owner ran the previous owner's pending
+// entries first.
+func TestPartitionedProcessorHandover(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t)
+	admin := srv.Client(t)
+	stream, err := partition.New("handover", 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := &keyLog{}
+	published := publishKeyed(t, admin, stream, 3000, 60)
+	a := startPartitioned(t, srv.Addr, "a", stream, log, nil)
+	b := startPartitioned(t, srv.Addr, "b", stream, log, nil)
+	eventually(t, "a third is handled", func() bool { return log.handled.Load() >= 1000 })
+	a.kill()
+	start := time.Now()
+	eventually(t, "b owns every partition", func() bool { return len(b.p.Coordinator().Status().Owned) == 4 })
+	t.Logf("a killed: b owned every partition after %v", time.Since(start))
+	eventually(t, "two thirds are handled", func() bool { return log.handled.Load() >= 2000 })
+	c := startPartitioned(t, srv.Addr, "c", stream, log, nil)
+	start = time.Now()
+	eventually(t, "b and c own 2 partitions each", func() bool {
+		return len(b.p.Coordinator().Status().Owned) == 2 && len(c.p.Coordinator().Status().Owned) == 2
+	})
+	t.Logf("c joined: balanced after %v", time.Since(start))
+	eventually(t, "every event is handled and acknowledged", func() bool {
+		for _, s := range stream.Keys() {
+			if pending(t, admin, s, "g") != 0 {
+				return false
+			}
+		}
+		return log.handled.Load() == 3000
+	})
+	dups := log.check(t, published)
+	t.Logf("3000 events handled, %d more than once", dups)
+}
