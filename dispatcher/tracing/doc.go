@@ -37,6 +37,12 @@
 // A returned error is recorded on the span and sets its status to Error; a
 // panic sets the status to Error and keeps propagating to the Dispatcher.
 //
+// BatchMiddleware, installed in dispatcher.Config.BatchMiddleware, runs
+// each batch of a batch route inside one consumer span with the same name
+// and attributes (but no message ID) plus messaging.batch.message_count.
+// A batch has many parents, so the span links to the trace context of each
+// message instead (each link carries the message's messaging.message.id).
+//
 // Retries keep the link: the retry path re-runs a route with the entry's raw
 // fields, traceparent included, so every attempt is a child of the span that
 // published the entry.
