@@ -33,6 +33,8 @@ type results struct {
 	batchRaw, batchStreamfx     float64 // msgs/s, pipelined
 	batchRawJSON                float64 // msgs/s, pipelined, encoding/json in the loop
 	dedupPlain, dedupKeyed      float64 // msgs/s, PublishBatch without and with DedupIDs
+	perMsg1ms, batch1ms         float64 // msgs/s, 1 ms handler call: per-message route, batch route
+	perMsgNoop, batchNoop       float64 // msgs/s, no-op handler: per-message route, batch route
 	lat                         *latencyStats
 	memRaw, memStreamfx         *memDelta
 }
@@ -59,6 +61,7 @@ func (b *bench) runAll(ctx context.Context) error {
 	}{
 		{"consume", b.consume},
 		{"sleep", b.sleep},
+		{"batch", b.batchRoutes},
 		{"publish", b.publish},
 		{"dedup", b.dedup},
 		{"latency", b.latency},

@@ -127,18 +127,38 @@ func (b *bench) rawConsume(ctx context.Context, stream string, n int) (time.Dura
 // work (if not nil), until n messages were handled and none is pending. It
 // fails if a message was handled twice. concurrency 0 means the default.
 func (b *bench) streamfxConsume(ctx context.Context, stream string, n, concurrency int, work func()) (d time.Duration, err error) {
-	var handled atomic.Int64
-	all := make(chan struct{})
+	c := newCounter(n)
 	disp := dispatcher.New(dispatcher.Config{})
 	disp.OnFunc(eventType, func(context.Context, *dispatcher.Message) error {
 		if work != nil {
 			work()
 		}
-		if handled.Add(1) == int64(n) {
-			close(all)
-		}
+		c.add(1)
 		return nil
 	})
+	return b.runProcessor(ctx, stream, concurrency, disp, c)
+}
+
+// counter counts handled messages and closes all once n were.
+type counter struct {
+	n       int64
+	handled atomic.Int64
+	all     chan struct{}
+}
+
+func newCounter(n int) *counter { return &counter{n: int64(n), all: make(chan struct{})} }
+
+// add counts k more handled messages.
+func (c *counter) add(k int) {
+	if h := c.handled.Add(int64(k)); h >= c.n && h-int64(k) < c.n {
+		close(c.all)
+	}
+}
+
+// runProcessor runs a Processor with disp until c counted its n messages
+// and none is pending. It fails if a message was handled twice.
+func (b *bench) runProcessor(ctx context.Context, stream string, concurrency int, disp *dispatcher.Dispatcher, c *counter) (d time.Duration, err error) {
+	n, handled, all := c.n, &c.handled, c.all
 	p, err := redisstream.NewProcessor(b.env.rdb, disp, redisstream.ProcessorConfig{
 		Streams: []string{stream}, Group: group, Consumer: "streamfx",
 		BatchSize: b.opts.readBatch, Concurrency: concurrency, Block: 100 * time.Millisecond, Logger: b.log,
@@ -162,7 +182,7 @@ func (b *bench) streamfxConsume(ctx context.Context, stream string, n, concurren
 		return 0, err
 	}
 	d = time.Since(start)
-	if h := handled.Load(); h != int64(n) {
+	if h := handled.Load(); h != n {
 		return 0, fmt.Errorf("%d handler runs for %d messages", h, n)
 	}
 	return d, nil

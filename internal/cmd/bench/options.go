@@ -22,6 +22,7 @@ type options struct {
 	singleN    int           // messages per single-publish scenario
 	rounds     int           // runs of the consume and publish comparisons
 	sleepConc  int           // Concurrency of the 1 ms handler scenario
+	batchN     int           // messages per batch route scenario
 	rate       int           // latency scenario: messages per second
 	latencyN   int           // latency scenario: messages
 	timeout    time.Duration // bound of each scenario
@@ -31,7 +32,7 @@ type options struct {
 }
 
 // scenario names accepted by -only.
-var scenarioNames = []string{"consume", "sleep", "publish", "dedup", "latency"}
+var scenarioNames = []string{"consume", "sleep", "batch", "publish", "dedup", "latency"}
 
 // parseOptions reads the flags; -n defaults to BENCH_N, then to 200000.
 func parseOptions(args []string) (options, error) {
@@ -52,6 +53,7 @@ func parseOptions(args []string) (options, error) {
 	fs.IntVar(&o.singleN, "single-n", 0, "messages per single-publish scenario (default: min(n, 20000))")
 	fs.IntVar(&o.rounds, "rounds", 3, "runs of each consume and publish scenario, alternating streamfx and raw; the best run counts")
 	fs.IntVar(&o.sleepConc, "sleep-concurrency", 64, "Concurrency of the 1 ms handler scenario")
+	fs.IntVar(&o.batchN, "batch-n", 0, "messages per batch route scenario (default: min(n, 50000))")
 	fs.IntVar(&o.rate, "rate", 5000, "latency scenario: messages per second")
 	fs.IntVar(&o.latencyN, "latency-n", 0, "latency scenario: messages (default: min(n, 5 s at -rate))")
 	fs.DurationVar(&o.timeout, "timeout", 2*time.Minute, "bound of each scenario")
@@ -66,6 +68,9 @@ func parseOptions(args []string) (options, error) {
 	}
 	if o.singleN <= 0 {
 		o.singleN = min(o.n, 20000)
+	}
+	if o.batchN <= 0 {
+		o.batchN = min(o.n, 50000)
 	}
 	if o.latencyN <= 0 {
 		o.latencyN = min(o.n, 5*o.rate)

@@ -51,6 +51,7 @@ func (b *bench) resultLine() string {
 		{"p99_ms", "-"},
 		{"allocs_per_msg", "-"},
 		{"dedup_publish_ratio", ratio(r.dedupKeyed, r.dedupPlain)},
+		{"batch_ratio", ratio(r.batch1ms, r.perMsg1ms)},
 	}
 	if r.lat != nil {
 		fields[4].val = number(float64(r.lat.p99)/1e6, 3)
