@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/codes"
 	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
 	"go.opentelemetry.io/otel/trace"
 
@@ -67,17 +66,8 @@ func (h *batchSpanHandler) HandleBatch(ctx context.Context, msgs []*dispatcher.M
 	}
 	ctx, span := h.tracer.Start(ctx, h.name, opts...)
 	returned := false
-	defer func() {
-		if !returned {
-			span.SetStatus(codes.Error, dispatcher.ErrPanic.Error())
-		}
-		span.End()
-	}()
+	defer func() { finish(span, returned, err) }()
 	err = h.next.HandleBatch(ctx, msgs)
 	returned = true
-	if err != nil {
-		span.RecordError(err)
-		span.SetStatus(codes.Error, err.Error())
-	}
 	return err
 }

@@ -73,17 +73,22 @@ func (h *spanHandler) Handle(ctx context.Context, msg *dispatcher.Message) (err 
 			AttemptKey.Int(msg.Attempt),
 		))...)
 	returned := false
-	defer func() {
-		if !returned {
-			span.SetStatus(codes.Error, dispatcher.ErrPanic.Error())
-		}
-		span.End()
-	}()
+	defer func() { finish(span, returned, err) }()
 	err = h.next.Handle(ctx, msg)
 	returned = true
-	if err != nil {
+	return err
+}
+
+// finish ends span with the result of the run inside it: status Error for
+// a run that did not return (a panic, which keeps propagating), or for an
+// error, which is recorded.
+func finish(span trace.Span, returned bool, err error) {
+	switch {
+	case !returned:
+		span.SetStatus(codes.Error, dispatcher.ErrPanic.Error())
+	case err != nil:
 		span.RecordError(err)
 		span.SetStatus(codes.Error, err.Error())
 	}
-	return err
+	span.End()
 }
