@@ -27,16 +27,8 @@ func BatchMiddleware(tp trace.TracerProvider) dispatcher.BatchMiddleware {
 	}
 	tracer := tp.Tracer(ScopeName, trace.WithSchemaURL(semconv.SchemaURL))
 	return func(r dispatcher.Route, next dispatcher.BatchHandler) dispatcher.BatchHandler {
-		return &batchSpanHandler{tracer: tracer, name: "process " + r.Name, start: []trace.SpanStartOption{
-			trace.WithSpanKind(trace.SpanKindConsumer),
-			trace.WithAttributes(
-				semconv.MessagingSystemKey.String("redis"),
-				semconv.MessagingOperationTypeProcess,
-				semconv.MessagingOperationName("process"),
-				RouteKey.String(r.Name),
-				TypeKey.String(r.Type),
-			),
-		}, next: next}
+		name, start := routeSpan(r)
+		return &batchSpanHandler{tracer: tracer, name: name, start: start, next: next}
 	}
 }
 

@@ -37,20 +37,25 @@ func Middleware(tp trace.TracerProvider) dispatcher.RouteMiddleware {
 	}
 	tracer := tp.Tracer(ScopeName, trace.WithSchemaURL(semconv.SchemaURL))
 	return func(r dispatcher.Route) dispatcher.Middleware {
-		start := []trace.SpanStartOption{
-			trace.WithSpanKind(trace.SpanKindConsumer),
-			trace.WithAttributes(
-				semconv.MessagingSystemKey.String("redis"),
-				semconv.MessagingOperationTypeProcess,
-				semconv.MessagingOperationName("process"),
-				RouteKey.String(r.Name),
-				TypeKey.String(r.Type),
-			),
-		}
-		name := "process " + r.Name
+		name, start := routeSpan(r)
 		return func(next dispatcher.Handler) dispatcher.Handler {
 			return &spanHandler{tracer: tracer, name: name, start: start, next: next}
 		}
+	}
+}
+
+// routeSpan returns the name and the static start options of the spans of
+// route r.
+func routeSpan(r dispatcher.Route) (string, []trace.SpanStartOption) {
+	return "process " + r.Name, []trace.SpanStartOption{
+		trace.WithSpanKind(trace.SpanKindConsumer),
+		trace.WithAttributes(
+			semconv.MessagingSystemKey.String("redis"),
+			semconv.MessagingOperationTypeProcess,
+			semconv.MessagingOperationName("process"),
+			RouteKey.String(r.Name),
+			TypeKey.String(r.Type),
+		),
 	}
 }
 
