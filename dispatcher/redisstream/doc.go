@@ -20,6 +20,16 @@
 // holds one of them and never a reader. Acknowledgements are batched: one
 // XACK carries every entry that finished since the previous one.
 //
+// When the Dispatcher has batch routes at Start (dispatcher.Dispatcher.OnBatch),
+// the scheduler gathers the entries of their types, per stream and type, up
+// to the type's MaxBatch or until the first one waited MaxWait, and one
+// handler goroutine runs each such batch through
+// dispatcher.Dispatcher.ProcessBatch; each entry is then settled on its own
+// outcome, as below. Entries of other types start one by one in turn with the
+// batches. At a stop, a batch still filling is given back unstarted like any
+// entry read but not started. Batch routes added after Start run one message
+// at a time.
+//
 // For each entry the Dispatcher decides (see dispatcher.Dispatcher.Process):
 //   - Ack: the entry is acknowledged. An entry without a type, or of a type no
 //     route handles, is acknowledged and logged at warn level.

@@ -55,8 +55,8 @@ func TestHandBackSkipsEntriesClaimedSince(t *testing.T) {
 	time.Sleep(20 * time.Millisecond)
 	last := read(1)
 
-	r.giveBack(job{stream, first})
-	r.giveBack(job{stream, last})
+	r.giveBack(job{stream: stream, entries: first})
+	r.giveBack(job{stream: stream, entries: last})
 	r.handBack()
 
 	pel, err := rdb.XPendingExt(ctx, &redis.XPendingExtArgs{Stream: stream, Group: group, Start: "-", End: "+", Count: 10}).Result()

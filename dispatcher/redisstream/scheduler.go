@@ -14,6 +14,7 @@ import (
 type job struct {
 	stream  string
 	entries []entry
+	batch   bool // entries of batch routes, run together (Dispatcher.ProcessBatch)
 }
 
 // result is a job that ran: one done per entry of the job, in its order.
@@ -77,9 +78,14 @@ type policy interface {
 	drain() []job
 }
 
-// newPolicy returns the scheduling policy cfg asks for.
-func newPolicy(cfg ProcessorConfig) policy {
-	return newFIFO(cfg.BatchSize, max(cfg.BatchSize, cfg.Concurrency))
+// newPolicy returns the scheduling policy cfg asks for: batches when d has
+// batch routes (see batchPolicy), else FIFO.
+func newPolicy(cfg ProcessorConfig, d *dispatcher.Dispatcher) policy {
+	limit := max(cfg.BatchSize, cfg.Concurrency)
+	if most := maxBatch(d); most > 0 {
+		return newBatchPolicy(cfg.BatchSize, limit+most, d.BatchLimits)
+	}
+	return newFIFO(cfg.BatchSize, limit)
 }
 
 // scheduler is the stage between the readers and the workers: it owns the

@@ -43,18 +43,41 @@ func (w *workers) run(ctx context.Context) error {
 	return nil
 }
 
-// runJob runs the entries of u one after the other.
+// runJob runs the entries of u one after the other, or, for a batch,
+// together.
 func (w *workers) runJob(ctx context.Context, u job) result {
 	r := result{job: u, done: make([]handled, len(u.entries))}
+	if u.batch {
+		w.runBatch(ctx, u.stream, u.entries, r.done)
+		return r
+	}
 	for i, e := range u.entries {
-		r.done[i] = w.runEntry(ctx, u.stream, e)
+		if r.done[i] = w.prepare(u.stream, e); !r.done[i].rejected {
+			r.done[i].out = w.d.Process(ctx, r.done[i].msg)
+		}
 	}
 	return r
 }
 
-// runEntry builds the message of e and runs it through the Dispatcher,
-// unless it must be dead-lettered without running any handler.
-func (w *workers) runEntry(ctx context.Context, stream string, e entry) handled {
+// runBatch runs entries through Dispatcher.ProcessBatch and records each
+// one's outcome in done; an entry rejected before any handler runs is left
+// out of the batch.
+func (w *workers) runBatch(ctx context.Context, stream string, entries []entry, done []handled) {
+	msgs := make([]*dispatcher.Message, 0, len(entries))
+	at := make([]int, 0, len(entries)) // at[j]: index in entries of msgs[j]
+	for i, e := range entries {
+		if done[i] = w.prepare(stream, e); !done[i].rejected {
+			msgs, at = append(msgs, done[i].msg), append(at, i)
+		}
+	}
+	for j, o := range w.d.ProcessBatch(ctx, msgs) {
+		done[at[j]].out = o
+	}
+}
+
+// prepare builds the message of e, with a dead-letter outcome if it must be
+// dead-lettered without running any handler.
+func (w *workers) prepare(stream string, e entry) handled {
 	fields, size := toFields(e.values)
 	msg := dispatcher.NewMessage(stream, e.id, fields)
 	msg.ConsumerGroup = w.cfg.Group
@@ -63,7 +86,7 @@ func (w *workers) runEntry(ctx context.Context, stream string, e entry) handled 
 		return handled{msg: msg, rejected: true, out: dispatcher.Outcome{Action: dispatcher.DeadLetter,
 			Failures: []dispatcher.RouteFailure{{Err: reason}}}}
 	}
-	return handled{msg: msg, out: w.d.Process(ctx, msg)}
+	return handled{msg: msg}
 }
 
 // reject returns why msg, of size bytes (see toFields), must be

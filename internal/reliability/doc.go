@@ -33,6 +33,13 @@
 //     dead-lettered instead of acknowledged.
 //   - TestReliabilityReclaimDuringAckRetry: an entry whose acknowledgement is
 //     being retried is not run again when the reclaim loop claims it.
+//   - TestReliabilityBatchRoute (20,000 events) and TestScenarioBatchRoute200k
+//     (200,000, only with STREAMFX_SCENARIOS=1, run by .ci/run without the
+//     race detector): a batch route with MaxBatch 500 over a backlog, three
+//     items of an early batch failing once and retried alone through asynq,
+//     and a clean stop a third of the way with batches running and filling,
+//     then a second processor. Every event is handled once (the three
+//     twice, the second time alone) and nothing stays pending.
 //   - TestReliabilityACLUser: the processor, the publisher and request/reply
 //     work as a Redis ACL user limited to the README's ACL SETUSER line.
 //   - TestReliabilityPasswordNotLogged: a Redis URL's password appears in no
