@@ -21,6 +21,7 @@ import (
 	"github.com/streamfx/streamfx/example-app/notifications"
 	"github.com/streamfx/streamfx/example-app/payments"
 	"github.com/streamfx/streamfx/streamfx"
+	"github.com/streamfx/streamfx/streamfx/fxmetrics"
 )
 
 // appOptions assembles the app: what streamfx needs (Redis client, logger,
@@ -47,7 +48,7 @@ func appOptions(o options, cfg streamfx.Config, url redisURL, log *zap.Logger, d
 		),
 		streamfx.Module,
 		streamfx.WithAsynqRetry(retryConfig(cfg)),
-		streamfx.WithMetrics(reg),
+		fxmetrics.Module(reg),
 		fx.Provide(func() prometheus.Gatherer { return reg }),
 		booking.Module,
 		notifications.Module,
@@ -65,28 +66,22 @@ func appOptions(o options, cfg streamfx.Config, url redisURL, log *zap.Logger, d
 	return fx.Options(opts...)
 }
 
-// exampleEnv are the example's defaults for the STREAMFX_* variables that
-// are not set.
-func exampleEnv() map[string]string {
-	return map[string]string{
-		"STREAMFX_STREAMS": events.Stream,
-		"STREAMFX_GROUP":   "example-app",
+// exampleEnv are the example's defaults for the STREAMFX_* variables, as
+// "KEY=value" entries; the environment's own entries come after them, and
+// win.
+func exampleEnv() []string {
+	return []string{
+		"STREAMFX_STREAMS=" + events.Stream,
+		"STREAMFX_CONSUMER_GROUP=example-app",
 		// A shorter XREADGROUP block makes stopping quicker.
-		"STREAMFX_BLOCK": "500ms",
+		"STREAMFX_BLOCK=500ms",
 	}
 }
 
-// loadConfig reads the streamfx Config from STREAMFX_* variables, with the
-// example's defaults for those not set.
-func loadConfig(lookupEnv func(string) (string, bool)) (streamfx.Config, error) {
-	defaults := exampleEnv()
-	return streamfx.LoadConfig("STREAMFX", func(key string) (string, bool) {
-		if v, ok := lookupEnv(key); ok && v != "" {
-			return v, true
-		}
-		v, ok := defaults[key]
-		return v, ok
-	})
+// loadConfig reads the streamfx Config from the STREAMFX_* entries of
+// environ (os.Environ()), with the example's defaults for those not set.
+func loadConfig(environ []string) (streamfx.Config, error) {
+	return streamfx.LoadConfig("STREAMFX", append(exampleEnv(), environ...))
 }
 
 // retryConfig retries a failed route up to 3 more times, 100ms then 200ms
@@ -95,12 +90,12 @@ func loadConfig(lookupEnv func(string) (string, bool)) (streamfx.Config, error) 
 //
 // The asynq queue is named after the consumer group: the asynq server of a
 // worker runs the retries it takes with its own routes, so split workers
-// (STREAMFX_ENABLED_GROUPS) that shared one queue would take each other's
+// (STREAMFX_ROUTE_GROUPS) that shared one queue would take each other's
 // retries, find no such route and dead-letter them.
 func retryConfig(cfg streamfx.Config) asynqretry.Config {
-	group := streamfx.DefaultGroupName
-	if len(cfg.Streams) > 0 && cfg.Streams[0].Group != "" {
-		group = cfg.Streams[0].Group
+	group := streamfx.DefaultConsumerGroup
+	if len(cfg.Processors) > 0 && cfg.Processors[0].Group != "" {
+		group = cfg.Processors[0].Group
 	}
 	return asynqretry.Config{
 		Queue:                    "retry-" + group,

@@ -83,10 +83,14 @@ func TestRetryQueuePerConsumerGroup(t *testing.T) {
 		want string
 	}{
 		{nil, "retry-example-app"},
-		{map[string]string{"STREAMFX_GROUP": "payments", "STREAMFX_ENABLED_GROUPS": "payments"}, "retry-payments"},
+		{map[string]string{"STREAMFX_CONSUMER_GROUP": "payments", "STREAMFX_ROUTE_GROUPS": "payments"}, "retry-payments"},
 	}
 	for _, tt := range tests {
-		cfg, err := loadConfig(env(tt.env))
+		var environ []string
+		for k, v := range tt.env {
+			environ = append(environ, k+"="+v)
+		}
+		cfg, err := loadConfig(environ)
 		if err != nil {
 			t.Fatal(err)
 		}

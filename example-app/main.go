@@ -31,6 +31,7 @@ import (
 
 func main() {
 	opts, err := parseFlags(os.Args[1:], os.LookupEnv, os.Stderr)
+	opts.environ = os.Environ()
 	if errors.Is(err, flag.ErrHelp) {
 		os.Exit(0)
 	}
@@ -49,8 +50,10 @@ type options struct {
 	// demo runs the scripted demo and exits.
 	demo        bool
 	demoTimeout time.Duration
-	// lookupEnv reads the STREAMFX_* variables.
+	// lookupEnv reads REDIS_URL.
 	lookupEnv func(string) (string, bool)
+	// environ holds the STREAMFX_* variables ("KEY=value", os.Environ()).
+	environ []string
 }
 
 // parseFlags parses args. In demo mode HTTP is off unless -http is given.
@@ -96,7 +99,7 @@ func newLogger() *zap.Logger {
 // and returns the process exit code. The demo's summary goes to stdout.
 func run(o options, log *zap.Logger, stdout io.Writer) int {
 	defer func() { _ = log.Sync() }()
-	cfg, err := loadConfig(o.lookupEnv)
+	cfg, err := loadConfig(o.environ)
 	if err != nil {
 		log.Error("invalid streamfx configuration", zap.Error(err))
 		return 1

@@ -83,10 +83,10 @@ func TestDemoRealRedisWithPassword(t *testing.T) {
 func TestDemoNamesTheMissingOutcome(t *testing.T) {
 	t.Parallel()
 	// A partial worker without the payments group never charges anything.
-	o := options{demoTimeout: 3 * time.Second, lookupEnv: env(map[string]string{
-		"STREAMFX_ENABLED_GROUPS": "booking,notifications",
-		"STREAMFX_GROUP":          "booking-worker",
-	})}
+	o := options{demoTimeout: 3 * time.Second, environ: []string{
+		"STREAMFX_ROUTE_GROUPS=booking,notifications",
+		"STREAMFX_CONSUMER_GROUP=booking-worker",
+	}}
 	code, out := runDemo(t, o, zaptest.NewLogger(t))
 	if code == 0 {
 		t.Fatalf("demo exited 0 with %q; want a failure", out)

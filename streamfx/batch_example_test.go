@@ -3,12 +3,14 @@ package streamfx_test
 import (
 	"context"
 	"fmt"
+	"github.com/redis/go-redis/v9"
 	"time"
 
 	"go.uber.org/fx"
 	"go.uber.org/zap"
 
 	"github.com/streamfx/streamfx/dispatcher"
+	"github.com/streamfx/streamfx/dispatcher/redisstream"
 	"github.com/streamfx/streamfx/streamfx"
 )
 
@@ -29,10 +31,13 @@ func ExampleAsRoute_batch() {
 		}), dispatcher.Named("docs.index"), dispatcher.WithMaxWait(time.Second))
 		return r
 	}
+	rdb := redis.NewClient(&redis.Options{Addr: "localhost:6379"}) // connects only when used: never here
+	defer rdb.Close()
 	var d *dispatcher.Dispatcher
 	app := fx.New(fx.NopLogger,
-		fx.Provide(streamfx.AsRoute(insertRows), streamfx.AsRouter(newIndexRouter), streamfx.NewDispatcher, zap.NewNop),
-		fx.Supply(streamfx.Config{}),
+		fx.Provide(streamfx.AsRoute(insertRows), streamfx.AsRouter(newIndexRouter), zap.NewNop, func() redis.UniversalClient { return rdb }),
+		fx.Supply(streamfx.Config{Processors: []redisstream.ProcessorConfig{{Streams: []string{"rows"}}}}),
+		streamfx.Module, // built, not started: nothing connects to Redis
 		fx.Populate(&d),
 	)
 	if err := app.Err(); err != nil {

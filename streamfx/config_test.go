@@ -2,6 +2,9 @@ package streamfx
 
 import (
 	"errors"
+	"maps"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -18,54 +21,54 @@ func TestConfigValidate(t *testing.T) {
 		partial bool     // wraps ErrDefaultGroupInPartialWorker
 	}{
 		{name: "zero value is a publish-only app", cfg: Config{}},
-		{name: "monolith with default group", cfg: Config{Streams: []StreamConfig{{Name: "orders"}}}},
+		{name: "monolith with default group", cfg: Config{Processors: []redisstream.ProcessorConfig{{Streams: []string{"orders"}}}}},
 		{
 			name: "partial worker with its own group",
-			cfg:  Config{Streams: []StreamConfig{{Name: "orders", Group: "billing"}}, EnabledGroups: []string{"billing"}},
+			cfg:  Config{Processors: []redisstream.ProcessorConfig{{Streams: []string{"orders"}, Group: "billing"}}, RouteGroups: []string{"billing"}},
 		},
 		{
 			name:    "partial worker with default group",
-			cfg:     Config{Streams: []StreamConfig{{Name: "orders"}}, EnabledGroups: []string{"billing"}},
-			wantErr: []string{`stream "orders"`, `group "monolith"`, `["billing"]`, "its own consumer group"},
+			cfg:     Config{Processors: []redisstream.ProcessorConfig{{Streams: []string{"orders"}}}, RouteGroups: []string{"billing"}},
+			wantErr: []string{`streams ["orders"]`, `consumer group "monolith"`, `["billing"]`, "its own consumer group"},
 			partial: true,
 		},
 		{
 			// The seed's protected group is "monolith"; "streamfx" is an
 			// ordinary name.
 			name: "partial worker with group streamfx",
-			cfg:  Config{Streams: []StreamConfig{{Name: "orders", Group: "streamfx"}}, EnabledGroups: []string{"billing"}},
+			cfg:  Config{Processors: []redisstream.ProcessorConfig{{Streams: []string{"orders"}, Group: "streamfx"}}, RouteGroups: []string{"billing"}},
 		},
 		{
 			name:    "partial worker naming monolith",
-			cfg:     Config{Streams: []StreamConfig{{Name: "orders", Group: "monolith"}}, EnabledGroups: []string{"billing"}},
+			cfg:     Config{Processors: []redisstream.ProcessorConfig{{Streams: []string{"orders"}, Group: "monolith"}}, RouteGroups: []string{"billing"}},
 			wantErr: []string{`group "monolith"`},
 			partial: true,
 		},
 		{
 			name:    "partial worker naming the default group explicitly",
-			cfg:     Config{Streams: []StreamConfig{{Name: "orders", Group: DefaultGroupName}}, EnabledGroups: []string{"x"}},
+			cfg:     Config{Processors: []redisstream.ProcessorConfig{{Streams: []string{"orders"}, Group: DefaultConsumerGroup}}, RouteGroups: []string{"x"}},
 			wantErr: []string{"may not use the default consumer group"},
 			partial: true,
 		},
-		{name: "stream without name", cfg: Config{Streams: []StreamConfig{{}}}, wantErr: []string{"Streams[0] has no Name"}},
+		{name: "processor without stream", cfg: Config{Processors: []redisstream.ProcessorConfig{{}}}, wantErr: []string{"Processors[0]", "no stream"}},
 		{
 			name:    "duplicate stream",
-			cfg:     Config{Streams: []StreamConfig{{Name: "a"}, {Name: "a"}}},
+			cfg:     Config{Processors: []redisstream.ProcessorConfig{{Streams: []string{"a"}}, {Streams: []string{"a"}}}},
 			wantErr: []string{`stream "a" is listed twice`},
 		},
 		{
 			name:    "negative duration",
-			cfg:     Config{Streams: []StreamConfig{{Name: "a", MinIdle: -time.Second}}},
-			wantErr: []string{`stream "a": MinIdle is negative`},
+			cfg:     Config{Processors: []redisstream.ProcessorConfig{{Streams: []string{"a"}, MinIdle: -time.Second}}},
+			wantErr: []string{`Processors[0] (streams ["a"])`, "MinIdle is negative"},
 		},
 		{
 			name:    "negative concurrency",
-			cfg:     Config{Streams: []StreamConfig{{Name: "a", Concurrency: -1}}},
+			cfg:     Config{Processors: []redisstream.ProcessorConfig{{Streams: []string{"a"}, Concurrency: -1}}},
 			wantErr: []string{"Concurrency is negative"},
 		},
-		{name: "negative max message bytes means no limit", cfg: Config{Streams: []StreamConfig{{Name: "a", MaxMessageBytes: -1}}}},
-		{name: "empty enabled group", cfg: Config{EnabledGroups: []string{""}}, wantErr: []string{"EnabledGroups[0] is empty"}},
-		{name: "duplicate enabled group", cfg: Config{EnabledGroups: []string{"a", "a"}}, wantErr: []string{`"a" is listed twice`}},
+		{name: "negative max message bytes means no limit", cfg: Config{Processors: []redisstream.ProcessorConfig{{Streams: []string{"a"}, MaxMessageBytes: -1}}}},
+		{name: "empty route group", cfg: Config{RouteGroups: []string{""}}, wantErr: []string{"RouteGroups[0] is empty"}},
+		{name: "duplicate route group", cfg: Config{RouteGroups: []string{"a", "a"}}, wantErr: []string{`"a" is listed twice`}},
 		{
 			name:    "max len and min id",
 			cfg:     Config{Publisher: redisstream.PublisherConfig{MaxLen: 10, MinID: "1-0"}},
@@ -101,7 +104,7 @@ func TestLoadConfig(t *testing.T) {
 	t.Parallel()
 	env := map[string]string{
 		"APP_STREAMS":                " orders, emails ,,",
-		"APP_GROUP":                  "billing",
+		"APP_CONSUMER_GROUP":         "billing",
 		"APP_CONSUMER":               "pod-1",
 		"APP_BATCH_SIZE":             "50",
 		"APP_CONCURRENCY":            "4",
@@ -112,31 +115,34 @@ func TestLoadConfig(t *testing.T) {
 		"APP_DEAD_LETTER_STREAM":     "dead",
 		"APP_START_ID":               "$",
 		"APP_MAX_MESSAGE_BYTES":      "-1",
-		"APP_ENABLED_GROUPS":         "billing,audit",
+		"APP_ROUTE_GROUPS":           "billing,audit",
 		"APP_DEAD_LETTER_UNROUTABLE": "true",
 		"APP_PUBLISH_MAX_LEN":        "1000",
 		"APP_REPLY_TTL":              "30s",
 	}
-	cfg, err := LoadConfig("APP_", mapLookup(env))
+	cfg, err := LoadConfig("APP_", environ(env))
 	if err != nil {
 		t.Fatalf("LoadConfig: %v", err)
 	}
-	want := StreamConfig{
+	want := redisstream.ProcessorConfig{
 		Group: "billing", Consumer: "pod-1", BatchSize: 50, Concurrency: 4,
 		Block: 250 * time.Millisecond, MinIdle: time.Minute, ReclaimInterval: 5 * time.Second,
 		MaxDeliveries: 3, DeadLetterStream: "dead", StartID: "$", MaxMessageBytes: -1,
 	}
-	if len(cfg.Streams) != 2 {
-		t.Fatalf("Streams = %+v, want orders and emails", cfg.Streams)
+	if len(cfg.Processors) != 2 {
+		t.Fatalf("Processors = %+v, want orders and emails", cfg.Processors)
 	}
 	for i, name := range []string{"orders", "emails"} {
-		want.Name = name
-		if cfg.Streams[i] != want {
-			t.Errorf("Streams[%d] = %+v, want %+v", i, cfg.Streams[i], want)
+		want.Streams = []string{name}
+		if !reflect.DeepEqual(cfg.Processors[i], want) {
+			t.Errorf("Processors[%d] = %+v, want %+v", i, cfg.Processors[i], want)
 		}
 	}
-	if strings.Join(cfg.EnabledGroups, ",") != "billing,audit" || !cfg.DeadLetterUnroutable {
-		t.Errorf("EnabledGroups = %q, DeadLetterUnroutable = %v", cfg.EnabledGroups, cfg.DeadLetterUnroutable)
+	if strings.Join(cfg.RouteGroups, ",") != "billing,audit" || !cfg.DeadLetterUnroutable {
+		t.Errorf("RouteGroups = %q, DeadLetterUnroutable = %v", cfg.RouteGroups, cfg.DeadLetterUnroutable)
+	}
+	if len(cfg.unknownEnv) != 0 {
+		t.Errorf("unknown variables %q, want none", cfg.unknownEnv)
 	}
 	if cfg.Publisher != (redisstream.PublisherConfig{MaxLen: 1000, ReplyTTL: 30 * time.Second}) {
 		t.Errorf("Publisher = %+v", cfg.Publisher)
@@ -145,11 +151,12 @@ func TestLoadConfig(t *testing.T) {
 
 func TestLoadConfigDefaults(t *testing.T) {
 	t.Parallel()
-	cfg, err := LoadConfig("", mapLookup(map[string]string{"STREAMFX_STREAMS": "orders"}))
+	cfg, err := LoadConfig("", environ(map[string]string{"STREAMFX_STREAMS": "orders", "OTHER_GROUP": "x"}))
 	if err != nil {
 		t.Fatalf("LoadConfig: %v", err)
 	}
-	if len(cfg.Streams) != 1 || cfg.Streams[0] != (StreamConfig{Name: "orders"}) || len(cfg.EnabledGroups) != 0 {
+	want := []redisstream.ProcessorConfig{{Streams: []string{"orders"}}}
+	if !reflect.DeepEqual(cfg.Processors, want) || len(cfg.RouteGroups) != 0 || len(cfg.unknownEnv) != 0 {
 		t.Errorf("LoadConfig = %+v, want one stream with zero settings", cfg)
 	}
 }
@@ -174,20 +181,38 @@ func TestLoadConfigErrors(t *testing.T) {
 			},
 		},
 		{
-			name: "partial worker on the default group",
-			env:  map[string]string{"STREAMFX_STREAMS": "orders", "STREAMFX_ENABLED_GROUPS": "billing"},
-			want: []string{"STREAMFX_GROUP", `group "monolith"`},
+			// A negative value is reported with the parse errors, not only
+			// once they are fixed.
+			name: "malformed and negative variables in one error",
+			env: map[string]string{
+				"STREAMFX_STREAMS": "orders", "STREAMFX_MIN_IDLE": "-1s", "STREAMFX_BATCH_SIZE": "x",
+				"STREAMFX_CONCURRENCY": "-2", "STREAMFX_PUBLISH_MAX_LEN": "-5",
+			},
+			want: []string{
+				`STREAMFX_MIN_IDLE="-1s" is negative`, `STREAMFX_BATCH_SIZE="x" is not an integer`,
+				`STREAMFX_CONCURRENCY="-2" is negative`, `STREAMFX_PUBLISH_MAX_LEN="-5" is negative`,
+			},
 		},
 		{
-			name: "negative value",
-			env:  map[string]string{"STREAMFX_STREAMS": "orders", "STREAMFX_MIN_IDLE": "-1s"},
-			want: []string{`stream "orders": MinIdle is negative`},
+			name: "partial worker on the default group",
+			env:  map[string]string{"STREAMFX_STREAMS": "orders", "STREAMFX_ROUTE_GROUPS": "billing"},
+			want: []string{"STREAMFX_CONSUMER_GROUP", `consumer group "monolith"`},
+		},
+		{
+			// A former name is an error, not silently ignored: a worker
+			// would lose its route groups and mount every route.
+			name: "renamed variables",
+			env:  map[string]string{"STREAMFX_STREAMS": "orders", "STREAMFX_GROUP": "g", "STREAMFX_ENABLED_GROUPS": "billing"},
+			want: []string{
+				`STREAMFX_GROUP="g" was renamed STREAMFX_CONSUMER_GROUP`,
+				`STREAMFX_ENABLED_GROUPS="billing" was renamed STREAMFX_ROUTE_GROUPS`,
+			},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := LoadConfig("STREAMFX", mapLookup(tt.env))
+			_, err := LoadConfig("STREAMFX", environ(tt.env))
 			if !errors.Is(err, ErrInvalidConfig) {
 				t.Fatalf("LoadConfig = %v, want ErrInvalidConfig", err)
 			}
@@ -202,21 +227,27 @@ func TestLoadConfigErrors(t *testing.T) {
 
 func TestConfigFromEnv(t *testing.T) {
 	t.Setenv("FXTEST_STREAMS", "a,b")
-	t.Setenv("FXTEST_GROUP", "g")
+	t.Setenv("FXTEST_CONSUMER_GROUP", "g")
+	t.Setenv("FXTEST_CONCURENCY", "4") // misspelt
 	cfg, err := ConfigFromEnv("FXTEST")
 	if err != nil {
 		t.Fatalf("ConfigFromEnv: %v", err)
 	}
-	if len(cfg.Streams) != 2 || cfg.Streams[1].Name != "b" || cfg.Streams[1].Group != "g" {
+	if len(cfg.Processors) != 2 || cfg.Processors[1].Streams[0] != "b" || cfg.Processors[1].Group != "g" {
 		t.Errorf("ConfigFromEnv = %+v", cfg)
+	}
+	if want := []string{"FXTEST_CONCURENCY"}; !slices.Equal(cfg.unknownEnv, want) {
+		t.Errorf("unknown variables %q, want %q", cfg.unknownEnv, want)
 	}
 }
 
-func mapLookup(m map[string]string) func(string) (string, bool) {
-	return func(k string) (string, bool) {
-		v, ok := m[k]
-		return v, ok
+// environ returns m as os.Environ would, in a fixed order.
+func environ(m map[string]string) []string {
+	var out []string
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		out = append(out, k+"="+m[k])
 	}
+	return out
 }
 
 // TestRetryQueue: the asynq queue keeps its name "streamfx" for an app on the
@@ -228,12 +259,12 @@ func TestRetryQueue(t *testing.T) {
 		want string
 	}{
 		{Config{}, "streamfx"},
-		{Config{Streams: []StreamConfig{{Name: "a"}, {Name: "b", Group: DefaultGroupName}}}, "streamfx"},
-		{Config{Streams: []StreamConfig{{Name: "a", Group: "pay"}, {Name: "b", Group: "bill"}}}, "streamfx:bill+pay"},
-		{Config{Streams: []StreamConfig{{Name: "a", Group: "pay"}, {Name: "b"}}}, "streamfx:monolith+pay"},
+		{Config{Processors: []redisstream.ProcessorConfig{{Streams: []string{"a"}}, {Streams: []string{"b"}, Group: DefaultConsumerGroup}}}, "streamfx"},
+		{Config{Processors: []redisstream.ProcessorConfig{{Streams: []string{"a"}, Group: "pay"}, {Streams: []string{"b"}, Group: "bill"}}}, "streamfx:bill+pay"},
+		{Config{Processors: []redisstream.ProcessorConfig{{Streams: []string{"a"}, Group: "pay"}, {Streams: []string{"b"}}}}, "streamfx:monolith+pay"},
 	} {
 		if got := tt.cfg.retryQueue(); got != tt.want {
-			t.Errorf("retryQueue(%+v) = %q, want %q", tt.cfg.Streams, got, tt.want)
+			t.Errorf("retryQueue(%+v) = %q, want %q", tt.cfg.Processors, got, tt.want)
 		}
 	}
 }

@@ -39,10 +39,11 @@
 //
 // AsRoute is a shorthand; the annotation written by hand works the same:
 //
-//	fx.Provide(fx.Annotate(NewWelcomeEmail, fx.ResultTags(`group:"streamfx.routes"`)))
+//	fx.Provide(fx.Annotate(NewWelcomeEmail, fx.ResultTags(streamfx.RouteTag))) // `group:"streamfx.routes"`
 //	fx.Provide(fx.Annotate(NewBookingRouter, fx.ResultTags(streamfx.RouterTag)))
 //
-// or an fx.Out result object with a field tagged `group:"streamfx.routes"`.
+// or an fx.Out result object with a field tagged `group:"streamfx.routes"`
+// (RouteTag).
 //
 // A route contributed alone must be named; routes inside a Router may be
 // left unnamed ("<type>#<n>"), but named routes survive refactoring, which
@@ -69,57 +70,62 @@
 //
 // # Split workers
 //
-// Config.EnabledGroups mounts only the routes of some logical groups
+// Config.RouteGroups mounts only the routes of some route groups
 // (dispatcher.InGroup), and the routes without a group (mounted in every
 // worker, as in the seed), so one binary runs as a monolith or as several
 // workers. A partial worker must consume with its own consumer group:
-// DefaultGroupName ("monolith") is refused with
+// DefaultConsumerGroup ("monolith") is refused with
 // ErrDefaultGroupInPartialWorker.
 //
 // # Environment
 //
 // ConfigFromEnv reads, with prefix STREAMFX: STREAMFX_STREAMS (comma
-// separated), STREAMFX_GROUP, STREAMFX_CONSUMER, STREAMFX_BATCH_SIZE,
+// separated), STREAMFX_CONSUMER_GROUP, STREAMFX_CONSUMER, STREAMFX_BATCH_SIZE,
 // STREAMFX_CONCURRENCY, STREAMFX_BLOCK, STREAMFX_MIN_IDLE,
 // STREAMFX_RECLAIM_INTERVAL (durations in Go syntax: 500ms, 2s),
 // STREAMFX_MAX_DELIVERIES, STREAMFX_DEAD_LETTER_STREAM, STREAMFX_START_ID,
-// STREAMFX_MAX_MESSAGE_BYTES, STREAMFX_ENABLED_GROUPS (comma separated),
+// STREAMFX_MAX_MESSAGE_BYTES, STREAMFX_ROUTE_GROUPS (comma separated),
 // STREAMFX_DEAD_LETTER_UNROUTABLE (true/false), STREAMFX_PUBLISH_MAX_LEN,
 // STREAMFX_PUBLISH_MIN_ID and STREAMFX_REPLY_TTL. Unset means default.
 //
 // # Retries
 //
 // Without a retry scheduler a failed message stays pending and the processor
-// redelivers it after StreamConfig.MinIdle, up to MaxDeliveries, then
+// redelivers it after ProcessorConfig.MinIdle, up to MaxDeliveries, then
 // dead-letters it. WithAsynqRetry instead retries each failed route alone
 // through asynq, with backoff.
 //
 // # Observability
 //
-// Opt-in options add metrics and tracing; without them nothing is
-// registered and no span is started:
+// Metrics and tracing are opt-in modules of their own packages, so that an
+// app without them links neither Prometheus nor OpenTelemetry:
 //
 //	reg := prometheus.NewRegistry()
-//	fx.New(streamfx.Module, streamfx.WithMetrics(reg), streamfx.WithTracing(tp), ...)
+//	fx.New(streamfx.Module, fxmetrics.Module(reg), fxtracing.Module(tp), ...)
 //
-// WithMetrics registers the metrics of package dispatcher/metrics on reg,
-// one set per consumer group, and a consumer-group lag collector; the
-// processors, the asynq retry worker and the retry scheduler report to it.
-// WithTracing makes the Publisher carry the W3C trace context in every
-// entry and starts a consumer span per route run. The route middleware runs
-// in this order, outermost first: metrics, tracing, then the app's
-// (AsMiddleware). *Health, provided by Module, is an http.Handler for a
-// readiness endpoint (consumer group exists, recent successful read).
+// fxmetrics.Module (package streamfx/fxmetrics) registers the metrics of
+// package dispatcher/metrics on reg, with the consumer group as a label, and
+// a lag collector per consumer group; the processors and the asynq retry
+// side report to it. fxtracing.Module (package streamfx/fxtracing) makes the
+// Publisher carry the W3C trace context in every entry and starts a consumer
+// span per route run. The route middleware runs in this order, outermost
+// first: metrics, tracing, then the app's (AsMiddleware). *Health, provided
+// by Module, is an http.Handler for a readiness endpoint (consumer group
+// exists, recent successful read).
 //
 // # Lifecycle
 //
-// OnStart creates the consumer groups and starts consuming without
-// blocking (and starts the asynq server first, with WithAsynqRetry). OnStop
-// stops the processors within fx's stop timeout (fx.StopTimeout, 15s by
-// default), letting in-flight handlers finish and acknowledging them, then
-// the asynq server; a message whose handler outlives the timeout stays
-// pending and is redelivered later. A processor that stops on a fatal error
-// shuts the app down through fx.Shutdowner with exit code 1, after logging
-// the error with the stream, group and consumer. Delivery is at-least-once:
-// handlers must be idempotent.
+// One lifecycle hook runs everything. OnStart starts the asynq retry server
+// (with WithAsynqRetry), then creates the consumer groups and starts
+// consuming without blocking. OnStop stops the processors within fx's stop
+// timeout (fx.StopTimeout, 15s by default), letting in-flight handlers
+// finish and acknowledging them, then the asynq server. When the timeout
+// ends first, the stop logs at error level each processor still running
+// (its unfinished entries stay pending and are delivered again after
+// MinIdle), still shuts the asynq server down, giving it 2s more to put its
+// running tasks back in their queue, and returns the timeout error. A
+// processor that stops on a fatal error shuts the app down through
+// fx.Shutdowner with exit code 1, after logging the error with the stream,
+// consumer group and consumer. Delivery is at-least-once: handlers must be
+// idempotent.
 package streamfx

@@ -3,108 +3,103 @@ package streamfx
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/streamfx/streamfx/dispatcher/redisstream"
 )
 
-// DefaultEnvPrefix is the prefix of the environment variables read by
-// ConfigFromEnv and LoadConfig when they are given an empty prefix.
-const DefaultEnvPrefix = "STREAMFX"
+// defaultEnvPrefix is the prefix of the variables read by ConfigFromEnv and
+// LoadConfig when they are given an empty prefix.
+const defaultEnvPrefix = "STREAMFX"
 
-// Environment variable suffixes read by LoadConfig; each is appended to the
-// prefix and an underscore (STREAMFX_STREAMS, ...). Unset or empty variables
-// keep the zero value, that is the documented default.
+// The variable suffixes read by LoadConfig; each is appended to the prefix
+// and an underscore (STREAMFX_STREAMS, ...). Unset or empty variables keep
+// the zero value, that is the documented default.
 const (
-	// EnvStreams is a comma-separated list of stream names to consume.
-	EnvStreams = "STREAMS"
-	// EnvGroup is the consumer group of every stream.
-	EnvGroup = "GROUP"
-	// EnvConsumer is the consumer name of this process.
-	EnvConsumer = "CONSUMER"
-	// EnvBatchSize is the XREADGROUP COUNT (integer).
-	EnvBatchSize = "BATCH_SIZE"
-	// EnvConcurrency is the handler pool size of each stream (integer).
-	EnvConcurrency = "CONCURRENCY"
-	// EnvBlock is the XREADGROUP BLOCK time (Go duration: 500ms, 2s).
-	EnvBlock = "BLOCK"
-	// EnvMinIdle is the idle time before a pending entry is reclaimed (Go
-	// duration).
-	EnvMinIdle = "MIN_IDLE"
-	// EnvReclaimInterval is how often pending entries are reclaimed (Go
-	// duration).
-	EnvReclaimInterval = "RECLAIM_INTERVAL"
-	// EnvMaxDeliveries is the number of deliveries before dead-lettering
-	// (integer).
-	EnvMaxDeliveries = "MAX_DELIVERIES"
-	// EnvDeadLetterStream is one dead-letter stream for every consumed
-	// stream; if unset each stream uses "<stream>:dead".
-	EnvDeadLetterStream = "DEAD_LETTER_STREAM"
-	// EnvStartID is the ID a newly created group starts from.
-	EnvStartID = "START_ID"
-	// EnvMaxMessageBytes caps an entry's size (integer; negative: no limit).
-	EnvMaxMessageBytes = "MAX_MESSAGE_BYTES"
-	// EnvEnabledGroups is a comma-separated list of logical route groups to
-	// mount (a partial worker); unset mounts every route.
-	EnvEnabledGroups = "ENABLED_GROUPS"
-	// EnvDeadLetterUnroutable dead-letters unroutable messages (true/false,
-	// 1/0).
-	EnvDeadLetterUnroutable = "DEAD_LETTER_UNROUTABLE"
-	// EnvPublishMaxLen trims published streams to about this length
-	// (integer).
-	EnvPublishMaxLen = "PUBLISH_MAX_LEN"
-	// EnvPublishMinID trims published streams below this ID.
-	EnvPublishMinID = "PUBLISH_MIN_ID"
-	// EnvReplyTTL is the TTL of request/reply lists (Go duration).
-	EnvReplyTTL = "REPLY_TTL"
+	envStreams              = "STREAMS"                // comma separated
+	envConsumerGroup        = "CONSUMER_GROUP"         // ProcessorConfig.Group
+	envConsumer             = "CONSUMER"               // ProcessorConfig.Consumer
+	envBatchSize            = "BATCH_SIZE"             // integer
+	envConcurrency          = "CONCURRENCY"            // integer
+	envBlock                = "BLOCK"                  // Go duration
+	envMinIdle              = "MIN_IDLE"               // Go duration
+	envReclaimInterval      = "RECLAIM_INTERVAL"       // Go duration
+	envMaxDeliveries        = "MAX_DELIVERIES"         // integer
+	envDeadLetterStream     = "DEAD_LETTER_STREAM"     // one for every stream
+	envStartID              = "START_ID"               // ProcessorConfig.StartID
+	envMaxMessageBytes      = "MAX_MESSAGE_BYTES"      // integer; negative: no limit
+	envRouteGroups          = "ROUTE_GROUPS"           // comma separated
+	envDeadLetterUnroutable = "DEAD_LETTER_UNROUTABLE" // true/false
+	envPublishMaxLen        = "PUBLISH_MAX_LEN"        // integer
+	envPublishMinID         = "PUBLISH_MIN_ID"         // stream ID
+	envReplyTTL             = "REPLY_TTL"              // Go duration
 )
+
+// renamedEnv maps former variable suffixes to their names now: setting one
+// is an error rather than silently ignored (a worker that lost its route
+// groups would mount every route).
+var renamedEnv = map[string]string{"GROUP": envConsumerGroup, "ENABLED_GROUPS": envRouteGroups}
 
 // ConfigFromEnv loads a Config from the process environment with
-// LoadConfig(prefix, os.LookupEnv). For example, with prefix "STREAMFX":
+// LoadConfig(prefix, os.Environ()). For example, with prefix "STREAMFX":
 //
 //	STREAMFX_STREAMS=orders,emails
-//	STREAMFX_GROUP=billing-worker
-//	STREAMFX_ENABLED_GROUPS=billing
+//	STREAMFX_CONSUMER_GROUP=billing-worker
+//	STREAMFX_ROUTE_GROUPS=billing
 //	STREAMFX_BLOCK=2s STREAMFX_MIN_IDLE=1m STREAMFX_CONCURRENCY=32
 func ConfigFromEnv(prefix string) (Config, error) {
-	return LoadConfig(prefix, os.LookupEnv)
+	return LoadConfig(prefix, os.Environ())
 }
 
-// LoadConfig builds a Config from the variables named prefix + "_" + Env...
-// as found by lookup (os.LookupEnv, or a map in tests). An empty prefix means
-// DefaultEnvPrefix. Every stream of EnvStreams gets the same settings. Every
-// malformed variable is reported, joined into one error that wraps
-// ErrInvalidConfig and names the variable and its value; the result is then
-// checked with Config.Validate.
-func LoadConfig(prefix string, lookup func(key string) (string, bool)) (Config, error) {
+// LoadConfig builds a Config from the "KEY=value" entries of environ (as
+// os.Environ returns them; a later entry wins over an earlier one with the
+// same key) whose key is prefix + "_" + a variable listed in the README
+// (STREAMFX_STREAMS, STREAMFX_CONSUMER_GROUP, ...). An empty prefix means
+// "STREAMFX". Every stream of STREAMFX_STREAMS gets a processor of its own,
+// with the same settings. Every malformed or negative variable is reported,
+// joined into one error that wraps ErrInvalidConfig and names each variable
+// and its value; the result is then checked with Config.Validate. A variable
+// with the prefix that LoadConfig does not know (a misspelling) is kept in
+// the Config, and Module logs a warning naming it.
+func LoadConfig(prefix string, environ []string) (Config, error) {
 	if prefix == "" {
-		prefix = DefaultEnvPrefix
+		prefix = defaultEnvPrefix
 	}
-	e := envReader{prefix: strings.TrimSuffix(prefix, "_") + "_", lookup: lookup}
-	s := StreamConfig{
-		Group:            e.str(EnvGroup),
-		Consumer:         e.str(EnvConsumer),
-		BatchSize:        e.integer(EnvBatchSize),
-		Concurrency:      e.integer(EnvConcurrency),
-		Block:            e.duration(EnvBlock),
-		MinIdle:          e.duration(EnvMinIdle),
-		ReclaimInterval:  e.duration(EnvReclaimInterval),
-		MaxDeliveries:    e.integer(EnvMaxDeliveries),
-		DeadLetterStream: e.str(EnvDeadLetterStream),
-		StartID:          e.str(EnvStartID),
-		MaxMessageBytes:  e.integer(EnvMaxMessageBytes),
+	e := envReader{prefix: strings.TrimSuffix(prefix, "_") + "_", vars: map[string]string{}, read: map[string]bool{}}
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(k, e.prefix) {
+			e.vars[strings.TrimPrefix(k, e.prefix)] = v
+		}
+	}
+	p := redisstream.ProcessorConfig{
+		Group:            e.str(envConsumerGroup),
+		Consumer:         e.str(envConsumer),
+		BatchSize:        e.count(envBatchSize),
+		Concurrency:      e.count(envConcurrency),
+		Block:            e.duration(envBlock),
+		MinIdle:          e.duration(envMinIdle),
+		ReclaimInterval:  e.duration(envReclaimInterval),
+		MaxDeliveries:    e.count(envMaxDeliveries),
+		DeadLetterStream: e.str(envDeadLetterStream),
+		StartID:          e.str(envStartID),
+		MaxMessageBytes:  e.integer(envMaxMessageBytes),
 	}
 	var cfg Config
-	for _, name := range e.list(EnvStreams) {
-		s.Name = name
-		cfg.Streams = append(cfg.Streams, s)
+	for _, name := range e.list(envStreams) {
+		p.Streams = []string{name}
+		cfg.Processors = append(cfg.Processors, p)
 	}
-	cfg.EnabledGroups = e.list(EnvEnabledGroups)
-	cfg.DeadLetterUnroutable = e.boolean(EnvDeadLetterUnroutable)
-	cfg.Publisher.MaxLen = int64(e.integer(EnvPublishMaxLen))
-	cfg.Publisher.MinID = e.str(EnvPublishMinID)
-	cfg.Publisher.ReplyTTL = e.duration(EnvReplyTTL)
+	cfg.RouteGroups = e.list(envRouteGroups)
+	cfg.DeadLetterUnroutable = e.boolean(envDeadLetterUnroutable)
+	cfg.Publisher.MaxLen = int64(e.count(envPublishMaxLen))
+	cfg.Publisher.MinID = e.str(envPublishMinID)
+	cfg.Publisher.ReplyTTL = e.duration(envReplyTTL)
+	cfg.unknownEnv = e.unknown()
 	if err := errors.Join(e.errs...); err != nil {
 		return Config{}, err
 	}
@@ -114,16 +109,18 @@ func LoadConfig(prefix string, lookup func(key string) (string, bool)) (Config, 
 	return cfg, nil
 }
 
-// envReader reads typed variables and collects their errors.
+// envReader reads typed variables, collects their errors and remembers
+// which ones it read.
 type envReader struct {
 	prefix string
-	lookup func(string) (string, bool)
+	vars   map[string]string // by suffix
+	read   map[string]bool
 	errs   []error
 }
 
 func (e *envReader) str(key string) string {
-	v, _ := e.lookup(e.prefix + key)
-	return strings.TrimSpace(v)
+	e.read[key] = true
+	return strings.TrimSpace(e.vars[key])
 }
 
 // list splits a comma-separated value, ignoring blanks around and between
@@ -150,14 +147,26 @@ func (e *envReader) integer(key string) int {
 	return n
 }
 
+// count is an integer that may not be negative.
+func (e *envReader) count(key string) int {
+	n := e.integer(key)
+	if n < 0 {
+		e.fail(key, e.str(key), "is negative")
+	}
+	return n
+}
+
 func (e *envReader) duration(key string) time.Duration {
 	v := e.str(key)
 	if v == "" {
 		return 0
 	}
 	d, err := time.ParseDuration(v)
-	if err != nil {
+	switch {
+	case err != nil:
 		e.fail(key, v, "is not a duration (use Go syntax such as 500ms, 2s, 1m30s)")
+	case d < 0:
+		e.fail(key, v, "is negative")
 	}
 	return d
 }
@@ -172,6 +181,24 @@ func (e *envReader) boolean(key string) bool {
 		e.fail(key, v, "is not a boolean (use true or false)")
 	}
 	return b
+}
+
+// unknown reports the variables renamed since (as errors) and returns the
+// other unknown ones, sorted, with their prefix.
+func (e *envReader) unknown() []string {
+	var out []string
+	for _, key := range slices.Sorted(maps.Keys(e.vars)) {
+		v := e.vars[key]
+		if e.read[key] {
+			continue
+		}
+		if now, ok := renamedEnv[key]; ok {
+			e.fail(key, v, "was renamed "+e.prefix+now)
+			continue
+		}
+		out = append(out, e.prefix+key)
+	}
+	return out
 }
 
 func (e *envReader) fail(key, value, problem string) {

@@ -52,7 +52,7 @@ func Example() {
 				return rdb
 			},
 		),
-		fx.Supply(streamfx.Config{Streams: []streamfx.StreamConfig{{Name: "users", Block: 50 * time.Millisecond}}}),
+		fx.Supply(streamfx.Config{Processors: []redisstream.ProcessorConfig{{Streams: []string{"users"}, Block: 50 * time.Millisecond}}}),
 		streamfx.Module,
 		fx.Provide(streamfx.AsRoute(newWelcomeRoute)),
 		fx.Invoke(func(lc fx.Lifecycle, pub *redisstream.Publisher) {
@@ -73,36 +73,31 @@ func Example() {
 	// Output: welcomed ada@example.com
 }
 
-// LoadConfig reads the documented variables; ConfigFromEnv does the same
-// from the process environment.
+// LoadConfig reads the documented variables from "KEY=value" entries;
+// ConfigFromEnv does the same from the process environment.
 func ExampleLoadConfig() {
-	env := map[string]string{
-		"STREAMFX_STREAMS":        "orders,emails",
-		"STREAMFX_GROUP":          "billing-worker",
-		"STREAMFX_ENABLED_GROUPS": "billing",
-		"STREAMFX_MIN_IDLE":       "1m",
-	}
-	cfg, err := streamfx.LoadConfig("STREAMFX", func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	cfg, err := streamfx.LoadConfig("STREAMFX", []string{
+		"STREAMFX_STREAMS=orders,emails",
+		"STREAMFX_CONSUMER_GROUP=billing-worker",
+		"STREAMFX_ROUTE_GROUPS=billing",
+		"STREAMFX_MIN_IDLE=1m",
+	})
 	if err != nil {
 		panic(err)
 	}
-	for _, s := range cfg.Streams {
-		fmt.Println(s.Name, s.Group, s.MinIdle)
+	for _, p := range cfg.Processors {
+		fmt.Println(p.Streams, p.Group, p.MinIdle)
 	}
-	fmt.Println(cfg.EnabledGroups)
+	fmt.Println(cfg.RouteGroups)
 
-	_, err = streamfx.LoadConfig("STREAMFX", func(k string) (string, bool) {
-		if k == "STREAMFX_BLOCK" {
-			return "2", true
-		}
-		return "", false
-	})
+	_, err = streamfx.LoadConfig("STREAMFX", []string{"STREAMFX_BLOCK=2", "STREAMFX_MIN_IDLE=-1s"})
 	fmt.Println(err)
 	// Output:
-	// orders billing-worker 1m0s
-	// emails billing-worker 1m0s
+	// [orders] billing-worker 1m0s
+	// [emails] billing-worker 1m0s
 	// [billing]
 	// streamfx: invalid config: STREAMFX_BLOCK="2" is not a duration (use Go syntax such as 500ms, 2s, 1m30s)
+	// streamfx: invalid config: STREAMFX_MIN_IDLE="-1s" is negative
 }
 
 // The annotation that AsRoute writes, by hand: both forms feed the same
@@ -116,15 +111,18 @@ func ExampleAsRoute() {
 		return dispatcher.Route{Type: "user.registered", Name: "audit.log",
 			Handler: dispatcher.HandlerFunc(func(context.Context, *dispatcher.Message) error { return nil })}
 	}
+	rdb := redis.NewClient(&redis.Options{Addr: "localhost:6379"}) // connects only when used: never here
+	defer rdb.Close()
 	var d *dispatcher.Dispatcher
 	app := fx.New(fx.NopLogger,
 		fx.Provide(
 			streamfx.AsRoute(newWelcome),
 			fx.Annotate(newAudit, fx.ResultTags(`group:"streamfx.routes"`)),
-			streamfx.NewDispatcher,
 			zap.NewNop,
+			func() redis.UniversalClient { return rdb },
 		),
-		fx.Supply(streamfx.Config{}),
+		fx.Supply(streamfx.Config{Processors: []redisstream.ProcessorConfig{{Streams: []string{"users"}}}}),
+		streamfx.Module, // built, not started: nothing connects to Redis
 		fx.Populate(&d),
 	)
 	if err := app.Err(); err != nil {

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-	"go.uber.org/fx"
 
 	"github.com/streamfx/streamfx/dispatcher/health"
 )
@@ -34,34 +33,18 @@ type Health struct {
 	handler http.Handler
 }
 
-// HealthParams are the dependencies of NewHealth.
-type HealthParams struct {
-	fx.In
-
-	Redis      redis.UniversalClient
-	Processors *Processors
-}
-
-// HealthResult is the result of NewHealth.
-type HealthResult struct {
-	fx.Out
-
-	Health *Health
-}
-
-// NewHealth builds the checks of every processor. The Redis client is
+// newHealth builds the checks of every processor. The Redis client is
 // shared, not closed.
-func NewHealth(p HealthParams) HealthResult {
+func newHealth(rdb redis.UniversalClient, ps *Processors) *Health {
 	checks := map[string]health.Check{}
-	for _, proc := range p.Processors.All() {
+	for _, proc := range ps.All() {
 		cfg := proc.Config()
 		for _, s := range cfg.Streams {
-			checks["group:"+s] = health.RedisGroup(p.Redis, s, cfg.Group)
+			checks["group:"+s] = health.RedisGroup(rdb, s, cfg.Group)
 			checks["read:"+s] = health.Recency(proc.LastRead, 3*cfg.Block+recencySlack)
 		}
 	}
 	if len(checks) == 0 {
-		rdb := p.Redis
 		checks["redis"] = func(ctx context.Context) error {
 			if err := rdb.Ping(ctx).Err(); err != nil {
 				return fmt.Errorf("streamfx: redis ping: %w", err)
@@ -69,7 +52,7 @@ func NewHealth(p HealthParams) HealthResult {
 			return nil
 		}
 	}
-	return HealthResult{Health: &Health{checks: checks, handler: health.Handler(checks)}}
+	return &Health{checks: checks, handler: health.Handler(checks)}
 }
 
 // ServeHTTP runs every check and writes the report.

@@ -12,6 +12,7 @@ import (
 	"go.uber.org/fx/fxtest"
 
 	"github.com/streamfx/streamfx/dispatcher/health"
+	"github.com/streamfx/streamfx/dispatcher/redisstream"
 	"github.com/streamfx/streamfx/internal/redistest"
 	"github.com/streamfx/streamfx/streamfx"
 )
@@ -59,7 +60,7 @@ func TestHealth(t *testing.T) {
 			t.Parallel()
 			srv := redistest.Start(t)
 			rdb := srv.Client(t)
-			cfg := streamfx.Config{Streams: []streamfx.StreamConfig{fastStream("orders", "workers")}}
+			cfg := streamfx.Config{Processors: []redisstream.ProcessorConfig{fastStream("orders", "workers")}}
 			var h *streamfx.Health
 			app := fxtest.New(t, baseOptions(t, rdb, cfg, nil), streamfx.Module,
 				fx.Provide(streamfx.AsRoute(goodRoute)), fx.Populate(&h))

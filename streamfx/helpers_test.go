@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/streamfx/streamfx/dispatcher"
+	"github.com/streamfx/streamfx/dispatcher/redisstream"
 	"github.com/streamfx/streamfx/internal/redistest"
 	"github.com/streamfx/streamfx/internal/streamtest"
 	"github.com/streamfx/streamfx/streamfx"
@@ -97,9 +98,9 @@ var emailsModule = fx.Module("emails",
 )
 
 // fastStream returns a stream config with short intervals for tests.
-func fastStream(name, group string) streamfx.StreamConfig {
-	return streamfx.StreamConfig{
-		Name: name, Group: group, Consumer: "test-consumer",
+func fastStream(name, group string) redisstream.ProcessorConfig {
+	return redisstream.ProcessorConfig{
+		Streams: []string{name}, Group: group, Consumer: "test-consumer",
 		Block: 50 * time.Millisecond, MinIdle: 300 * time.Millisecond, ReclaimInterval: 50 * time.Millisecond,
 	}
 }

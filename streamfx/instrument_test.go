@@ -15,9 +15,12 @@ import (
 	"go.uber.org/fx/fxtest"
 
 	"github.com/streamfx/streamfx/dispatcher"
+	"github.com/streamfx/streamfx/dispatcher/metrics"
 	"github.com/streamfx/streamfx/dispatcher/redisstream"
 	"github.com/streamfx/streamfx/dispatcher/tracing"
 	"github.com/streamfx/streamfx/streamfx"
+	"github.com/streamfx/streamfx/streamfx/fxmetrics"
+	"github.com/streamfx/streamfx/streamfx/fxtracing"
 )
 
 // goodRoute handles "order.paid" and always succeeds.
@@ -91,8 +94,8 @@ func TestWithMetricsCountsOutcomes(t *testing.T) {
 			reg := prometheus.NewRegistry()
 			s := fastStream("orders", "workers")
 			s.MaxDeliveries = 2
-			opts := []fx.Option{baseOptions(t, rdb, streamfx.Config{Streams: []streamfx.StreamConfig{s}}, nil),
-				streamfx.Module, streamfx.WithMetrics(reg),
+			opts := []fx.Option{baseOptions(t, rdb, streamfx.Config{Processors: []redisstream.ProcessorConfig{s}}, nil),
+				streamfx.Module, fxmetrics.Module(reg),
 				fx.Provide(streamfx.AsRoute(goodRoute), streamfx.AsRoute(poisonRoute(tt.fail)))}
 			if tt.asynq {
 				opts = append(opts, streamfx.WithAsynqRetry(fastRetry(2)))
@@ -163,9 +166,9 @@ func TestWithMetricsPerGroup(t *testing.T) {
 	t.Parallel()
 	rdb := startRedis(t)
 	reg := prometheus.NewRegistry()
-	cfg := streamfx.Config{Streams: []streamfx.StreamConfig{fastStream("orders", "billing"), fastStream("refunds", "support")}}
+	cfg := streamfx.Config{Processors: []redisstream.ProcessorConfig{fastStream("orders", "billing"), fastStream("refunds", "support")}}
 	var pub *redisstream.Publisher
-	app := fxtest.New(t, baseOptions(t, rdb, cfg, nil), streamfx.Module, streamfx.WithMetrics(reg),
+	app := fxtest.New(t, baseOptions(t, rdb, cfg, nil), streamfx.Module, fxmetrics.Module(reg),
 		fx.Provide(streamfx.AsRoute(goodRoute)), fx.Populate(&pub))
 	app.RequireStart()
 	defer app.RequireStop()
@@ -217,10 +220,10 @@ func TestWithTracingLinksPublisherAndConsumer(t *testing.T) {
 			}
 		}}
 	}
-	cfg := streamfx.Config{Streams: []streamfx.StreamConfig{fastStream("orders", "")}}
+	cfg := streamfx.Config{Processors: []redisstream.ProcessorConfig{fastStream("orders", "")}}
 	var pub *redisstream.Publisher
-	app := fxtest.New(t, baseOptions(t, rdb, cfg, nil), streamfx.Module, streamfx.WithTracing(tp),
-		streamfx.WithMetrics(prometheus.NewRegistry()),
+	app := fxtest.New(t, baseOptions(t, rdb, cfg, nil), streamfx.Module, fxtracing.Module(tp),
+		fxmetrics.Module(prometheus.NewRegistry()),
 		fx.Provide(streamfx.AsRoute(route), streamfx.AsMiddleware(appMiddleware)), fx.Populate(&pub))
 	app.RequireStart()
 	defer app.RequireStop()
@@ -270,7 +273,7 @@ func TestWithoutInstrumentation(t *testing.T) {
 	rdb := startRedis(t)
 	tp := sdktrace.NewTracerProvider()
 	defer func() { _ = tp.Shutdown(context.Background()) }()
-	cfg := streamfx.Config{Streams: []streamfx.StreamConfig{fastStream("orders", "")}}
+	cfg := streamfx.Config{Processors: []redisstream.ProcessorConfig{fastStream("orders", "")}}
 	var pub *redisstream.Publisher
 	app := fxtest.New(t, baseOptions(t, rdb, cfg, nil), streamfx.Module,
 		fx.Provide(streamfx.AsRoute(goodRoute)), fx.Populate(&pub))
@@ -289,7 +292,7 @@ func TestWithoutInstrumentation(t *testing.T) {
 	if v, ok := entries[0].Values[tracing.TraceparentField]; ok {
 		t.Errorf("traceparent %v written without WithTracing", v)
 	}
-	eventually(t, "the entry handled", func() bool { return pending(t, rdb, "orders", streamfx.DefaultGroupName) == 0 })
+	eventually(t, "the entry handled", func() bool { return pending(t, rdb, "orders", streamfx.DefaultConsumerGroup) == 0 })
 	mfs, err := prometheus.DefaultGatherer.Gather()
 	if err != nil {
 		t.Fatal(err)
@@ -305,15 +308,18 @@ func TestWithoutInstrumentation(t *testing.T) {
 // provider fails fx.New.
 func TestInstrumentNilArguments(t *testing.T) {
 	t.Parallel()
-	for name, opt := range map[string]fx.Option{
-		"WithMetrics(nil)": streamfx.WithMetrics(nil),
-		"WithTracing(nil)": streamfx.WithTracing(nil),
+	for name, tc := range map[string]struct {
+		opt  fx.Option
+		want error
+	}{
+		"fxmetrics.Module(nil)": {fxmetrics.Module(nil), metrics.ErrNilRegisterer},
+		"fxtracing.Module(nil)": {fxtracing.Module(nil), fxtracing.ErrNilTracerProvider},
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			err := fx.New(opt, fx.NopLogger).Err()
-			if !errors.Is(err, streamfx.ErrNilInstrument) {
-				t.Errorf("fx.New error %v, want ErrNilInstrument", err)
+			err := fx.New(tc.opt, fx.NopLogger).Err()
+			if !errors.Is(err, tc.want) {
+				t.Errorf("fx.New error %v, want %v", err, tc.want)
 			}
 		})
 	}

@@ -2,15 +2,10 @@ package streamfx
 
 import "github.com/streamfx/streamfx/dispatcher"
 
-// The named value through which the app gives the dispatcher its
-// dispatcher.Config.Middleware (logging, metrics, tracing). It is one
-// ordered slice, not a value group, because middleware order matters.
-const (
-	// MiddlewareName names the []dispatcher.RouteMiddleware value.
-	MiddlewareName = "streamfx.middleware"
-	// MiddlewareTag is the fx tag that provides it.
-	MiddlewareTag = `name:"` + MiddlewareName + `"`
-)
+// middlewareTag is the fx tag of the named value through which the app
+// gives the dispatcher its dispatcher.Config.Middleware (logging, ...). It
+// is one ordered slice, not a value group, because middleware order matters.
+const middlewareTag = `name:"streamfx.middleware"`
 
 // AsMiddleware annotates constructor, a function returning
 // []dispatcher.RouteMiddleware or ([]dispatcher.RouteMiddleware, error), so
@@ -21,5 +16,5 @@ const (
 //		return []dispatcher.RouteMiddleware{middleware.Logging(log)}
 //	}))
 func AsMiddleware(constructor any) any {
-	return annotate[[]dispatcher.RouteMiddleware](constructor, MiddlewareTag)
+	return annotate[[]dispatcher.RouteMiddleware](constructor, middlewareTag)
 }

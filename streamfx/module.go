@@ -2,6 +2,7 @@ package streamfx
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/redis/go-redis/v9"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/streamfx/streamfx/dispatcher"
 	"github.com/streamfx/streamfx/dispatcher/redisstream"
+	"github.com/streamfx/streamfx/streamfx/internal/hook"
 )
 
 // Module provides *dispatcher.Dispatcher, *Processors,
@@ -18,80 +20,59 @@ import (
 //
 // It requires from the app a redis.UniversalClient (never closed by the
 // module), a *zap.Logger and a Config. Routes come from the value groups
-// RoutesGroup and RoutersGroup (see AsRoute and AsRouter). Add
-// WithAsynqRetry to retry failed routes with asynq, WithMetrics and
-// WithTracing to observe them.
+// fed by AsRoute and AsRouter (or RouteTag and RouterTag). Add
+// WithAsynqRetry to retry failed routes with asynq, and the modules of
+// streamfx/fxmetrics and streamfx/fxtracing to observe them.
 var Module = fx.Module("streamfx",
-	fx.Provide(NewDispatcher, NewProcessors, NewPublisher, NewHealth),
+	fx.Provide(newDispatcher, newProcessors, newPublisher, newHealth),
 	fx.Invoke(func(*Processors) {}),
 )
 
-// DispatcherParams are the dependencies of NewDispatcher.
-type DispatcherParams struct {
+// dispatcherParams are the dependencies of newDispatcher.
+type dispatcherParams struct {
 	fx.In
 
 	Config Config
 	Logger *zap.Logger
 	// Retry, when provided (WithAsynqRetry provides one), schedules failed
 	// routes; without it failed messages stay pending and are reclaimed.
-	Retry dispatcher.RetryScheduler `optional:"true"`
-	// Routes are the routes contributed with AsRoute or RouteTag.
-	Routes []dispatcher.Route `group:"streamfx.routes"`
-	// Routers are the routers contributed with AsRouter or RouterTag.
-	Routers []*dispatcher.Router `group:"streamfx.routers"`
-	// Middleware, when provided (AsMiddleware), wraps every mounted route.
+	Retry   dispatcher.RetryScheduler `optional:"true"`
+	Routes  []dispatcher.Route        `group:"streamfx.routes"`
+	Routers []*dispatcher.Router      `group:"streamfx.routers"`
+	// Middleware, when provided (AsMiddleware), wraps every mounted route,
+	// inside the hooks' middleware.
 	Middleware []dispatcher.RouteMiddleware `name:"streamfx.middleware" optional:"true"`
-	// Instrumentation (WithMetrics, WithTracing) adds its middleware
-	// outside Middleware: metrics outermost, then tracing.
-	Instrumentation []Instrumentation `group:"streamfx.instrumentation"`
+	Hooks      []hook.Hook                  `group:"streamfx.hooks"`
 }
 
-// DispatcherResult is the result of NewDispatcher.
-type DispatcherResult struct {
-	fx.Out
-
-	Dispatcher *dispatcher.Dispatcher
-}
-
-// NewDispatcher builds the Dispatcher and mounts every contributed route
-// of the enabled groups.
-//
-// Value groups are unordered, so the routes are mounted in a fixed order:
-// each contribution, a single route or a whole router, is ordered by the
-// (Type, Name) of its routes; a router's routes keep their order. When
-// several routes handle one type they run in that order; to control it, put
-// them in one Router.
+// newDispatcher builds the Dispatcher and mounts every contributed route of
+// the enabled route groups, in a fixed order (see orderRoutes).
 //
 // It fails, and so does fx.New, with ErrDuplicateRoute naming both routes
-// when two contributed routes share a name (checked across every group,
-// enabled or not, so a monolith and its split workers agree), with
+// when two contributed routes share a name (checked across every route
+// group, enabled or not, so a monolith and its split workers agree), with
 // ErrInvalidRoute for a route without a Type, Handler or Name, and with
-// ErrUnknownGroup when Config.EnabledGroups names a group no route has.
-func NewDispatcher(p DispatcherParams) (DispatcherResult, error) {
+// ErrUnknownGroup when Config.RouteGroups names a route group no route has.
+func newDispatcher(p dispatcherParams) (*dispatcher.Dispatcher, error) {
 	routes, err := orderRoutes(p.Routes, p.Routers)
 	if err != nil {
-		return DispatcherResult{}, err
+		return nil, err
 	}
 	groups := routeGroups(routes)
-	for _, g := range p.Config.EnabledGroups {
+	for _, g := range p.Config.RouteGroups {
 		if !groups[g] {
-			known := make([]string, 0, len(groups))
-			for k := range groups {
-				known = append(known, k)
-			}
-			slices.Sort(known)
-			return DispatcherResult{}, fmt.Errorf("%w: %q (Config.EnabledGroups); route groups: %q",
-				ErrUnknownGroup, g, known)
+			return nil, fmt.Errorf("%w: %q (Config.RouteGroups); route groups: %q",
+				ErrUnknownGroup, g, slices.Sorted(maps.Keys(groups)))
 		}
 	}
 	d := dispatcher.New(dispatcher.Config{
 		Retry:                p.Retry,
-		EnabledGroups:        p.Config.EnabledGroups,
+		EnabledGroups:        p.Config.RouteGroups,
 		DeadLetterUnroutable: p.Config.DeadLetterUnroutable,
-		Middleware:           withInstrumentMiddleware(p.Instrumentation, p.Middleware),
+		Middleware:           hookMiddleware(p.Hooks, p.Middleware),
 	})
 	if err := d.Add(routes...); err != nil {
-		return DispatcherResult{}, fmt.Errorf("%w: %w", ErrInvalidRoute, err)
+		return nil, fmt.Errorf("%w: %w", ErrInvalidRoute, err)
 	}
 	mounted := d.Routes()
 	names := make([]string, len(mounted))
@@ -99,35 +80,28 @@ func NewDispatcher(p DispatcherParams) (DispatcherResult, error) {
 		names[i] = r.Name
 	}
 	p.Logger.Info("streamfx: routes mounted", zap.Strings("routes", names),
-		zap.Int("contributed", len(routes)), zap.Strings("enabled_groups", p.Config.EnabledGroups),
+		zap.Int("contributed", len(routes)), zap.Strings("route_groups", p.Config.RouteGroups),
 		zap.Bool("retry", p.Retry != nil))
-	return DispatcherResult{Dispatcher: d}, nil
+	return d, nil
 }
 
-// PublisherParams are the dependencies of NewPublisher.
-type PublisherParams struct {
+// publisherParams are the dependencies of newPublisher.
+type publisherParams struct {
 	fx.In
 
 	Redis  redis.UniversalClient
 	Config Config
-	// Instrumentation (WithTracing) adds fields to every published entry
+	// Hooks (streamfx/fxtracing) add fields to every published entry
 	// (redisstream.WithFields).
-	Instrumentation []Instrumentation `group:"streamfx.instrumentation"`
+	Hooks []hook.Hook `group:"streamfx.hooks"`
 }
 
-// PublisherResult is the result of NewPublisher.
-type PublisherResult struct {
-	fx.Out
-
-	Publisher *redisstream.Publisher
-}
-
-// NewPublisher builds the Publisher from Config.Publisher. The Redis client
+// newPublisher builds the Publisher from Config.Publisher. The Redis client
 // is shared, not closed.
-func NewPublisher(p PublisherParams) PublisherResult {
+func newPublisher(p publisherParams) *redisstream.Publisher {
 	var opts []redisstream.PublisherOption
-	if hook := publisherFields(p.Instrumentation); hook != nil {
-		opts = append(opts, redisstream.WithFields(hook))
+	if fields := publisherFields(p.Hooks); fields != nil {
+		opts = append(opts, redisstream.WithFields(fields))
 	}
-	return PublisherResult{Publisher: redisstream.NewPublisher(p.Redis, p.Config.Publisher, opts...)}
+	return redisstream.NewPublisher(p.Redis, p.Config.Publisher, opts...)
 }

@@ -25,7 +25,7 @@ import (
 func TestFeatureModulesHandlePublishedMessages(t *testing.T) {
 	t.Parallel()
 	rdb := startRedis(t)
-	cfg := streamfx.Config{Streams: []streamfx.StreamConfig{fastStream("users", ""), fastStream("bookings", "")}}
+	cfg := streamfx.Config{Processors: []redisstream.ProcessorConfig{fastStream("users", ""), fastStream("bookings", "")}}
 	var (
 		pub   *redisstream.Publisher
 		d     *dispatcher.Dispatcher
@@ -64,7 +64,7 @@ func TestFeatureModulesHandlePublishedMessages(t *testing.T) {
 		t.Errorf("mails = %q, want %q", got, want)
 	}
 	for _, s := range []string{"users", "bookings"} {
-		eventually(t, "messages of "+s+" acknowledged", func() bool { return pending(t, rdb, s, streamfx.DefaultGroupName) == 0 })
+		eventually(t, "messages of "+s+" acknowledged", func() bool { return pending(t, rdb, s, streamfx.DefaultConsumerGroup) == 0 })
 	}
 }
 
@@ -95,7 +95,7 @@ func TestStopDrainsInFlightHandlers(t *testing.T) {
 		}
 		return nil
 	}
-	cfg := streamfx.Config{Streams: []streamfx.StreamConfig{fastStream("jobs", "")}}
+	cfg := streamfx.Config{Processors: []redisstream.ProcessorConfig{fastStream("jobs", "")}}
 	var pub *redisstream.Publisher
 	app := fxtest.New(t, baseOptions(t, rdb, cfg, hook), streamfx.Module,
 		fx.Provide(streamfx.AsRoute(slow)), fx.Populate(&pub))
@@ -114,7 +114,7 @@ func TestStopDrainsInFlightHandlers(t *testing.T) {
 	if !finished.Load() {
 		t.Fatal("Stop returned before the in-flight handler finished")
 	}
-	if n := pending(t, rdb, "jobs", streamfx.DefaultGroupName); n != 0 {
+	if n := pending(t, rdb, "jobs", streamfx.DefaultConsumerGroup); n != 0 {
 		t.Errorf("pending after a clean stop = %d, want 0 (the drained message is acknowledged)", n)
 	}
 }
@@ -135,7 +135,7 @@ func TestStopDeadlineLeavesMessagePending(t *testing.T) {
 				return ctx.Err()
 			})}
 	}
-	cfg := streamfx.Config{Streams: []streamfx.StreamConfig{fastStream("jobs", "")}}
+	cfg := streamfx.Config{Processors: []redisstream.ProcessorConfig{fastStream("jobs", "")}}
 	var pub *redisstream.Publisher
 	app := fxtest.New(t, baseOptions(t, rdb, cfg, nil), streamfx.Module, fx.Provide(streamfx.AsRoute(stuck)), fx.Populate(&pub))
 	app.RequireStart()
@@ -148,7 +148,7 @@ func TestStopDeadlineLeavesMessagePending(t *testing.T) {
 	if err := app.Stop(ctx); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Stop = %v, want context.DeadlineExceeded", err)
 	}
-	if n := pending(t, rdb, "jobs", streamfx.DefaultGroupName); n != 1 {
+	if n := pending(t, rdb, "jobs", streamfx.DefaultConsumerGroup); n != 1 {
 		t.Errorf("pending = %d, want 1: an unfinished message stays pending", n)
 	}
 }
@@ -159,8 +159,8 @@ func TestEnabledGroupsMountOnlySelectedRoutes(t *testing.T) {
 	t.Parallel()
 	rdb := startRedis(t)
 	cfg := streamfx.Config{
-		Streams:       []streamfx.StreamConfig{fastStream("users", "emails-worker")},
-		EnabledGroups: []string{"emails"},
+		Processors:  []redisstream.ProcessorConfig{fastStream("users", "emails-worker")},
+		RouteGroups: []string{"emails"},
 	}
 	var (
 		pub   *redisstream.Publisher
@@ -206,7 +206,7 @@ func TestRouteMiddleware(t *testing.T) {
 			}
 		}}
 	}
-	cfg := streamfx.Config{Streams: []streamfx.StreamConfig{fastStream("users", "")}}
+	cfg := streamfx.Config{Processors: []redisstream.ProcessorConfig{fastStream("users", "")}}
 	var pub *redisstream.Publisher
 	app := fxtest.New(t, baseOptions(t, rdb, cfg, nil), streamfx.Module, usersModule,
 		fx.Provide(streamfx.AsMiddleware(mw)), fx.Populate(&pub))
@@ -226,7 +226,7 @@ func TestRouteMiddleware(t *testing.T) {
 func TestFatalProcessorErrorShutsDownTheApp(t *testing.T) {
 	t.Parallel()
 	rdb := startRedis(t)
-	cfg := streamfx.Config{Streams: []streamfx.StreamConfig{fastStream("users", "")}}
+	cfg := streamfx.Config{Processors: []redisstream.ProcessorConfig{fastStream("users", "")}}
 	app := fxtest.New(t, baseOptions(t, rdb, cfg, nil), streamfx.Module, usersModule)
 	app.RequireStart()
 	defer app.RequireStop()

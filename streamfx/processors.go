@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/fx"
@@ -14,10 +15,11 @@ import (
 	"github.com/streamfx/streamfx/asynqretry"
 	"github.com/streamfx/streamfx/dispatcher"
 	"github.com/streamfx/streamfx/dispatcher/redisstream"
+	"github.com/streamfx/streamfx/streamfx/internal/hook"
 )
 
-// ProcessorsParams are the dependencies of NewProcessors.
-type ProcessorsParams struct {
+// processorsParams are the dependencies of newProcessors.
+type processorsParams struct {
 	fx.In
 
 	Lifecycle  fx.Lifecycle
@@ -26,54 +28,66 @@ type ProcessorsParams struct {
 	Dispatcher *dispatcher.Dispatcher
 	Config     Config
 	Logger     *zap.Logger
-	// RetryServer, when provided (WithAsynqRetry), is built first, so that
-	// it starts before the processors and stops after them.
+	// RetryServer, when provided (WithAsynqRetry), is started before the
+	// processors and stopped after them, in the same lifecycle hook.
 	RetryServer *asynqretry.Server `optional:"true"`
-	// Instrumentation (WithMetrics) observes each processor.
-	Instrumentation []Instrumentation `group:"streamfx.instrumentation"`
+	// Hooks (streamfx/fxmetrics) observe each processor.
+	Hooks []hook.Hook `group:"streamfx.hooks"`
 }
 
-// ProcessorsResult is the result of NewProcessors.
-type ProcessorsResult struct {
-	fx.Out
-
-	Processors *Processors
-}
-
-// NewProcessors validates the Config, builds one redisstream.Processor per
-// configured stream and appends a lifecycle hook: OnStart creates the
+// newProcessors validates the Config, builds one redisstream.Processor per
+// configured processor and appends a lifecycle hook: OnStart creates the
 // consumer groups and starts consuming without blocking; OnStop stops every
 // processor within the stop context, letting in-flight handlers finish (what
 // does not finish in time stays pending and is redelivered later).
 //
 // It fails with ErrInvalidConfig for a bad Config, ErrNoRoutes when streams
 // are configured but no route is mounted, and ErrNoStreams when routes are
-// mounted but no stream is configured.
-func NewProcessors(p ProcessorsParams) (ProcessorsResult, error) {
+// mounted but no stream is configured. It warns about unknown STREAMFX_
+// variables and about a MinIdle below twice the ReclaimInterval.
+func newProcessors(p processorsParams) (*Processors, error) {
 	if err := p.Config.Validate(); err != nil {
-		return ProcessorsResult{}, err
+		return nil, err
 	}
 	routes := len(p.Dispatcher.Routes())
 	switch {
-	case len(p.Config.Streams) > 0 && routes == 0:
-		return ProcessorsResult{}, fmt.Errorf("%w: contribute routes with streamfx.AsRoute or streamfx.AsRouter", ErrNoRoutes)
-	case len(p.Config.Streams) == 0 && routes > 0:
-		return ProcessorsResult{}, fmt.Errorf("%w: %d routes are mounted but Config.Streams is empty "+
+	case len(p.Config.Processors) > 0 && routes == 0:
+		return nil, fmt.Errorf("%w: contribute routes with streamfx.AsRoute or streamfx.AsRouter", ErrNoRoutes)
+	case len(p.Config.Processors) == 0 && routes > 0:
+		return nil, fmt.Errorf("%w: %d routes are mounted but Config.Processors is empty "+
 			"(set STREAMFX_STREAMS when loading the config from the environment)", ErrNoStreams, routes)
 	}
+	if len(p.Config.unknownEnv) > 0 {
+		p.Logger.Warn("streamfx: unknown environment variables ignored (misspelt?)", zap.Strings("variables", p.Config.unknownEnv))
+	}
 	ps := &Processors{log: p.Logger, shutdowner: p.Shutdowner, stop: make(chan struct{})}
-	for _, s := range p.Config.Streams {
-		cfg := s.processorConfig(p.Logger)
-		cfg.Observer = combineObservers(nil, p.Instrumentation)
+	if p.RetryServer != nil {
+		ps.retry = p.RetryServer
+	}
+	for _, cfg := range p.Config.processorConfigs(p.Logger) {
+		cfg.Observer = combineObservers(cfg.Observer, p.Hooks)
 		proc, err := redisstream.NewProcessor(p.Redis, p.Dispatcher, cfg)
 		if err != nil {
-			return ProcessorsResult{}, fmt.Errorf("%w: stream %q: %w", ErrInvalidConfig, s.Name, err)
+			return nil, fmt.Errorf("%w: streams %q: %w", ErrInvalidConfig, cfg.Streams, err)
 		}
+		warnReclaim(p.Logger, proc.Config())
 		ps.list = append(ps.list, proc)
 		ps.runners = append(ps.runners, proc)
 	}
 	p.Lifecycle.Append(fx.Hook{OnStart: ps.Start, OnStop: ps.Shutdown})
-	return ProcessorsResult{Processors: ps}, nil
+	return ps, nil
+}
+
+// warnReclaim warns when MinIdle is below twice ReclaimInterval: a live
+// process refreshes the entries it handles once per ReclaimInterval, so
+// with a shorter MinIdle another consumer may take over an entry whose
+// handler still runs, and it runs twice.
+func warnReclaim(log *zap.Logger, cfg redisstream.ProcessorConfig) {
+	if cfg.MinIdle < 2*cfg.ReclaimInterval {
+		log.Warn("streamfx: MinIdle is below twice ReclaimInterval: another consumer may reclaim, and run again, "+
+			"an entry whose handler is still running; raise MinIdle or lower ReclaimInterval",
+			append(runnerFields(cfg), zap.Duration("min_idle", cfg.MinIdle), zap.Duration("reclaim_interval", cfg.ReclaimInterval))...)
+	}
 }
 
 // runner is the part of *redisstream.Processor that Processors drives.
@@ -85,12 +99,24 @@ type runner interface {
 	Config() redisstream.ProcessorConfig
 }
 
-// Processors runs the processors of the configured streams. It is owned by
-// Module, which starts and stops it with the app; Start and Shutdown are
+// retryServer is the part of *asynqretry.Server that Processors drives.
+type retryServer interface {
+	Start(ctx context.Context) error
+	Shutdown(ctx context.Context) error
+}
+
+// retryStopGrace bounds the asynq server's shutdown when the stop context
+// has already ended (see Processors.Shutdown).
+const retryStopGrace = 2 * time.Second
+
+// Processors runs the processors of the configured streams, and the asynq
+// retry server of WithAsynqRetry. It is owned by Module, which starts and
+// stops it with the app in one lifecycle hook; Start and Shutdown are
 // exported for apps that drive it themselves.
 type Processors struct {
 	list       []*redisstream.Processor
 	runners    []runner
+	retry      retryServer // nil without WithAsynqRetry
 	log        *zap.Logger
 	shutdowner fx.Shutdowner
 	stop       chan struct{}
@@ -103,16 +129,21 @@ func (ps *Processors) All() []*redisstream.Processor {
 	return append([]*redisstream.Processor(nil), ps.list...)
 }
 
-// Start starts every processor: it creates the consumer groups and returns
-// once consuming runs in the background. If one fails to start, those
-// already started are shut down and the error names the stream. A processor
-// that later stops on a fatal error shuts the app down through
-// fx.Shutdowner with exit code 1.
+// Start starts the asynq retry server, if any, then every processor: it
+// creates the consumer groups and returns once consuming runs in the
+// background. If one fails to start, what already started is shut down and
+// the error names the stream. A processor that later stops on a fatal error
+// shuts the app down through fx.Shutdowner with exit code 1.
 func (ps *Processors) Start(ctx context.Context) error {
+	if ps.retry != nil {
+		if err := ps.retry.Start(ctx); err != nil {
+			return fmt.Errorf("streamfx: start the asynq retry server: %w", err)
+		}
+	}
 	for i, r := range ps.runners {
 		if err := r.Start(ctx); err != nil {
 			err = fmt.Errorf("streamfx: start %s: %w", describeRunner(r), err)
-			return errors.Join(err, ps.shutdownAll(ctx, ps.runners[:i]))
+			return errors.Join(err, ps.shutdownAll(ctx, ps.runners[:i]), ps.stopRetry(ctx))
 		}
 		cfg := r.Config()
 		ps.log.Info("streamfx: processor started", runnerFields(cfg)...)
@@ -147,9 +178,13 @@ func (ps *Processors) watch(r runner) {
 }
 
 // Shutdown stops every processor concurrently within ctx: reading stops,
-// in-flight handlers finish and their messages are acknowledged. It returns
-// ctx.Err() (wrapped) if some did not finish in time; their messages stay
-// pending. It is idempotent.
+// in-flight handlers finish and their messages are acknowledged. Then it
+// stops the asynq retry server, if any, even when ctx has ended (fx runs no
+// further stop hook after its stop timeout): with an ended ctx the server
+// gets retryStopGrace (2s) to put its running tasks back in their queue. It
+// returns ctx.Err() (wrapped) if some processors did not finish in time,
+// after logging them at error level; their messages stay pending and are
+// delivered again after MinIdle. It is idempotent.
 func (ps *Processors) Shutdown(ctx context.Context) error {
 	ps.stopOnce.Do(func() {
 		close(ps.stop)
@@ -157,7 +192,25 @@ func (ps *Processors) Shutdown(ctx context.Context) error {
 	})
 	err := ps.shutdownAll(ctx, ps.runners)
 	ps.watchers.Wait()
-	return err
+	return errors.Join(err, ps.stopRetry(ctx))
+}
+
+// stopRetry shuts the asynq retry server down within ctx, or within
+// retryStopGrace if ctx has already ended.
+func (ps *Processors) stopRetry(ctx context.Context) error {
+	if ps.retry == nil {
+		return nil
+	}
+	if ctx.Err() != nil {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), retryStopGrace)
+		defer cancel()
+	}
+	if err := ps.retry.Shutdown(ctx); err != nil {
+		return fmt.Errorf("streamfx: stop the asynq retry server: %w", err)
+	}
+	ps.log.Info("streamfx: asynq retry server stopped")
+	return nil
 }
 
 // shutdownAll shuts rs down concurrently and joins their errors.
@@ -168,6 +221,8 @@ func (ps *Processors) shutdownAll(ctx context.Context, rs []runner) error {
 		wg.Go(func() {
 			if err := r.Shutdown(ctx); err != nil {
 				errs[i] = fmt.Errorf("streamfx: stop %s: %w", describeRunner(r), err)
+				ps.log.Error("streamfx: stop timed out with handlers still running; their entries stay pending "+
+					"and are delivered again after MinIdle", append(runnerFields(r.Config()), zap.Error(err))...)
 				return
 			}
 			ps.log.Info("streamfx: processor stopped", runnerFields(r.Config())...)
@@ -179,13 +234,13 @@ func (ps *Processors) shutdownAll(ctx context.Context, rs []runner) error {
 
 func describeRunner(r runner) string {
 	cfg := r.Config()
-	return fmt.Sprintf("processor of streams %q (group %q, consumer %q)", cfg.Streams, cfg.Group, cfg.Consumer)
+	return fmt.Sprintf("processor of streams %q (consumer group %q, consumer %q)", cfg.Streams, cfg.Group, cfg.Consumer)
 }
 
 func runnerFields(cfg redisstream.ProcessorConfig) []zap.Field {
 	return []zap.Field{
 		zap.String("stream", strings.Join(cfg.Streams, ",")),
-		zap.String("group", cfg.Group),
+		zap.String("consumer_group", cfg.Group),
 		zap.String("consumer", cfg.Consumer),
 	}
 }

@@ -110,7 +110,7 @@ func TestFatalProcessorErrorShutsTheAppDown(t *testing.T) {
 		t.Fatalf("fatal log lines = %d, want 1", len(entries))
 	}
 	f := entries[0].ContextMap()
-	if f["stream"] != "emails" || f["group"] != "g-emails" || f["consumer"] != "c1" ||
+	if f["stream"] != "emails" || f["consumer_group"] != "g-emails" || f["consumer"] != "c1" ||
 		!strings.Contains(f["error"].(string), "processor failed: WRONGTYPE boom") {
 		t.Errorf("log fields = %v", f)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/streamfx/streamfx/asynqretry"
 	"github.com/streamfx/streamfx/dispatcher"
+	"github.com/streamfx/streamfx/streamfx/internal/hook"
 )
 
 // WithAsynqRetry is an opt-in companion of Module that retries failed
@@ -32,16 +33,16 @@ func WithAsynqRetry(cfg asynqretry.Config) fx.Option {
 	return fx.Module("streamfx.asynqretry",
 		fx.Supply(cfg, fx.Private),
 		fx.Provide(
-			NewRetryScheduler,
+			newRetryScheduler,
 			newRetrySchedulerValue,
-			NewRetryServer,
+			newRetryServer,
 		),
 		fx.Invoke(func(*asynqretry.Server) {}),
 	)
 }
 
-// RetrySchedulerParams are the dependencies of NewRetryScheduler.
-type RetrySchedulerParams struct {
+// retrySchedulerParams are the dependencies of newRetryScheduler.
+type retrySchedulerParams struct {
 	fx.In
 
 	Lifecycle   fx.Lifecycle
@@ -49,22 +50,15 @@ type RetrySchedulerParams struct {
 	Logger      *zap.Logger
 	Config      Config
 	RetryConfig asynqretry.Config
-	// Instrumentation (WithMetrics) observes the retry worker, after
+	// Hooks (streamfx/fxmetrics) observe the retry side, beside
 	// RetryConfig.Observer.
-	Instrumentation []Instrumentation `group:"streamfx.instrumentation"`
+	Hooks []hook.Hook `group:"streamfx.hooks"`
 }
 
-// RetrySchedulerResult is the result of NewRetryScheduler.
-type RetrySchedulerResult struct {
-	fx.Out
-
-	Scheduler *asynqretry.Scheduler
-}
-
-// NewRetryScheduler builds the scheduler from RetryConfig, with the app's
+// newRetryScheduler builds the scheduler from RetryConfig, with the app's
 // logger and the configured dead-letter streams as defaults, and closes it
 // when the app stops. The Redis client is shared, not closed.
-func NewRetryScheduler(p RetrySchedulerParams) (RetrySchedulerResult, error) {
+func newRetryScheduler(p retrySchedulerParams) (*asynqretry.Scheduler, error) {
 	cfg := p.RetryConfig
 	if cfg.Queue == "" {
 		cfg.Queue = p.Config.retryQueue()
@@ -72,7 +66,7 @@ func NewRetryScheduler(p RetrySchedulerParams) (RetrySchedulerResult, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = p.Logger
 	}
-	cfg.Observer = combineObservers(cfg.Observer, p.Instrumentation)
+	cfg.Observer = combineObservers(cfg.Observer, p.Hooks)
 	if dls := p.Config.deadLetterStreams(); cfg.DeadLetterStream == nil && len(dls) > 0 {
 		cfg.DeadLetterStream = func(stream string) string {
 			if s, ok := dls[stream]; ok {
@@ -83,41 +77,18 @@ func NewRetryScheduler(p RetrySchedulerParams) (RetrySchedulerResult, error) {
 	}
 	s, err := asynqretry.NewScheduler(p.Redis, cfg)
 	if err != nil {
-		return RetrySchedulerResult{}, err
+		return nil, err
 	}
 	p.Lifecycle.Append(fx.StopHook(s.Close))
-	return RetrySchedulerResult{Scheduler: s}, nil
+	return s, nil
 }
 
 // newRetrySchedulerValue provides the Scheduler as the dispatcher's
 // RetryScheduler.
 func newRetrySchedulerValue(s *asynqretry.Scheduler) dispatcher.RetryScheduler { return s }
 
-// RetryServerParams are the dependencies of NewRetryServer.
-type RetryServerParams struct {
-	fx.In
-
-	Lifecycle  fx.Lifecycle
-	Redis      redis.UniversalClient
-	Dispatcher *dispatcher.Dispatcher
-	Scheduler  *asynqretry.Scheduler
-}
-
-// RetryServerResult is the result of NewRetryServer.
-type RetryServerResult struct {
-	fx.Out
-
-	Server *asynqretry.Server
-}
-
-// NewRetryServer builds the asynq server that runs the retries and appends
-// its lifecycle hook: OnStart starts it without blocking, OnStop shuts it
-// down within the stop context.
-func NewRetryServer(p RetryServerParams) (RetryServerResult, error) {
-	srv, err := asynqretry.NewServer(p.Redis, p.Dispatcher, p.Scheduler)
-	if err != nil {
-		return RetryServerResult{}, err
-	}
-	p.Lifecycle.Append(fx.Hook{OnStart: srv.Start, OnStop: srv.Shutdown})
-	return RetryServerResult{Server: srv}, nil
+// newRetryServer builds the asynq server that runs the retries; Processors
+// starts and stops it.
+func newRetryServer(rdb redis.UniversalClient, d *dispatcher.Dispatcher, s *asynqretry.Scheduler) (*asynqretry.Server, error) {
+	return asynqretry.NewServer(rdb, d, s)
 }

@@ -50,7 +50,7 @@ func TestRetryEnabledAppRetriesOneRoute(t *testing.T) {
 		return dispatcher.Route{Type: "order.paid", Name: "orders.ok", Handler: dispatcher.HandlerFunc(
 			func(context.Context, *dispatcher.Message) error { okRuns.Add(1); return nil })}
 	}
-	cfg := streamfx.Config{Streams: []streamfx.StreamConfig{fastStream("orders", "")}}
+	cfg := streamfx.Config{Processors: []redisstream.ProcessorConfig{fastStream("orders", "")}}
 	var (
 		pub   *redisstream.Publisher
 		retry dispatcher.RetryScheduler
@@ -70,7 +70,7 @@ func TestRetryEnabledAppRetriesOneRoute(t *testing.T) {
 			t.Fatalf("run %d has Attempt %d", want, got)
 		}
 	}
-	eventually(t, "the entry acknowledged", func() bool { return pending(t, rdb, "orders", streamfx.DefaultGroupName) == 0 })
+	eventually(t, "the entry acknowledged", func() bool { return pending(t, rdb, "orders", streamfx.DefaultConsumerGroup) == 0 })
 	app.RequireStop()
 	if n := okRuns.Load(); n != 1 {
 		t.Errorf("the succeeding route ran %d times, want 1: a retry runs only the failed route", n)
@@ -92,7 +92,7 @@ func TestRetryExhaustedGoesToConfiguredDeadLetterStream(t *testing.T) {
 	}
 	s := fastStream("orders", "")
 	s.DeadLetterStream = "orders:graveyard"
-	cfg := streamfx.Config{Streams: []streamfx.StreamConfig{s}}
+	cfg := streamfx.Config{Processors: []redisstream.ProcessorConfig{s}}
 	var pub *redisstream.Publisher
 	app := fxtest.New(t, baseOptions(t, rdb, cfg, nil), streamfx.Module, streamfx.WithAsynqRetry(fastRetry(2)),
 		fx.Provide(streamfx.AsRoute(broken)), fx.Populate(&pub))

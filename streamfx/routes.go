@@ -13,25 +13,27 @@ import (
 	"github.com/streamfx/streamfx/dispatcher"
 )
 
-// Value groups through which feature modules contribute routes. Use the
-// group names in fx.In structs and the tags in fx.ResultTags or fx.Out
-// fields:
+// The fx value groups through which feature modules contribute routes.
+const (
+	routesGroup  = "streamfx.routes"
+	routersGroup = "streamfx.routers"
+)
+
+// The fx tags that feed the module's value groups, for fx.ResultTags or an
+// fx.Out field, when AsRoute or AsRouter does not fit:
 //
 //	fx.Provide(fx.Annotate(NewWelcomeEmail, fx.ResultTags(streamfx.RouteTag)))
-//	fx.Provide(fx.Annotate(NewBookingRouter, fx.ResultTags(`group:"streamfx.routers"`)))
+//	fx.Provide(fx.Annotate(NewBookingRouter, fx.ResultTags(streamfx.RouterTag)))
 const (
-	// RoutesGroup is the value group of dispatcher.Route values.
-	RoutesGroup = "streamfx.routes"
-	// RoutersGroup is the value group of *dispatcher.Router values.
-	RoutersGroup = "streamfx.routers"
-	// RouteTag is the fx tag that feeds RoutesGroup.
-	RouteTag = `group:"` + RoutesGroup + `"`
-	// RouterTag is the fx tag that feeds RoutersGroup.
-	RouterTag = `group:"` + RoutersGroup + `"`
+	// RouteTag, `group:"streamfx.routes"`, contributes a dispatcher.Route.
+	RouteTag = `group:"` + routesGroup + `"`
+	// RouterTag, `group:"streamfx.routers"`, contributes a
+	// *dispatcher.Router.
+	RouterTag = `group:"` + routersGroup + `"`
 )
 
 // AsRoute annotates constructor so that the dispatcher.Route it returns is
-// contributed to RoutesGroup; use it inside fx.Provide:
+// contributed to routesGroup; use it inside fx.Provide:
 //
 //	fx.Provide(streamfx.AsRoute(NewWelcomeEmail))
 //
@@ -45,7 +47,7 @@ func AsRoute(constructor any) any {
 }
 
 // AsRouter annotates constructor so that the *dispatcher.Router it returns
-// is contributed to RoutersGroup (the seed's include_router):
+// is contributed to routersGroup (the seed's include_router):
 //
 //	fx.Provide(streamfx.AsRouter(NewBookingRouter))
 //
@@ -114,13 +116,13 @@ type contribution struct {
 // origin describes where a route came from, for error messages.
 func (c contribution) origin() string {
 	if !c.router {
-		return "group " + RoutesGroup
+		return "group " + routesGroup
 	}
 	names := make([]string, len(c.routes))
 	for i, r := range c.routes {
 		names[i] = r.Type + ":" + r.Name
 	}
-	return fmt.Sprintf("a router of group %s with routes [%s]", RoutersGroup, strings.Join(names, " "))
+	return fmt.Sprintf("a router of group %s with routes [%s]", routersGroup, strings.Join(names, " "))
 }
 
 // orderRoutes validates the contributed routes and returns them in mount
@@ -134,13 +136,13 @@ func orderRoutes(routes []dispatcher.Route, routers []*dispatcher.Router) ([]dis
 		if r.Type == "" || (r.Handler == nil && r.Batch == nil) || r.Name == "" {
 			return nil, fmt.Errorf("%w: route %q (type %q) from group %s needs a Type, a Handler and a Name "+
 				"(a Batch instead of a Handler for a batch route; routes of a value group are unordered: a name keeps them stable across builds and retries)",
-				ErrInvalidRoute, r.Name, r.Type, RoutesGroup)
+				ErrInvalidRoute, r.Name, r.Type, routesGroup)
 		}
 		units = append(units, contribution{routes: []dispatcher.Route{r}})
 	}
 	for _, rt := range routers {
 		if rt == nil {
-			return nil, fmt.Errorf("%w: nil *dispatcher.Router in group %s", ErrInvalidRoute, RoutersGroup)
+			return nil, fmt.Errorf("%w: nil *dispatcher.Router in group %s", ErrInvalidRoute, routersGroup)
 		}
 		if rs := rt.Routes(); len(rs) > 0 {
 			units = append(units, contribution{routes: rs, router: true})

@@ -39,7 +39,7 @@ func TestSplitWorkersRunOnlyTheirOwnRetries(t *testing.T) {
 			Handler: dispatcher.HandlerFunc(func(context.Context, *dispatcher.Message) error { emailRuns.Add(1); return nil })}
 	}
 	worker := func(group string) (*fxtest.App, *redisstream.Publisher) {
-		cfg := streamfx.Config{Streams: []streamfx.StreamConfig{fastStream("orders", group)}, EnabledGroups: []string{group}}
+		cfg := streamfx.Config{Processors: []redisstream.ProcessorConfig{fastStream("orders", group)}, RouteGroups: []string{group}}
 		var pub *redisstream.Publisher
 		app := fxtest.New(t, baseOptions(t, rdb, cfg, nil), streamfx.Module, streamfx.WithAsynqRetry(fastRetry(10)),
 			fx.Provide(streamfx.AsRoute(billing), streamfx.AsRoute(emails)), fx.Populate(&pub))

@@ -11,6 +11,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/streamfx/streamfx/dispatcher"
+	"github.com/streamfx/streamfx/dispatcher/redisstream"
 	"github.com/streamfx/streamfx/streamfx"
 )
 
@@ -29,7 +30,7 @@ func TestWiringErrorsFailNew(t *testing.T) {
 	t.Parallel()
 	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"}) // never dialled
 	t.Cleanup(func() { _ = rdb.Close() })
-	monolith := streamfx.Config{Streams: []streamfx.StreamConfig{{Name: "users"}}}
+	monolith := streamfx.Config{Processors: []redisstream.ProcessorConfig{{Streams: []string{"users"}}}}
 	provideRedis := fx.Provide(func() redis.UniversalClient { return rdb })
 	provideLogger := fx.Provide(zap.NewNop)
 	tests := []struct {
@@ -50,7 +51,7 @@ func TestWiringErrorsFailNew(t *testing.T) {
 		{
 			name: "duplicate names across groups that are not enabled",
 			opts: []fx.Option{
-				fx.Supply(streamfx.Config{Streams: []streamfx.StreamConfig{{Name: "users", Group: "u"}}, EnabledGroups: []string{"users"}}),
+				fx.Supply(streamfx.Config{Processors: []redisstream.ProcessorConfig{{Streams: []string{"users"}, Group: "u"}}, RouteGroups: []string{"users"}}),
 				provideRedis, provideLogger, usersModule, emailsModule, fx.Provide(streamfx.AsRoute(newDuplicateWelcomeWithHandler)),
 			},
 			is:   streamfx.ErrDuplicateRoute,
@@ -73,21 +74,21 @@ func TestWiringErrorsFailNew(t *testing.T) {
 		},
 		{
 			name: "bad config",
-			opts: []fx.Option{fx.Supply(streamfx.Config{Streams: []streamfx.StreamConfig{{Name: "users", Concurrency: -4}}}),
+			opts: []fx.Option{fx.Supply(streamfx.Config{Processors: []redisstream.ProcessorConfig{{Streams: []string{"users"}, Concurrency: -4}}}),
 				provideRedis, provideLogger, usersModule},
 			is:   streamfx.ErrInvalidConfig,
-			want: []string{`stream "users": Concurrency is negative`},
+			want: []string{`Processors[0] (streams ["users"])`, "Concurrency is negative"},
 		},
 		{
 			name: "partial worker on the default consumer group",
-			opts: []fx.Option{fx.Supply(streamfx.Config{Streams: []streamfx.StreamConfig{{Name: "users"}}, EnabledGroups: []string{"users"}}),
+			opts: []fx.Option{fx.Supply(streamfx.Config{Processors: []redisstream.ProcessorConfig{{Streams: []string{"users"}}}, RouteGroups: []string{"users"}}),
 				provideRedis, provideLogger, usersModule},
 			is:   streamfx.ErrDefaultGroupInPartialWorker,
-			want: []string{`stream "users" is consumed with group "monolith"`, "give this worker its own consumer group"},
+			want: []string{`streams ["users"] are consumed with consumer group "monolith"`, "give this worker its own consumer group"},
 		},
 		{
 			name: "unknown enabled group",
-			opts: []fx.Option{fx.Supply(streamfx.Config{Streams: []streamfx.StreamConfig{{Name: "users", Group: "w"}}, EnabledGroups: []string{"emial"}}),
+			opts: []fx.Option{fx.Supply(streamfx.Config{Processors: []redisstream.ProcessorConfig{{Streams: []string{"users"}, Group: "w"}}, RouteGroups: []string{"emial"}}),
 				provideRedis, provideLogger, usersModule, emailsModule},
 			is:   streamfx.ErrUnknownGroup,
 			want: []string{`"emial"`, `route groups: ["emails" "users"]`},
@@ -96,7 +97,7 @@ func TestWiringErrorsFailNew(t *testing.T) {
 			name: "routes but no stream",
 			opts: []fx.Option{fx.Supply(streamfx.Config{}), provideRedis, provideLogger, usersModule},
 			is:   streamfx.ErrNoStreams,
-			want: []string{"1 routes are mounted but Config.Streams is empty"},
+			want: []string{"1 routes are mounted but Config.Processors is empty"},
 		},
 		{
 			name: "streams but no route",
@@ -171,7 +172,7 @@ func TestPartialWorkerMountsUngroupedRoutes(t *testing.T) {
 	})
 	newApp := func(enabled ...string) (*fx.App, *dispatcher.Dispatcher) {
 		var d *dispatcher.Dispatcher
-		cfg := streamfx.Config{Streams: []streamfx.StreamConfig{{Name: "users", Group: "w"}}, EnabledGroups: enabled}
+		cfg := streamfx.Config{Processors: []redisstream.ProcessorConfig{{Streams: []string{"users"}, Group: "w"}}, RouteGroups: enabled}
 		app := fx.New(fx.NopLogger, streamfx.Module, fx.Supply(cfg), fx.Populate(&d),
 			fx.Provide(func() redis.UniversalClient { return rdb }, zap.NewNop, ungrouped, grouped), usersModule)
 		return app, d

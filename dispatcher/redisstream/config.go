@@ -101,6 +101,16 @@ type ProcessorConfig struct {
 	Observer dispatcher.Observer
 }
 
+// Validate reports the first problem that makes c unusable, wrapped in
+// ErrInvalidConfig: no stream, an empty or duplicate stream, no group, a
+// negative size, duration or count. NewProcessor calls it; it is exported
+// for the configuration layers above (package streamfx) so that the rules
+// live in one place.
+func (c ProcessorConfig) Validate() error {
+	_, err := c.withDefaults()
+	return err
+}
+
 // withDefaults returns a copy of c with every zero value replaced by its
 // default, or an error if c cannot be used.
 func (c ProcessorConfig) withDefaults() (ProcessorConfig, error) {
@@ -117,9 +127,8 @@ func (c ProcessorConfig) withDefaults() (ProcessorConfig, error) {
 	if c.Group == "" {
 		return c, fmt.Errorf("%w: no group", ErrInvalidConfig)
 	}
-	if c.BatchSize < 0 || c.Block < 0 || c.Concurrency < 0 || c.MinIdle < 0 ||
-		c.ReclaimInterval < 0 || c.MaxDeliveries < 0 {
-		return c, fmt.Errorf("%w: negative size, duration or count", ErrInvalidConfig)
+	if err := c.checkNegative(); err != nil {
+		return c, err
 	}
 	c.Streams = append([]string(nil), c.Streams...)
 	if c.Consumer == "" {
@@ -137,6 +146,27 @@ func (c ProcessorConfig) withDefaults() (ProcessorConfig, error) {
 		c.Logger = zap.NewNop()
 	}
 	return c, nil
+}
+
+// checkNegative names the first negative size, duration or count
+// (MaxMessageBytes may be negative: no limit).
+func (c ProcessorConfig) checkNegative() error {
+	for _, f := range []struct {
+		name string
+		neg  bool
+	}{
+		{"BatchSize", c.BatchSize < 0},
+		{"Block", c.Block < 0},
+		{"Concurrency", c.Concurrency < 0},
+		{"MinIdle", c.MinIdle < 0},
+		{"ReclaimInterval", c.ReclaimInterval < 0},
+		{"MaxDeliveries", c.MaxDeliveries < 0},
+	} {
+		if f.neg {
+			return fmt.Errorf("%w: %s is negative", ErrInvalidConfig, f.name)
+		}
+	}
+	return nil
 }
 
 // deadLetterStream returns the dead-letter stream of stream.

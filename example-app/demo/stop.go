@@ -3,6 +3,7 @@ package demo
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"go.uber.org/zap"
@@ -15,9 +16,9 @@ import (
 // deadLetterStream returns the dead-letter stream of events.Stream as
 // configured.
 func (d *Demo) deadLetterStream() string {
-	for _, s := range d.p.Config.Streams {
-		if s.Name == events.Stream && s.DeadLetterStream != "" {
-			return s.DeadLetterStream
+	for _, p := range d.p.Config.Processors {
+		if slices.Contains(p.Streams, events.Stream) && p.DeadLetterStream != "" {
+			return p.DeadLetterStream
 		}
 	}
 	return dispatcher.DeadLetterStream(events.Stream)

@@ -12,21 +12,20 @@ import (
 	"go.uber.org/fx/fxtest"
 	"go.uber.org/zap/zaptest"
 
-	"github.com/streamfx/streamfx/dispatcher/redisstream"
 	"github.com/streamfx/streamfx/internal/redistest"
 	"github.com/streamfx/streamfx/streamfx"
 )
 
-// start runs the Server alone on a free port against rdb, with a
-// streamfx.Health for no processor (a Redis PING check) and, if reg is not
-// nil, /metrics.
+// start runs the Server alone on a free port against rdb, with the
+// Publisher and Health of a publish-only streamfx.Module (Health then has one
+// check, a Redis PING) and, if reg is not nil, /metrics.
 func start(t *testing.T, rdb redis.UniversalClient, reg prometheus.Gatherer) string {
 	t.Helper()
 	var s *Server
 	opts := []fx.Option{
-		fx.Supply(Addr("127.0.0.1:0"), zaptest.NewLogger(t),
-			redisstream.NewPublisher(rdb, redisstream.PublisherConfig{}),
-			streamfx.NewHealth(streamfx.HealthParams{Redis: rdb, Processors: &streamfx.Processors{}}).Health),
+		fx.Supply(Addr("127.0.0.1:0"), zaptest.NewLogger(t), streamfx.Config{}),
+		fx.Provide(func() redis.UniversalClient { return rdb }),
+		streamfx.Module, // a publish-only app: the Publisher, and a Health of one Redis check
 		Module,
 		fx.Populate(&s),
 	}

@@ -11,6 +11,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/streamfx/streamfx/dispatcher"
+	"github.com/streamfx/streamfx/dispatcher/redisstream"
 	"github.com/streamfx/streamfx/streamfx"
 )
 
@@ -50,9 +51,10 @@ func main() {
 			zap.NewDevelopment,
 			func() redis.UniversalClient { return redis.NewClient(&redis.Options{Addr: "localhost:6379"}) },
 			func() streamfx.Config {
-				return streamfx.Config{Streams: []streamfx.StreamConfig{{Name: "users", Group: "emails"}}}
+				return streamfx.Config{Processors: []redisstream.ProcessorConfig{{Streams: []string{"users"}, Group: "emails"}}}
 			},
-			// A route contributed to streamfx's value group by hand...
+			// A route contributed to streamfx's value group by hand (the tag is
+			// also the constant streamfx.RouteTag)...
 			fx.Annotate(NewWelcomeRoute, fx.ResultTags(`group:"streamfx.routes"`)),
 			// ...and the same in one line.
 			streamfx.AsRoute(NewAuditRoute),

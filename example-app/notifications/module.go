@@ -18,6 +18,6 @@ var Module = fx.Module("notifications",
 		NewNotifier,
 		streamfx.AsRoute(NewRequestedRoute),
 		streamfx.AsRoute(NewConfirmedRoute),
-		fx.Annotate(NewNewsletterRoute, fx.ResultTags(`group:"streamfx.routes"`)),
+		fx.Annotate(NewNewsletterRoute, fx.ResultTags(`group:"streamfx.routes"`)), // streamfx.RouteTag
 	),
 )

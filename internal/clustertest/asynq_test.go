@@ -46,7 +46,7 @@ func TestClusterAsynqRetryThroughFx(t *testing.T) {
 	var pub *redisstream.Publisher
 	app := fxtest.New(t,
 		fx.NopLogger,
-		fx.Supply(streamfx.Config{Streams: []streamfx.StreamConfig{fastStream(ordersStream), fastStream(usersStream)}}),
+		fx.Supply(streamfx.Config{Processors: []redisstream.ProcessorConfig{fastStream(ordersStream), fastStream(usersStream)}}),
 		fx.Provide(func() redis.UniversalClient { return rdb }, func() *zap.Logger { return log }),
 		streamfx.Module,
 		streamfx.WithAsynqRetry(asynqretry.Config{
@@ -75,7 +75,7 @@ func TestClusterAsynqRetryThroughFx(t *testing.T) {
 	dl := dispatcher.DeadLetterStream(ordersStream)
 	eventually(t, "the broken route dead-lettered", func() bool { return rdb.XLen(context.Background(), dl).Val() == 5 })
 	for _, s := range []string{ordersStream, usersStream} {
-		if n := pending(t, rdb, s, streamfx.DefaultGroupName); n != 0 {
+		if n := pending(t, rdb, s, streamfx.DefaultConsumerGroup); n != 0 {
 			t.Errorf("%s has %d pending entries, want 0: entries are acked once their retries are scheduled", s, n)
 		}
 	}
@@ -92,8 +92,8 @@ func TestClusterAsynqRetryThroughFx(t *testing.T) {
 }
 
 // fastStream returns a stream config with short intervals.
-func fastStream(name string) streamfx.StreamConfig {
-	return streamfx.StreamConfig{Name: name, Consumer: "c1", Block: 50 * time.Millisecond,
+func fastStream(name string) redisstream.ProcessorConfig {
+	return redisstream.ProcessorConfig{Streams: []string{name}, Consumer: "c1", Block: 50 * time.Millisecond,
 		MinIdle: 2 * time.Second, ReclaimInterval: 100 * time.Millisecond}
 }
 
