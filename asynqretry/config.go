@@ -38,6 +38,13 @@ type Config struct {
 	// number attempt failed (attempt >= 1). It also spaces asynq's own
 	// retries of a task whose bookkeeping failed (see the package doc).
 	// Default DefaultBackoff: 1s * 2^(attempt-1), +-20% jitter, capped at 5m.
+	//
+	// asynq stores a task's due time in whole seconds (the Unix time,
+	// truncated), so a retry becomes due up to one second before Backoff has
+	// elapsed, then waits for the next DelayedTaskCheckInterval: a Backoff
+	// under a second is not honoured (300ms gave gaps of about 200ms and
+	// 300ms, 100ms a few ms). NewScheduler logs a warning when Backoff(1) is
+	// under a second.
 	Backoff func(attempt int) time.Duration
 	// Concurrency is the number of asynq server workers. Default 10.
 	Concurrency int
@@ -80,11 +87,23 @@ type Config struct {
 }
 
 // withDefaults returns c with every zero field set to its default, or an
-// error wrapping ErrInvalidConfig for a negative limit.
+// error wrapping ErrInvalidConfig that names the first negative field.
 func (c Config) withDefaults() (Config, error) {
-	if c.MaxAttempts < 0 || c.Concurrency < 0 || c.MaxTaskRetry < 0 || c.DedupWindow < 0 ||
-		c.DelayedTaskCheckInterval < 0 || c.TaskCheckInterval < 0 || c.ShutdownTimeout < 0 {
-		return c, fmt.Errorf("%w: negative limit in %+v", ErrInvalidConfig, c.public())
+	for _, f := range []struct {
+		name  string
+		value int64
+	}{
+		{"MaxAttempts", int64(c.MaxAttempts)},
+		{"Concurrency", int64(c.Concurrency)},
+		{"MaxTaskRetry", int64(c.MaxTaskRetry)},
+		{"DedupWindow", int64(c.DedupWindow)},
+		{"DelayedTaskCheckInterval", int64(c.DelayedTaskCheckInterval)},
+		{"TaskCheckInterval", int64(c.TaskCheckInterval)},
+		{"ShutdownTimeout", int64(c.ShutdownTimeout)},
+	} {
+		if f.value < 0 {
+			return c, fmt.Errorf("%w: %s is negative; zero means its default", ErrInvalidConfig, f.name)
+		}
 	}
 	c.Queue = cmp.Or(c.Queue, defaultQueue)
 	c.MaxAttempts = cmp.Or(c.MaxAttempts, defaultMaxAttempts)
@@ -104,13 +123,6 @@ func (c Config) withDefaults() (Config, error) {
 		c.Logger = zap.NewNop()
 	}
 	return c, nil
-}
-
-// public lists the serialisable settings, for error messages.
-func (c Config) public() map[string]any {
-	return map[string]any{"queue": c.Queue, "max_attempts": c.MaxAttempts, "concurrency": c.Concurrency,
-		"max_task_retry": c.MaxTaskRetry, "delayed_task_check_interval": c.DelayedTaskCheckInterval,
-		"task_check_interval": c.TaskCheckInterval, "shutdown_timeout": c.ShutdownTimeout}
 }
 
 // DefaultBackoff is the default Config.Backoff: 1s * 2^(attempt-1) with +-20%

@@ -9,6 +9,7 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
+	"go.uber.org/zap"
 
 	"github.com/streamfx/streamfx/dispatcher"
 	"github.com/streamfx/streamfx/internal/deadletter"
@@ -21,6 +22,7 @@ type Scheduler struct {
 	rdb    redis.UniversalClient
 	client *asynq.Client
 	cfg    Config
+	log    *zap.Logger
 	closed atomic.Bool
 }
 
@@ -32,13 +34,30 @@ func NewScheduler(rdb redis.UniversalClient, cfg Config) (*Scheduler, error) {
 	if rdb == nil {
 		return nil, fmt.Errorf("%w: nil Redis client", ErrInvalidConfig)
 	}
+	custom := cfg.Backoff != nil
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
 	}
+	log := cfg.Logger.Named("asynqretry")
+	if custom && subSecond(cfg.Backoff) {
+		log.Warn("asynqretry: Backoff(1) is under a second, but asynq stores due times in whole seconds: " +
+			"such a retry runs anywhere from at once to about a second later (see Config.Backoff)")
+	}
 	// A client built from an existing connection does not own it: its Close
 	// refuses to close it (asynq v0.26 client.go, sharedConnection).
-	return &Scheduler{rdb: rdb, client: asynq.NewClientFromRedisClient(rdb), cfg: cfg}, nil
+	return &Scheduler{rdb: rdb, client: asynq.NewClientFromRedisClient(rdb), cfg: cfg, log: log}, nil
+}
+
+// subSecond reports whether backoff's first delay is under a second, over a
+// few calls (a jittered backoff around 1s is not).
+func subSecond(backoff func(int) time.Duration) bool {
+	for range 8 {
+		if backoff(1) >= time.Second {
+			return false
+		}
+	}
+	return true
 }
 
 // Config returns the configuration with defaults applied.
@@ -69,7 +88,7 @@ func (s *Scheduler) ScheduleRetry(ctx context.Context, r dispatcher.RetryRequest
 		if err := s.deadLetter(ctx, r.Message, r.Route, r.Err, attempt); err != nil {
 			return err
 		}
-		s.observeDead(r.Message, r.Route)
+		s.deadLettered(r.Message, r.Route, attempt, r.Err)
 		return nil
 	}
 	delay := r.Delay
@@ -80,10 +99,30 @@ func (s *Scheduler) ScheduleRetry(ctx context.Context, r dispatcher.RetryRequest
 	if err := s.enqueue(ctx, p, delay, TaskID(p.Stream, p.ID, p.Route, 0), asynq.Retention(s.cfg.DedupWindow)); err != nil {
 		return err
 	}
-	if s.cfg.Observer != nil {
-		s.cfg.Observer.Retried(r.Message, r.Route)
-	}
+	s.retried(r.Message, r.Route, attempt, delay, r.Err)
 	return nil
+}
+
+// retried logs, at warn level, that run attempt of route failed and the next
+// run is stored, and tells the Observer.
+func (s *Scheduler) retried(msg *dispatcher.Message, route string, attempt int, delay time.Duration, cause error) {
+	s.log.Warn("route failed; retry scheduled", zap.String("route", route), zap.String("stream", msg.Stream),
+		zap.String("id", msg.ID), zap.Int("attempt", attempt), zap.Time("next_run", time.Now().Add(delay)),
+		zap.Error(cause))
+	if s.cfg.Observer != nil {
+		s.cfg.Observer.Retried(msg, route)
+	}
+}
+
+// deadLettered logs, at error level, that route was dead-lettered after
+// attempts runs, and tells the Observer.
+func (s *Scheduler) deadLettered(msg *dispatcher.Message, route string, attempts int, cause error) {
+	s.log.Error("route dead-lettered", zap.String("route", route), zap.String("stream", msg.Stream),
+		zap.String("id", msg.ID), zap.Int("attempts", attempts), zap.String("dead_letter_stream", s.cfg.DeadLetterStream(msg.Stream)),
+		zap.Error(cause))
+	if s.cfg.Observer != nil {
+		s.cfg.Observer.DeadLettered(msg, route)
+	}
 }
 
 // Close makes later ScheduleRetry calls fail with ErrClosed. It does not
@@ -113,14 +152,6 @@ func (s *Scheduler) enqueue(ctx context.Context, p payload, delay time.Duration,
 		return fmt.Errorf("asynqretry: enqueue retry %d of %s/%s route %s: %w", p.Attempt+1, p.Stream, p.ID, p.Route, err)
 	}
 	return nil
-}
-
-// observeDead tells the Observer, if any, that route of msg was
-// dead-lettered.
-func (s *Scheduler) observeDead(msg *dispatcher.Message, route string) {
-	if s.cfg.Observer != nil {
-		s.cfg.Observer.DeadLettered(msg, route)
-	}
 }
 
 // deadLetter writes the failure of route after attempts runs to the

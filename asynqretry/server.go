@@ -70,10 +70,6 @@ func NewServer(rdb redis.UniversalClient, d *dispatcher.Dispatcher, s *Scheduler
 // That server must process Config.Queue.
 func (srv *Server) Register(mux *asynq.ServeMux) { mux.Handle(TaskType, srv) }
 
-// Mux returns the ServeMux the Server's own asynq server runs. Handlers for
-// other task types in Config.Queue may be added to it before Start.
-func (srv *Server) Mux() *asynq.ServeMux { return srv.mux }
-
 // Start checks that Redis answers within ctx, then starts the asynq server in
 // the background and returns. It does not trap signals: the application
 // stops the Server with Shutdown. Start after Shutdown returns ErrClosed; a
@@ -88,6 +84,11 @@ func (srv *Server) Start(ctx context.Context) error {
 		return fmt.Errorf("asynqretry: server already started")
 	}
 	if err := srv.rdb.Ping(ctx).Err(); err != nil {
+		var reply redis.Error
+		if errors.As(err, &reply) {
+			// Redis answered: a wrong password, a DB index out of range, ...
+			return fmt.Errorf("asynqretry: start: Redis refused the connection: %w", err)
+		}
 		return fmt.Errorf("asynqretry: start: Redis unreachable: %w", err)
 	}
 	if err := srv.srv.Start(srv.mux); err != nil {

@@ -27,8 +27,11 @@ import (
 //   - The payload cannot be decoded: an error wrapping ErrMalformedTask and
 //     asynq.SkipRetry; asynq archives the task.
 //
-// Config.Observer, if set, is told once the next attempt is stored
-// (Retried) or the dead letter written (DeadLettered).
+// Once the next attempt is stored it logs it at warn level (route, stream,
+// entry ID, attempt, next run, error) and tells Config.Observer (Retried);
+// once the dead letter is written, it logs it at error level and tells the
+// Observer (DeadLettered). Each is logged once: an error returned to asynq
+// is logged by the Server's error handler instead.
 func (srv *Server) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	p, err := decodePayload(t.Payload())
 	if err != nil {
@@ -48,16 +51,15 @@ func (srv *Server) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		if err := srv.s.deadLetter(ctx, msg, p.Route, reason, attempts); err != nil {
 			return fmt.Errorf("asynqretry: run %d of route %s failed (%v) and could not be dead-lettered: %w", msg.Attempt, p.Route, runErr, err)
 		}
-		srv.s.observeDead(msg, p.Route)
+		srv.s.deadLettered(msg, p.Route, attempts, reason)
 		return nil
 	}
 	next := newPayload(msg, p.Route, msg.Attempt, runErr)
-	if err := srv.s.enqueue(ctx, next, srv.cfg.Backoff(msg.Attempt), next.taskID()); err != nil {
+	delay := srv.cfg.Backoff(msg.Attempt)
+	if err := srv.s.enqueue(ctx, next, delay, next.taskID()); err != nil {
 		return fmt.Errorf("asynqretry: run %d of route %s failed (%v) and the next run could not be scheduled: %w", msg.Attempt, p.Route, runErr, err)
 	}
-	if srv.cfg.Observer != nil {
-		srv.cfg.Observer.Retried(msg, p.Route)
-	}
+	srv.s.retried(msg, p.Route, msg.Attempt, delay, runErr)
 	return nil
 }
 
