@@ -98,14 +98,19 @@
 // # Logging
 //
 // The asynq server logs through Config.Logger (named "asynq"); asynq's Fatal
-// level is logged as an error and never exits. Task errors are logged once,
-// by the Server's asynq ErrorHandler: a warning when asynq will run the task
-// again, an error when it archives it. A Redis password is never logged.
+// level is logged as an error and never exits. Every route failure handed to
+// this package is logged once, named "asynqretry": each retry stored, by
+// ScheduleRetry or the worker, at warn level (route, stream, entry ID,
+// attempt, next run, error), and each dead letter written at error level.
+// Errors returned to asynq (the outcome of a run could not be recorded) are
+// logged once, by the Server's asynq ErrorHandler: a warning when asynq will
+// run the task again, an error when it archives it. A Redis password is
+// never logged.
 //
 // # Metrics
 //
-// Config.Observer (a *metrics.Metrics of dispatcher/metrics fits) is told
-// each retry the worker schedules after a failed retry run and each dead
-// letter this package writes. The first retry, scheduled by the Dispatcher,
-// is counted by wrapping the Scheduler with metrics.InstrumentRetry.
+// Config.Observer (a dispatcher.Observer; *metrics.Metrics of
+// dispatcher/metrics fits) is told each retry stored, the first one
+// (ScheduleRetry) and the later ones (the worker), and each dead letter
+// this package writes.
 package asynqretry
