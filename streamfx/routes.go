@@ -52,8 +52,16 @@ func AsRoute(constructor any) any {
 //	fx.Provide(streamfx.AsRouter(NewBookingRouter))
 //
 // constructor is any function returning *dispatcher.Router or
-// (*dispatcher.Router, error). The router's routes keep their order.
+// (*dispatcher.Router, error). The router's routes keep their order. A
+// panic of constructor (Router.On with a nil handler, for example) fails
+// fx.New with an error wrapping ErrInvalidRoute that names constructor and
+// the event type, instead of crashing the process; fx then names the
+// constructor reflect.makeFuncStub in its own messages.
 func AsRouter(constructor any) any {
+	if checkConstructor(constructor, reflect.TypeFor[*dispatcher.Router]()) == nil {
+		// Router.On panics on a wiring mistake (a nil handler): fail fx.New.
+		constructor = recovering[*dispatcher.Router](constructor)
+	}
 	return annotate[*dispatcher.Router](constructor, RouterTag)
 }
 
@@ -68,6 +76,40 @@ func annotate[T any](constructor any, tag string) any {
 		return fx.Annotate(fail, fx.ResultTags(tag))
 	}
 	return fx.Annotate(constructor, fx.ResultTags(tag))
+}
+
+// recovering wraps constructor, a function returning T or (T, error), in a
+// function with the same parameters that returns (T, error) and turns a
+// panic of constructor into an error wrapping ErrInvalidRoute that names it:
+// a wiring mistake such as Router.On(type, nil) inside an AsRouter
+// constructor then fails fx.New instead of the process.
+func recovering[T any](constructor any) any {
+	fn := reflect.ValueOf(constructor)
+	t := fn.Type()
+	in := make([]reflect.Type, t.NumIn())
+	for i := range in {
+		in[i] = t.In(i)
+	}
+	errorType := reflect.TypeFor[error]()
+	ft := reflect.FuncOf(in, []reflect.Type{reflect.TypeFor[T](), errorType}, t.IsVariadic())
+	return reflect.MakeFunc(ft, func(args []reflect.Value) (out []reflect.Value) {
+		defer func() {
+			if v := recover(); v != nil {
+				err := fmt.Errorf("%w: %s panicked: %v", ErrInvalidRoute, funcName(constructor), v)
+				out = []reflect.Value{reflect.Zero(reflect.TypeFor[T]()), reflect.ValueOf(&err).Elem()}
+			}
+		}()
+		var res []reflect.Value
+		if t.IsVariadic() {
+			res = fn.CallSlice(args)
+		} else {
+			res = fn.Call(args)
+		}
+		if len(res) == 1 {
+			res = append(res, reflect.Zero(errorType))
+		}
+		return res
+	}).Interface()
 }
 
 // checkConstructor reports whether c is a function returning want or
@@ -133,10 +175,11 @@ func (c contribution) origin() string {
 func orderRoutes(routes []dispatcher.Route, routers []*dispatcher.Router) ([]dispatcher.Route, error) {
 	units := make([]contribution, 0, len(routes)+len(routers))
 	for _, r := range routes {
-		if r.Type == "" || (r.Handler == nil && r.Batch == nil) || r.Name == "" {
-			return nil, fmt.Errorf("%w: route %q (type %q) from group %s needs a Type, a Handler and a Name "+
-				"(a Batch instead of a Handler for a batch route; routes of a value group are unordered: a name keeps them stable across builds and retries)",
-				ErrInvalidRoute, r.Name, r.Type, routesGroup)
+		if missing := missingParts(r); len(missing) > 0 {
+			return nil, fmt.Errorf("%w: route %q (type %q) from group %s has no %s "+
+				"(a route needs a Type, a Handler, or a Batch for a batch route, and a Name: routes of a value group "+
+				"are unordered, a name keeps them stable across builds and retries)",
+				ErrInvalidRoute, r.Name, r.Type, routesGroup, strings.Join(missing, ", no "))
 		}
 		units = append(units, contribution{routes: []dispatcher.Route{r}})
 	}
@@ -161,6 +204,22 @@ func orderRoutes(routes []dispatcher.Route, routers []*dispatcher.Router) ([]dis
 		out = append(out, u.routes...)
 	}
 	return out, nil
+}
+
+// missingParts names what r lacks among a Type, a Handler (or a Batch) and
+// a Name.
+func missingParts(r dispatcher.Route) []string {
+	var missing []string
+	if r.Type == "" {
+		missing = append(missing, "Type")
+	}
+	if r.Handler == nil && r.Batch == nil {
+		missing = append(missing, "Handler")
+	}
+	if r.Name == "" {
+		missing = append(missing, "Name")
+	}
+	return missing
 }
 
 // checkDuplicates fails on two named routes with the same name, naming both.

@@ -89,9 +89,10 @@ func TestOrderRoutesErrors(t *testing.T) {
 			routers: []*dispatcher.Router{router(route("a", "dup")), router(route("b", "dup"))},
 			is:      ErrDuplicateRoute,
 		},
-		{name: "unnamed route", routes: []dispatcher.Route{route("a", "")}, is: ErrInvalidRoute, want: []string{"needs a Type, a Handler and a Name"}},
-		{name: "route without type", routes: []dispatcher.Route{route("", "n")}, is: ErrInvalidRoute},
-		{name: "route without handler", routes: []dispatcher.Route{{Type: "a", Name: "n"}}, is: ErrInvalidRoute},
+		{name: "unnamed route", routes: []dispatcher.Route{route("a", "")}, is: ErrInvalidRoute, want: []string{"has no Name ("}},
+		{name: "route without type", routes: []dispatcher.Route{route("", "n")}, is: ErrInvalidRoute, want: []string{"has no Type ("}},
+		{name: "route without handler", routes: []dispatcher.Route{{Type: "a", Name: "n"}}, is: ErrInvalidRoute, want: []string{"has no Handler ("}},
+		{name: "route with nothing", routes: []dispatcher.Route{{}}, is: ErrInvalidRoute, want: []string{"has no Type, no Handler, no Name ("}},
 		{name: "nil router", routers: []*dispatcher.Router{nil}, is: ErrInvalidRoute, want: []string{"nil *dispatcher.Router"}},
 	}
 	for _, tt := range tests {

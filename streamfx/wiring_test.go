@@ -116,7 +116,15 @@ func TestWiringErrorsFailNew(t *testing.T) {
 				return dispatcher.Route{Type: "user.registered", Handler: &namedHandler{}}
 			}))},
 			is:   streamfx.ErrInvalidRoute,
-			want: []string{`type "user.registered"`, "needs a Type, a Handler and a Name"},
+			want: []string{`type "user.registered"`, "has no Name ("},
+		},
+		{
+			// Router.On panics on a nil handler; inside AsRouter that fails
+			// fx.New, naming the constructor and the event type.
+			name: "router with a nil handler",
+			opts: []fx.Option{fx.Supply(monolith), provideRedis, provideLogger, fx.Provide(streamfx.AsRouter(newNilHandlerRouter))},
+			is:   streamfx.ErrInvalidRoute,
+			want: []string{"newNilHandlerRouter panicked", `nil handler for event type "user.registered"`},
 		},
 	}
 	for _, tt := range tests {
@@ -193,4 +201,12 @@ func TestPartialWorkerMountsUngroupedRoutes(t *testing.T) {
 	if err := app.Err(); !errors.Is(err, streamfx.ErrUnknownGroup) {
 		t.Errorf("EnabledGroups [default]: %v, want ErrUnknownGroup", err)
 	}
+}
+
+// newNilHandlerRouter makes the wiring mistake of registering a nil
+// handler.
+func newNilHandlerRouter() *dispatcher.Router {
+	r := dispatcher.NewRouter()
+	r.On("user.registered", nil, dispatcher.Named("users.save"))
+	return r
 }
