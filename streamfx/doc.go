@@ -62,7 +62,8 @@
 //
 // AsMiddleware gives the dispatcher its route middleware (for example
 // dispatcher/middleware.Logging, which logs each run with stream, id, type,
-// route and group), as one ordered slice:
+// route and route_group, at a level that matches what happens next), as one
+// ordered slice:
 //
 //	fx.Provide(streamfx.AsMiddleware(func(log *zap.Logger) []dispatcher.RouteMiddleware {
 //		return []dispatcher.RouteMiddleware{middleware.Logging(log)}

@@ -158,13 +158,13 @@ type contribution struct {
 // origin describes where a route came from, for error messages.
 func (c contribution) origin() string {
 	if !c.router {
-		return "group " + routesGroup
+		return "fx value group " + routesGroup
 	}
 	names := make([]string, len(c.routes))
 	for i, r := range c.routes {
 		names[i] = r.Type + ":" + r.Name
 	}
-	return fmt.Sprintf("a router of group %s with routes [%s]", routersGroup, strings.Join(names, " "))
+	return fmt.Sprintf("a router of fx value group %s with routes [%s]", routersGroup, strings.Join(names, " "))
 }
 
 // orderRoutes validates the contributed routes and returns them in mount
@@ -176,7 +176,7 @@ func orderRoutes(routes []dispatcher.Route, routers []*dispatcher.Router) ([]dis
 	units := make([]contribution, 0, len(routes)+len(routers))
 	for _, r := range routes {
 		if missing := missingParts(r); len(missing) > 0 {
-			return nil, fmt.Errorf("%w: route %q (type %q) from group %s has no %s "+
+			return nil, fmt.Errorf("%w: route %q (type %q) from fx value group %s has no %s "+
 				"(a route needs a Type, a Handler, or a Batch for a batch route, and a Name: routes of a value group "+
 				"are unordered, a name keeps them stable across builds and retries)",
 				ErrInvalidRoute, r.Name, r.Type, routesGroup, strings.Join(missing, ", no "))
@@ -185,7 +185,7 @@ func orderRoutes(routes []dispatcher.Route, routers []*dispatcher.Router) ([]dis
 	}
 	for _, rt := range routers {
 		if rt == nil {
-			return nil, fmt.Errorf("%w: nil *dispatcher.Router in group %s", ErrInvalidRoute, routersGroup)
+			return nil, fmt.Errorf("%w: nil *dispatcher.Router in fx value group %s", ErrInvalidRoute, routersGroup)
 		}
 		if rs := rt.Routes(); len(rs) > 0 {
 			units = append(units, contribution{routes: rs, router: true})
@@ -251,9 +251,9 @@ func describe(r dispatcher.Route) string {
 		group = strconv.Quote(r.Group)
 	}
 	if r.Handler == nil && r.Batch != nil {
-		return fmt.Sprintf("batch route (type %q, group %s, handler %T)", r.Type, group, r.Batch)
+		return fmt.Sprintf("batch route (type %q, route group %s, handler %T)", r.Type, group, r.Batch)
 	}
-	return fmt.Sprintf("route (type %q, group %s, handler %s)", r.Type, group, handlerName(r.Handler))
+	return fmt.Sprintf("route (type %q, route group %s, handler %s)", r.Type, group, handlerName(r.Handler))
 }
 
 // handlerName names a handler by its function (closures are named after the

@@ -73,8 +73,8 @@ func TestOrderRoutesErrors(t *testing.T) {
 			routes: []dispatcher.Route{route("a", "dup"), {Type: "b", Name: "dup", Group: "g", Handler: &typedHandler{}}},
 			is:     ErrDuplicateRoute,
 			want: []string{
-				`duplicate route name "dup"`, `type "a", group none, handler github.com/streamfx/streamfx/streamfx.nopHandler`,
-				`type "b", group "g", handler *streamfx.typedHandler`, "group streamfx.routes",
+				`duplicate route name "dup"`, `type "a", route group none, handler github.com/streamfx/streamfx/streamfx.nopHandler`,
+				`type "b", route group "g", handler *streamfx.typedHandler`, "group streamfx.routes",
 			},
 		},
 		{
@@ -82,7 +82,7 @@ func TestOrderRoutesErrors(t *testing.T) {
 			routes:  []dispatcher.Route{route("a", "dup")},
 			routers: []*dispatcher.Router{router(route("b", "x"), route("c", "dup"))},
 			is:      ErrDuplicateRoute,
-			want:    []string{`"dup"`, "a router of group streamfx.routers with routes [b:x c:dup]", "from group streamfx.routes"},
+			want:    []string{`"dup"`, "a router of fx value group streamfx.routers with routes [b:x c:dup]", "from fx value group streamfx.routes"},
 		},
 		{
 			name:    "duplicate between two routers",

@@ -45,8 +45,8 @@ func TestWiringErrorsFailNew(t *testing.T) {
 				fx.Provide(streamfx.AsRoute(newDuplicateWelcomeWithHandler))},
 			is: streamfx.ErrDuplicateRoute,
 			want: []string{`duplicate route name "emails.welcome"`,
-				`type "user.created", group "marketing", handler *streamfx_test.namedHandler`,
-				`type "user.registered", group "emails"`},
+				`type "user.created", route group "marketing", handler *streamfx_test.namedHandler`,
+				`type "user.registered", route group "emails"`},
 		},
 		{
 			name: "duplicate names across groups that are not enabled",

@@ -3,6 +3,8 @@ package middleware_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -24,7 +26,8 @@ func TestLogging(t *testing.T) {
 		message string
 	}{
 		{"success at debug", nil, zapcore.DebugLevel, "route handled"},
-		{"failure at error", errBad, zapcore.ErrorLevel, "route failed"},
+		{"retryable failure at warn", errBad, zapcore.WarnLevel, "route failed"},
+		{"permanent failure at error", dispatcher.Permanent(errBad), zapcore.ErrorLevel, "route failed permanently"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -47,7 +50,7 @@ func TestLogging(t *testing.T) {
 				t.Fatalf("entry %v %q, want %v %q", e.Level, e.Message, tt.level, tt.message)
 			}
 			f := e.ContextMap()
-			want := map[string]any{"stream": "orders", "id": "7-0", "type": "order.paid", "route": "charge", "group": "billing", "attempt": int64(2)}
+			want := map[string]any{"stream": "orders", "id": "7-0", "type": "order.paid", "route": "charge", "route_group": "billing", "attempt": int64(2)}
 			for k, v := range want {
 				if f[k] != v {
 					t.Errorf("field %s = %#v, want %#v", k, f[k], v)
@@ -60,6 +63,27 @@ func TestLogging(t *testing.T) {
 				t.Errorf("error field = %#v, want %v", gotErr, tt.err)
 			}
 		})
+	}
+}
+
+// TestLoggingSeesPanics: a panic is logged at error level with its value and
+// stack, and still reaches the Dispatcher, which recovers it.
+func TestLoggingSeesPanics(t *testing.T) {
+	t.Parallel()
+	core, logs := observer.New(zapcore.DebugLevel)
+	d := dispatcher.New(dispatcher.Config{Middleware: []dispatcher.RouteMiddleware{middleware.Logging(zap.New(core))}})
+	d.OnFunc("order.paid", func(context.Context, *dispatcher.Message) error { panic("nil map") }, dispatcher.Named("charge"))
+	o := d.Process(t.Context(), dispatcher.NewMessage("orders", "7-0", map[string]string{"type": "order.paid"}))
+	if len(o.Failures) != 1 || !errors.Is(o.Failures[0].Err, dispatcher.ErrPanic) {
+		t.Fatalf("outcome %+v, want the route failing with ErrPanic", o)
+	}
+	entries := logs.AllUntimed()
+	if len(entries) != 1 || entries[0].Level != zapcore.ErrorLevel || entries[0].Message != "route panicked" {
+		t.Fatalf("entries %v, want one error \"route panicked\"", entries)
+	}
+	f := entries[0].ContextMap()
+	if f["panic"] != "nil map" || f["route"] != "charge" || !strings.Contains(fmt.Sprint(f["stack"]), "logging_test.go") {
+		t.Errorf("fields %v, want the panic value, the route and the stack", f)
 	}
 }
 
