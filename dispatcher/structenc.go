@@ -113,7 +113,9 @@ func objectMembers(v reflect.Value) ([]member, error) {
 			if err != nil {
 				return nil, err
 			}
-			m.field, m.raw = reflect.Value{}, appendJSONString(nil, string(js))
+			if m.field, m.raw = (reflect.Value{}), js; string(js) != "null" { // a nil pointer stays null
+				m.raw = appendJSONString(nil, string(js))
+			}
 		}
 		out = append(out, m)
 	}

@@ -112,13 +112,15 @@ func TestEncodeStructMatchesEncodingJSON(t *testing.T) {
 		Nil    []int           `json:"nil"`
 		Zero   time.Time       `json:"zero,omitzero"`
 		Raw    json.RawMessage `json:"raw"`
+		QNil   *float64        `json:"qnil,string"`
+		QStr   string          `json:"qstr,string"`
 		Nested struct {
 			X float64 `json:"x,omitempty"`
 			Y *int    `json:"y"`
 		} `json:"nested"`
 	}
 	v := withEmbedded{hiddenBase: hiddenBase{Promoted: 2}, Name: "n", P: ptrMarshaler{1}, PP: &ptrMarshaler{1},
-		Keys: map[textKey]int{{"a"}: 1}, Bytes: []byte("hi"), Arr: [2]float32{1, 0.1}, Raw: json.RawMessage(`{"z": 1.50}`)}
+		Keys: map[textKey]int{{"a"}: 1}, Bytes: []byte("hi"), Arr: [2]float32{1, 0.1}, Raw: json.RawMessage(`{"z": 1.50}`), QStr: "q"}
 	for name, x := range map[string]any{"value": v, "pointer": &v, "with embedded pointer": withEmbedded{TaggedBase: &TaggedBase{Name: 3}}} {
 		std, err := json.Marshal(x)
 		if err != nil {
