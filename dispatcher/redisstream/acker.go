@@ -28,6 +28,7 @@ type acker struct {
 	health  *health
 	flights *inflight
 	log     *zap.Logger
+	fence   ackFence // see ProcessorConfig.ackFence; nil: XACK
 
 	mu     sync.Mutex
 	buf    map[string][]string // stream -> IDs
@@ -151,6 +152,10 @@ func (a *acker) flush() error {
 	defer cancel()
 	_, err := a.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for stream, ids := range batch {
+			if a.fence != nil {
+				a.fence.ack(ctx, p, stream, ids) // a lost lease acks nothing: the entries stay pending
+				continue
+			}
 			_ = p.Process(ctx, xackCmd(ctx, stream, a.group, ids)) // the error is Pipelined's
 		}
 		return nil

@@ -99,6 +99,12 @@ type ProcessorConfig struct {
 	// dispatcher.Observer); a *metrics.Metrics of package dispatcher/metrics
 	// fits. If nil, nothing is reported.
 	Observer dispatcher.Observer
+
+	// ackFence, if set, acknowledges instead of XACK: a
+	// PartitionedProcessor acknowledges through the partition's lease, so
+	// that nothing is acknowledged once another consumer owns the
+	// partition. (An interface, not a func, keeps the struct comparable.)
+	ackFence ackFence
 }
 
 // Validate reports the first problem that makes c unusable, wrapped in

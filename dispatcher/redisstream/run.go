@@ -50,6 +50,7 @@ func newRun(p *Processor) *run {
 	r.health = &health{log: p.log}
 	r.flights = newInflight()
 	r.acks = newAcker(p.rdb, c.Group, r.health, r.flights, p.log)
+	r.acks.fence = c.ackFence
 	r.sched = newScheduler(newPolicy(c, p.d), c.Concurrency, max(c.BatchSize, c.Concurrency), r.giveBack)
 	r.workers = &workers{n: c.Concurrency, d: p.d, cfg: c, work: r.sched.work, results: r.sched.results}
 	r.settler = &settler{rdb: p.rdb, cfg: c, log: p.log, acks: r.acks, flights: r.flights, in: r.sched.settled}

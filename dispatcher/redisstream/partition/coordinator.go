@@ -209,3 +209,12 @@ func (c *Coordinator) Ack(ctx context.Context, lease Lease, ids ...string) (int6
 
 // membersKey returns the key of the group's membership set.
 func (c *Coordinator) membersKey() string { return c.cfg.Stream.membersKey(c.cfg.Group) }
+
+// AckPipelined queues on pipe the fenced acknowledgement of ids (see Ack),
+// for a caller that batches its commands: the command's reply is XACK's
+// count, or -1 when the lease no longer holds in Redis (nothing was
+// acknowledged). The script is sent whole (EVAL), since a pipeline cannot
+// fall back from EVALSHA.
+func (c *Coordinator) AckPipelined(ctx context.Context, pipe redis.Pipeliner, lease Lease, ids ...string) *redis.Cmd {
+	return ackScript.Eval(ctx, pipe, []string{lease.key, lease.Stream}, ackArgs(c.cfg.Group, lease, ids)...)
+}

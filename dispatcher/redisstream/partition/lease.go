@@ -71,12 +71,7 @@ func fencedAck(ctx context.Context, rdb redis.Scripter, group string, lease Leas
 	if len(ids) == 0 {
 		return 0, nil
 	}
-	args := make([]any, 0, 2+len(ids))
-	args = append(args, lease.value, group)
-	for _, id := range ids {
-		args = append(args, id)
-	}
-	n, err := ackScript.Run(ctx, rdb, []string{lease.key, lease.Stream}, args...).Int64()
+	n, err := ackScript.Run(ctx, rdb, []string{lease.key, lease.Stream}, ackArgs(group, lease, ids)...).Int64()
 	switch {
 	case err != nil:
 		return 0, fmt.Errorf("partition: fenced XACK on %s: %w", lease.Stream, err)
@@ -84,4 +79,15 @@ func fencedAck(ctx context.Context, rdb redis.Scripter, group string, lease Leas
 		return 0, fmt.Errorf("%w: partition %d (token %d) of %s", ErrLeaseLost, lease.Partition, lease.Token, lease.Stream)
 	}
 	return n, nil
+}
+
+// ackArgs returns the ARGV of ackScript: the lease's value, the group, the
+// IDs.
+func ackArgs(group string, lease Lease, ids []string) []any {
+	args := make([]any, 0, 2+len(ids))
+	args = append(args, lease.value, group)
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	return args
 }
