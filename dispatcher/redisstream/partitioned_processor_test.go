@@ -139,32 +139,44 @@ func (c *partitionedConsumer) kill() {
 	c.dead.Store(true)
 }
 
-// publishKeyed publishes n events over keys keys to stream, each with its
-// key and its sequence number within the key, and returns the sequence
-// numbers per key in publish order.
-func publishKeyed(t *testing.T, rdb redis.UniversalClient, stream partition.Stream, n, keys int) map[string][]int {
-	t.Helper()
-	pub := redisstream.NewPartitionedPublisher(redisstream.NewPublisher(rdb, redisstream.PublisherConfig{}), stream)
+// keyedEvents returns n events over keys keys, each with its key and its
+// sequence number within the key, and the sequence numbers per key in
+// order.
+func keyedEvents(n, keys int) ([]redisstream.KeyedEvent, map[string][]int) {
 	published := make(map[string][]int)
-	var batch []redisstream.KeyedEvent
-	flush := func() {
-		if _, err := pub.PublishBatch(context.Background(), batch); err != nil {
-			t.Fatal(err)
-		}
-		batch = batch[:0]
-	}
-	for i := range n {
+	events := make([]redisstream.KeyedEvent, n)
+	for i := range events {
 		key := fmt.Sprintf("key-%d", i%keys)
 		seq := len(published[key])
 		published[key] = append(published[key], seq)
-		batch = append(batch, redisstream.KeyedEvent{Key: key, Type: "e",
-			Payload: map[string]string{"key": key, "seq": strconv.Itoa(seq)}})
-		if len(batch) == 500 {
-			flush()
-		}
+		events[i] = redisstream.KeyedEvent{Key: key, Type: "e",
+			Payload: map[string]string{"key": key, "seq": strconv.Itoa(seq)}}
 	}
-	if len(batch) > 0 {
-		flush()
+	return events, published
+}
+
+// publishPaced publishes events to stream in batches of 500, waiting pace
+// between batches.
+func publishPaced(rdb redis.UniversalClient, stream partition.Stream, events []redisstream.KeyedEvent, pace time.Duration) error {
+	pub := redisstream.NewPartitionedPublisher(redisstream.NewPublisher(rdb, redisstream.PublisherConfig{}), stream)
+	for len(events) > 0 {
+		n := min(500, len(events))
+		if _, err := pub.PublishBatch(context.Background(), events[:n]); err != nil {
+			return err
+		}
+		events = events[n:]
+		time.Sleep(pace)
+	}
+	return nil
+}
+
+// publishKeyed publishes n events over keys keys to stream (see
+// keyedEvents) and returns the sequence numbers per key in publish order.
+func publishKeyed(t *testing.T, rdb redis.UniversalClient, stream partition.Stream, n, keys int) map[string][]int {
+	t.Helper()
+	events, published := keyedEvents(n, keys)
+	if err := publishPaced(rdb, stream, events, 0); err != nil {
+		t.Fatal(err)
 	}
 	return published
 }
