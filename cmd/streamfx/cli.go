@@ -30,6 +30,7 @@ Commands:
   dead purge STREAM [ID...]     remove dead letters
   tail STREAM                   follow a stream, one decoded entry per line
   trim STREAM                   remove the entries every consumer group has acknowledged
+  serve [STREAM...]             run the web dashboard (-addr :8081, -read-only)
 
 Flags of every command:
   -redis URL    Redis URL (default $REDIS_URL, else ` + defaultRedisURL + `);
@@ -59,6 +60,7 @@ var commands = map[string]command{
 	"dead":    runDead,
 	"tail":    runTail,
 	"trim":    runTrim,
+	"serve":   runServe,
 }
 
 // run runs the command line args and returns the exit status: 0, or 1 after

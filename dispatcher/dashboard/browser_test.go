@@ -1,0 +1,160 @@
+package dashboard_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/streamfx/streamfx/dispatcher/dashboard"
+	"github.com/streamfx/streamfx/internal/opstest"
+	"github.com/streamfx/streamfx/internal/redistest"
+)
+
+// browserTimeout bounds everything one browser test does.
+const browserTimeout = 90 * time.Second
+
+// chromium returns the path of a Chromium or Chrome binary. Without one the
+// test fails when CI=true (CI installs chromium: scripts/test.sh), and is
+// skipped elsewhere with how to install it.
+func chromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "headless-shell"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	const hint = "no Chromium on PATH for the dashboard's browser test: install it with " +
+		"`sudo apt-get install -y chromium` (Debian/Ubuntu), or run ./scripts/test.sh, which installs it"
+	if os.Getenv("CI") == "true" {
+		t.Fatal(hint)
+	}
+	t.Skip(hint)
+	return ""
+}
+
+// browser starts a headless Chromium for t and returns a chromedp context
+// bounded by browserTimeout.
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], // headless, no first run, no sync...
+		chromedp.ExecPath(chromium(t)),
+		chromedp.NoSandbox, // CI runs as root
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+	)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(actx)
+	ctx, cancelTimeout := context.WithTimeout(ctx, browserTimeout)
+	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
+	return ctx
+}
+
+// mounted serves d under /ops/ as an application would.
+func mounted(t *testing.T, d http.Handler) string {
+	t.Helper()
+	mux := http.NewServeMux()
+	mux.Handle("/ops/", http.StripPrefix("/ops", d))
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv.URL + "/ops/"
+}
+
+// TestBrowserOverviewAndReplay drives the dashboard in headless Chromium:
+// the overview shows each group's lag and follows it as it grows, and the
+// replay button of a dead letter puts its entry back into the stream once,
+// even when the same form is posted again.
+func TestBrowserOverviewAndReplay(t *testing.T) {
+	t.Parallel()
+	rdb := redistest.Start(t).Client(t)
+	f := opstest.Seed(t, rdb)
+	d, err := dashboard.New(rdb, dashboard.Config{Refresh: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := mounted(t, d)
+	ctx := browser(t)
+
+	lag := func(group string) string { return `td.lag[data-stream="orders"][data-group="` + group + `"]` }
+	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
+		t.Fatal(err)
+	}
+	billing := text(t, ctx, lag("billing"))
+	if reports := text(t, ctx, lag("reports")); billing != "1" || reports != "6" {
+		t.Fatalf("overview shows lag billing=%q reports=%q, want 1 and 6", billing, reports)
+	}
+	ctxb := context.Background()
+	rdb.XAdd(ctxb, &redis.XAddArgs{Stream: "orders", Values: []string{"type", "order.paid", "order_id", "o-7"}})
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelector('`+lag("billing")+`').textContent === "2"`)); err != nil {
+		t.Fatalf("the overview did not refresh billing's lag to 2: %v", err)
+	}
+
+	refund := f.Dead[3]
+	if err := chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`nav a[href="dead"]`)), // the refreshing table would swap a link between query and click
+		chromedp.Click(chromedp.CSS(`tr.letter[data-id="`+refund+`"] button.replay`)),
+	); err != nil {
+		t.Fatal(err)
+	}
+	if done := text(t, ctx, `p.done`); !strings.HasPrefix(done, "replayed "+refund+" as orders/") {
+		t.Errorf("after replay the page says %q", done)
+	}
+	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("tr.letter").length`)); err != nil || n != 3 {
+		t.Errorf("the page lists %d dead letters (%v), want 3", n, err)
+	}
+	checkReplayedOnce(t, rdb, 8)
+
+	// The same form posted again (a double click, a resubmitted page).
+	post := `fetch("dead", {method: "POST", body: new URLSearchParams({stream: "orders", id: "` + refund + `", action: "replay"})}).then(r => r.status)`
+	status, err := chromedp.Run(ctx, chromedp.Evaluate[int](post, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status != http.StatusOK {
+		t.Errorf("second POST answered %d after its redirect, want 200", status)
+	}
+	checkReplayedOnce(t, rdb, 8)
+}
+
+// text returns the text of the first element that the CSS selector css
+// matches, once there is one.
+func text(t *testing.T, ctx context.Context, css string) string {
+	t.Helper()
+	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(css)))
+	if err != nil {
+		t.Fatalf("text of %s: %v", css, err)
+	}
+	return strings.TrimSpace(s)
+}
+
+// checkReplayedOnce checks that orders holds length entries, the last one
+// the replayed refund, the only replayed one, and that 3 dead letters are
+// left.
+func checkReplayedOnce(t *testing.T, rdb *redis.Client, length int) {
+	t.Helper()
+	ctx := context.Background()
+	entries := rdb.XRange(ctx, "orders", "-", "+").Val()
+	refunds := 0
+	for _, e := range entries {
+		if e.Values["type"] == "order.refunded" {
+			refunds++
+		}
+	}
+	last := entries[len(entries)-1].Values
+	if len(entries) != length || refunds != 2 || last["type"] != "order.refunded" || last["order_id"] != "o-1" {
+		t.Errorf("orders holds %d entries (%d refunds), last %v; want %d, the original refund and one replayed", len(entries), refunds, last, length)
+	}
+	if n := rdb.XLen(ctx, "orders:dead").Val(); n != 3 {
+		t.Errorf("orders:dead holds %d dead letters, want 3", n)
+	}
+}
