@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the whole streamfx test suite. The tests start their own redis-server
 # processes (and a Redis Cluster, with redis-cli), so both must be on PATH;
-# -race also needs a C compiler (cgo). When they are missing this script
+# -race also needs a C compiler (cgo), and the dashboard's browser test
+# Chromium. When they are missing this script
 # installs them first (apt-get as root or with sudo on Debian/Ubuntu, brew on
 # macOS), and otherwise says exactly what to run. Extra arguments go to
 # `go test` (for example: ./scripts/test.sh -race -run Processor).
@@ -41,6 +42,27 @@ ensure_redis() {
   fi
 }
 
+have_chromium() {
+  command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 ||
+    command -v google-chrome >/dev/null 2>&1 || command -v google-chrome-stable >/dev/null 2>&1
+}
+
+# ensure_chromium installs Chromium for the dashboard's browser test. Without
+# it that test is skipped, except with CI=true, where it fails.
+ensure_chromium() {
+  if have_chromium; then return 0; fi
+  echo "chromium not found: installing it for the dashboard's browser test..." >&2
+  apt_install chromium || true
+  if have_chromium; then return 0; fi
+  if [ "${CI:-}" = true ]; then
+    echo "Could not install chromium, which CI needs for the dashboard's browser test:" >&2
+    echo "  Debian/Ubuntu: sudo apt-get install -y chromium" >&2
+    exit 1
+  fi
+  echo "chromium is missing: the dashboard's browser test will be skipped." >&2
+  echo "  Debian/Ubuntu: sudo apt-get install -y chromium   macOS: brew install --cask chromium" >&2
+}
+
 check_redis_version() {
   local v major
   v=$(redis-server --version | sed -n 's/.*v=\([0-9][0-9.]*\).*/\1/p')
@@ -70,6 +92,7 @@ ensure_cgo() {
 command -v go >/dev/null 2>&1 || { echo "go is not on PATH: install Go 1.26 or later (https://go.dev/dl/)." >&2; exit 1; }
 ensure_redis
 check_redis_version
+ensure_chromium
 for arg in "$@"; do
   case "$arg" in -race | -race=true) ensure_cgo ;; esac
 done
