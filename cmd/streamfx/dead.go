@@ -176,11 +176,15 @@ func runDeadReplay(ctx context.Context, a *app, args []string) error {
 // printReplay prints one line per dead letter and a summary.
 func printReplay(a *app, res []inspect.Replayed, dryRun bool) {
 	published, removed := 0, 0
+	seen := make(map[string]bool) // source entries a dry run would publish
 	for _, r := range res {
 		dl := r.DeadLetter
 		src := dl.Stream + "/" + dl.SourceID
 		switch {
+		case dryRun && r.EntryID == "" && seen[src]:
+			fmt.Fprintf(a.out, "would remove %s: %s is replayed once, for an earlier dead letter\n", dl.ID, src)
 		case dryRun && r.EntryID == "":
+			seen[src] = true
 			fmt.Fprintf(a.out, "would replay %s (%s, %s) to %s\n", dl.ID, src, dl.Type, r.Target)
 		case dryRun:
 			fmt.Fprintf(a.out, "would remove %s: %s was already replayed as %s/%s\n", dl.ID, src, r.Target, r.EntryID)

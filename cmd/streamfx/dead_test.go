@@ -82,6 +82,7 @@ func TestDeadReplayExactlyOnce(t *testing.T) {
 
 	dry := cli(t, url, "dead", "replay", "orders", "-type", "order.paid", "-dry-run").ok(t).out
 	if !strings.Contains(dry, "would replay "+f.Dead[0]+" (orders/"+f.IDs[1]+", order.paid) to orders") ||
+		!strings.Contains(dry, "would remove "+f.Dead[2]+": orders/"+f.IDs[2]+" is replayed once, for an earlier dead letter") ||
 		!strings.Contains(dry, "dry run: 3 dead letters selected, nothing changed") {
 		t.Errorf("dry run printed:\n%s", dry)
 	}

@@ -2,7 +2,8 @@
 // an event to a stream, GET /healthz is the module's readiness check
 // (*streamfx.Health: Redis answers, the consumer groups exist, the
 // processors read), GET /metrics serves the Prometheus metrics when the app
-// provides a prometheus.Gatherer.
+// provides a prometheus.Gatherer, and /ops/ is the streamfx dashboard
+// (dispatcher/dashboard: lag, pending entries, dead letters and their replay).
 package httpapi
 
 import (
@@ -14,9 +15,11 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/redis/go-redis/v9"
 	"go.uber.org/fx"
 	"go.uber.org/zap"
 
+	"github.com/streamfx/streamfx/dispatcher/dashboard"
 	"github.com/streamfx/streamfx/dispatcher/redisstream"
 	"github.com/streamfx/streamfx/streamfx"
 )
@@ -27,7 +30,7 @@ type Addr string
 
 // Module runs the HTTP server with the app. It needs an Addr.
 var Module = fx.Module("httpapi",
-	fx.Provide(New),
+	fx.Provide(New, newDashboard),
 	fx.Invoke(func(*Server) {}),
 )
 
@@ -39,6 +42,7 @@ type Params struct {
 	Addr      Addr
 	Publisher *redisstream.Publisher
 	Health    *streamfx.Health
+	Dashboard *dashboard.Dashboard
 	Logger    *zap.Logger
 	// Metrics, when provided, is served at GET /metrics.
 	Metrics prometheus.Gatherer `optional:"true"`
@@ -58,6 +62,7 @@ func New(p Params) *Server {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /publish", h.publish)
 	mux.Handle("GET /healthz", p.Health)
+	mux.Handle("/ops/", http.StripPrefix("/ops", p.Dashboard))
 	if p.Metrics != nil {
 		mux.Handle("GET /metrics", promhttp.HandlerFor(p.Metrics, promhttp.HandlerOpts{}))
 	}
@@ -81,6 +86,12 @@ func New(p Params) *Server {
 		OnStop: s.srv.Shutdown,
 	})
 	return s
+}
+
+// newDashboard returns the streamfx dashboard over every stream of the app's
+// Redis.
+func newDashboard(rdb redis.UniversalClient) (*dashboard.Dashboard, error) {
+	return dashboard.New(rdb, dashboard.Config{})
 }
 
 // Addr returns the address the server listens on, once started.

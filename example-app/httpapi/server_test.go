@@ -131,3 +131,22 @@ func TestMetrics(t *testing.T) {
 		})
 	}
 }
+
+// TestDashboardMounted checks that the streamfx dashboard answers under
+// /ops/ with the app's streams and groups, and its dead-letter page links.
+func TestDashboardMounted(t *testing.T) {
+	t.Parallel()
+	rdb := redistest.Start(t).Client(t)
+	base := start(t, rdb, nil)
+	rdb.XGroupCreateMkStream(t.Context(), "orders", "billing", "$")
+	rdb.XAdd(t.Context(), &redis.XAddArgs{Stream: "orders", Values: []string{"type", "order.paid"}})
+	resp, err := http.Get(base + "/ops/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if page := string(body); resp.StatusCode != http.StatusOK || !strings.Contains(page, `data-group="billing">1</td>`) || !strings.Contains(page, `href="dead"`) {
+		t.Errorf("GET /ops/ answered %d without billing's lag of 1 and the dead-letter link:\n%s", resp.StatusCode, page)
+	}
+}
