@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -18,8 +19,12 @@ import (
 	"github.com/streamfx/streamfx/internal/redistest"
 )
 
-// browserTimeout bounds everything one browser test does.
-const browserTimeout = 90 * time.Second
+// browserTimeout bounds everything one browser test does, waitTimeout one
+// wait for the page.
+const (
+	browserTimeout = 90 * time.Second
+	waitTimeout    = 20 * time.Second
+)
 
 // chromium returns the path of a Chromium or Chrome binary. Without one the
 // test fails when CI=true (CI installs chromium: scripts/test.sh), and is
@@ -89,15 +94,10 @@ func TestBrowserOverviewAndReplay(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
 		t.Fatal(err)
 	}
-	billing := text(t, ctx, lag("billing"))
-	if reports := text(t, ctx, lag("reports")); billing != "1" || reports != "6" {
-		t.Fatalf("overview shows lag billing=%q reports=%q, want 1 and 6", billing, reports)
-	}
-	ctxb := context.Background()
-	rdb.XAdd(ctxb, &redis.XAddArgs{Stream: "orders", Values: []string{"type", "order.paid", "order_id", "o-7"}})
-	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelector('`+lag("billing")+`').textContent === "2"`)); err != nil {
-		t.Fatalf("the overview did not refresh billing's lag to 2: %v", err)
-	}
+	waitText(t, ctx, lag("billing"), "1")
+	waitText(t, ctx, lag("reports"), "6")
+	rdb.XAdd(context.Background(), &redis.XAddArgs{Stream: "orders", Values: []string{"type", "order.paid", "order_id", "o-7"}})
+	waitText(t, ctx, lag("billing"), "2") // the overview refreshed itself
 
 	refund := f.Dead[3]
 	if err := chromedp.Do(ctx,
@@ -135,6 +135,27 @@ func text(t *testing.T, ctx context.Context, css string) string {
 		t.Fatalf("text of %s: %v", css, err)
 	}
 	return strings.TrimSpace(s)
+}
+
+// waitText waits until the first element that css matches holds the text
+// want. The overview swaps its table in at each refresh, so the check runs
+// in the page, in one step, until it holds or waitTimeout passes.
+func waitText(t *testing.T, ctx context.Context, css, want string) {
+	t.Helper()
+	js := `(() => { const e = document.querySelector(` + strconv.Quote(css) + `); return e ? e.textContent.trim() : null })()`
+	_, err := chromedp.Run(ctx, chromedp.Poll[bool](js+` === `+strconv.Quote(want), chromedp.WithPollingTimeout(waitTimeout)))
+	if err != nil {
+		got, _ := chromedp.Run(ctx, chromedp.Evaluate[*string](js))
+		t.Fatalf("%s: want text %q, page shows %v (%v)", css, want, deref(got), err)
+	}
+}
+
+// deref returns *s, or "nothing" for nil.
+func deref(s *string) string {
+	if s == nil {
+		return "nothing"
+	}
+	return strconv.Quote(*s)
 }
 
 // checkReplayedOnce checks that orders holds length entries, the last one
