@@ -75,7 +75,7 @@ func TypedBatch[T any](fn func(ctx context.Context, msgs []*Message, payloads []
 		if len(decoded) == 0 {
 			return failed.Err()
 		}
-		for j, err := range splitBatchError(fn(ctx, decoded, payloads), len(decoded)) {
+		for j, err := range SplitBatchError(fn(ctx, decoded, payloads), len(decoded)) {
 			failed.Fail(index[j], err)
 		}
 		return failed.Err()
@@ -102,7 +102,7 @@ type batchOfOne struct{ batch BatchHandler }
 
 // Handle runs the batch handler for msg alone and returns msg's error.
 func (h batchOfOne) Handle(ctx context.Context, msg *Message) error {
-	if errs := splitBatchError(h.batch.HandleBatch(ctx, []*Message{msg}), 1); errs != nil {
+	if errs := SplitBatchError(h.batch.HandleBatch(ctx, []*Message{msg}), 1); errs != nil {
 		return errs[0]
 	}
 	return nil

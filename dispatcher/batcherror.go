@@ -76,14 +76,15 @@ func (e *BatchError) Unwrap() []error {
 	return out
 }
 
-// splitBatchError spreads the error HandleBatch returned for a batch of n
-// messages over them: errs[i] is message i's error. It returns nil when
-// every message succeeded.
-func splitBatchError(err error, n int) []error {
+// SplitBatchError spreads err, the error HandleBatch returned for a batch
+// of n messages, over them as the Dispatcher does: errs[i] is message i's
+// error. It returns nil when every message succeeded. Middleware that
+// observes batches (metrics, logs) uses it to tell which messages failed.
+func SplitBatchError(err error, n int) (errs []error) {
 	if err == nil {
 		return nil
 	}
-	errs := make([]error, n)
+	errs = make([]error, n)
 	var be *BatchError
 	if !errors.As(err, &be) {
 		for i := range errs {

@@ -90,7 +90,7 @@ func runBatchRoute(ctx context.Context, r *Route, group []*Message, result func(
 	if len(batch) == 0 {
 		return
 	}
-	errs := splitBatchError(handleBatch(ctx, r.Batch, batch), len(batch))
+	errs := SplitBatchError(handleBatch(ctx, r.Batch, batch), len(batch))
 	for k := range batch {
 		j := k
 		if at != nil {

@@ -30,6 +30,20 @@ func hookMiddleware(hooks []hook.Hook, app []dispatcher.RouteMiddleware) []dispa
 	return append(out, app...)
 }
 
+// hookBatchMiddleware returns the hooks' batch middleware, outermost
+// (lowest rank) first.
+func hookBatchMiddleware(hooks []hook.Hook) []dispatcher.BatchMiddleware {
+	hooks = slices.Clone(hooks)
+	slices.SortStableFunc(hooks, func(a, b hook.Hook) int { return a.Rank - b.Rank })
+	var out []dispatcher.BatchMiddleware
+	for _, h := range hooks {
+		if h.Batch != nil {
+			out = append(out, h.Batch)
+		}
+	}
+	return out
+}
+
 // combineObservers combines app (may be nil) with the hooks' observers; nil
 // if there is none.
 func combineObservers(app dispatcher.Observer, hooks []hook.Hook) dispatcher.Observer {

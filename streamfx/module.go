@@ -70,6 +70,7 @@ func newDispatcher(p dispatcherParams) (*dispatcher.Dispatcher, error) {
 		EnabledGroups:        p.Config.RouteGroups,
 		DeadLetterUnroutable: p.Config.DeadLetterUnroutable,
 		Middleware:           hookMiddleware(p.Hooks, p.Middleware),
+		BatchMiddleware:      hookBatchMiddleware(p.Hooks),
 	})
 	if err := d.Add(routes...); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidRoute, err)

@@ -18,6 +18,7 @@
 //	streamfx_messages_dead_lettered_total{group,stream,type,route} counter   route failures written to a dead-letter stream
 //	streamfx_messages_unroutable_total{group,stream,reason}        counter   entries no route could take (reason: no_type, no_route, too_large, other)
 //	streamfx_messages_reclaimed_total{group,stream}                counter   pending entries reclaimed from idle consumers
+//	streamfx_batch_size{group,stream,type,route}                   histogram messages per call of a batch route (BatchMiddleware)
 //	streamfx_group_lag{group,stream}                               gauge     entries not yet delivered to the group (LagCollector)
 //	streamfx_group_pending{group,stream}                           gauge     entries delivered but not acknowledged (LagCollector)
 //	streamfx_group_up{group,stream}                                gauge     1 if XINFO GROUPS answered and the group exists (LagCollector)

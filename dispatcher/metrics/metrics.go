@@ -35,6 +35,7 @@ type Metrics struct {
 	dead       *prometheus.CounterVec
 	unroutable *prometheus.CounterVec
 	reclaimed  *prometheus.CounterVec
+	batchSize  *prometheus.HistogramVec
 
 	mu     sync.RWMutex
 	routes map[string]string // mounted route name -> its event type
@@ -83,13 +84,18 @@ func newMetrics(buckets []float64) *Metrics {
 		dead:       counter("messages_dead_lettered_total", "Route failures written to a dead-letter stream.", routeLabels),
 		unroutable: counter("messages_unroutable_total", "Stream entries no route could take.", []string{labelGroup, labelStream, labelReason}),
 		reclaimed:  counter("messages_reclaimed_total", "Pending entries reclaimed from idle consumers.", []string{labelGroup, labelStream}),
-		routes:     map[string]string{},
+		batchSize: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Namespace: Namespace, Name: "batch_size",
+			Help:    "Messages per call of a batch route.",
+			Buckets: prometheus.ExponentialBuckets(1, 2, 11), // 1 to 1024
+		}, routeLabels),
+		routes: map[string]string{},
 	}
 }
 
 // register registers every collector, or none.
 func (m *Metrics) register(reg prometheus.Registerer) error {
-	cs := []prometheus.Collector{m.handled, m.failed, m.duration, m.retried, m.dead, m.unroutable, m.reclaimed}
+	cs := []prometheus.Collector{m.handled, m.failed, m.duration, m.retried, m.dead, m.unroutable, m.reclaimed, m.batchSize}
 	for i, c := range cs {
 		if err := reg.Register(c); err != nil {
 			for _, done := range cs[:i] {
@@ -108,7 +114,7 @@ func (m *Metrics) register(reg prometheus.Registerer) error {
 // Unregister removes the metrics from reg (the registerer given to New), for
 // example when the component that owned them is torn down.
 func (m *Metrics) Unregister(reg prometheus.Registerer) {
-	for _, c := range []prometheus.Collector{m.handled, m.failed, m.duration, m.retried, m.dead, m.unroutable, m.reclaimed} {
+	for _, c := range []prometheus.Collector{m.handled, m.failed, m.duration, m.retried, m.dead, m.unroutable, m.reclaimed, m.batchSize} {
 		reg.Unregister(c)
 	}
 }

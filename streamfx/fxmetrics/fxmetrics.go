@@ -27,7 +27,9 @@ import (
 // It registers one metrics.Metrics (its "group" label is the consumer group
 // that delivered each message) and one metrics.LagCollector per consumer
 // group of the consumed streams, installs the metrics middleware as the
-// outermost route middleware, and observes the processors (outcomes,
+// outermost route middleware (and its batch middleware around the batches
+// of batch routes: streamfx_batch_size, one handled or failed count per
+// message), and observes the processors (outcomes,
 // reclaims) and, with streamfx.WithAsynqRetry, the retry side (retries
 // stored, dead letters written). opts are passed to metrics.New (for example
 // metrics.WithBuckets). The metrics are unregistered from reg when the app
@@ -89,5 +91,6 @@ func register(reg prometheus.Registerer, opts []metrics.Option, p params) (hook.
 		lags = append(lags, lag)
 	}
 	p.Lifecycle.Append(fx.StopHook(unregister))
-	return hook.Out{Hook: hook.Hook{Rank: hook.RankMetrics, Middleware: m.Middleware(), Observer: m}}, nil
+	return hook.Out{Hook: hook.Hook{Rank: hook.RankMetrics, Middleware: m.Middleware(),
+		Batch: m.BatchMiddleware(), Observer: m}}, nil
 }

@@ -25,7 +25,8 @@ var ErrNilTracerProvider = errors.New("fxtracing: nil TracerProvider")
 // The provided Publisher stores the W3C trace context of the publishing
 // context in every entry (fields traceparent and tracestate, ignored by the
 // Python seed), and every route run gets a consumer span whose parent is
-// that context. The tracing middleware sits inside the metrics middleware of
+// that context; every batch of a batch route gets one consumer span linked
+// to the trace context of each of its messages. The tracing middleware sits inside the metrics middleware of
 // streamfx/fxmetrics and outside the app's own middleware. Nothing reads the
 // global TracerProvider.
 func Module(tp trace.TracerProvider) fx.Option {
@@ -37,6 +38,7 @@ func Module(tp trace.TracerProvider) fx.Option {
 			return hook.Out{Hook: hook.Hook{
 				Rank:       hook.RankTracing,
 				Middleware: tracing.Middleware(tp),
+				Batch:      tracing.BatchMiddleware(tp),
 				Fields:     tracing.AppendFields,
 			}}
 		}),

@@ -27,6 +27,9 @@ type Hook struct {
 	Rank int
 	// Middleware wraps every mounted route.
 	Middleware dispatcher.RouteMiddleware
+	// Batch wraps every mounted batch route's batches
+	// (dispatcher.Config.BatchMiddleware), ordered by Rank too.
+	Batch dispatcher.BatchMiddleware
 	// Observer observes the processors and the asynq retry side.
 	Observer dispatcher.Observer
 	// Fields is applied to the fields of every published entry
