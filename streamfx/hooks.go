@@ -16,10 +16,8 @@ import (
 // first, followed by the app's middleware. Value groups are unordered; the
 // middleware order is not.
 func hookMiddleware(hooks []hook.Hook, app []dispatcher.RouteMiddleware) []dispatcher.RouteMiddleware {
-	hooks = slices.Clone(hooks)
-	slices.SortStableFunc(hooks, func(a, b hook.Hook) int { return a.Rank - b.Rank })
 	var out []dispatcher.RouteMiddleware
-	for _, h := range hooks {
+	for _, h := range byRank(hooks) {
 		if h.Middleware != nil {
 			out = append(out, h.Middleware)
 		}
@@ -33,15 +31,20 @@ func hookMiddleware(hooks []hook.Hook, app []dispatcher.RouteMiddleware) []dispa
 // hookBatchMiddleware returns the hooks' batch middleware, outermost
 // (lowest rank) first.
 func hookBatchMiddleware(hooks []hook.Hook) []dispatcher.BatchMiddleware {
-	hooks = slices.Clone(hooks)
-	slices.SortStableFunc(hooks, func(a, b hook.Hook) int { return a.Rank - b.Rank })
 	var out []dispatcher.BatchMiddleware
-	for _, h := range hooks {
+	for _, h := range byRank(hooks) {
 		if h.Batch != nil {
 			out = append(out, h.Batch)
 		}
 	}
 	return out
+}
+
+// byRank returns a copy of hooks ordered by Rank.
+func byRank(hooks []hook.Hook) []hook.Hook {
+	hooks = slices.Clone(hooks)
+	slices.SortStableFunc(hooks, func(a, b hook.Hook) int { return a.Rank - b.Rank })
+	return hooks
 }
 
 // combineObservers combines app (may be nil) with the hooks' observers; nil
