@@ -3,6 +3,7 @@ package booking
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -39,6 +40,9 @@ func NewRouter(repo Repository, pub *redisstream.Publisher, log *zap.Logger) *di
 		dispatcher.Named("booking.confirm"), dispatcher.InGroup(Group))
 	r.On(events.QuoteRequested, dispatcher.Typed(h.quote),
 		dispatcher.Named("booking.quote"), dispatcher.InGroup(Group))
+	r.OnBatch(events.RoomViewed, dispatcher.TypedBatch(h.countViews),
+		dispatcher.Named("booking.views"), dispatcher.InGroup(Group),
+		dispatcher.WithMaxBatch(500), dispatcher.WithMaxWait(time.Second))
 	return r
 }
 
@@ -64,6 +68,23 @@ func (h *handlers) confirm(ctx context.Context, _ *dispatcher.Message, c events.
 	}
 	h.log.Info("booking confirmed", zap.String("booking", c.BookingID), zap.String("charge", c.ChargeID))
 	return nil
+}
+
+// countViews is a batch route: it counts up to 500 room views in one call
+// (one write for many events, in a real app); a view of an unknown room
+// fails alone, for good, and the others are acknowledged.
+func (h *handlers) countViews(ctx context.Context, msgs []*dispatcher.Message, views []events.RoomView) error {
+	var failed dispatcher.BatchError
+	perRoom := map[string]int{}
+	for i, v := range views {
+		if _, ok := nightlyRateEUR(v.Room); !ok {
+			failed.Fail(i, dispatcher.Permanent(fmt.Errorf("booking: view of unknown room %q", v.Room)))
+			continue
+		}
+		perRoom[v.Room]++
+	}
+	h.log.Info("room views counted", zap.Int("views", len(views)), zap.Any("per_room", perRoom))
+	return failed.Err()
 }
 
 // quote answers a request/reply exchange: Reply pushes the answer to the

@@ -23,7 +23,16 @@ const (
 	// NewsletterRequested: send the newsletter to every subscriber (payload
 	// Newsletter); a slow handler, used to show a graceful stop.
 	NewsletterRequested = "newsletter.requested"
+	// RoomViewed: a guest looked at a room (payload RoomView); many of them,
+	// counted in batches.
+	RoomViewed = "room.viewed"
 )
+
+// RoomView is the payload of RoomViewed.
+type RoomView struct {
+	Room  string `json:"room"`
+	Guest string `json:"guest"`
+}
 
 // BookingRequest is the payload of BookingRequested.
 type BookingRequest struct {
