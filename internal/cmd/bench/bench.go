@@ -37,6 +37,7 @@ type results struct {
 	perMsgNoop, batchNoop       float64 // msgs/s, no-op handler: per-message route, batch route
 	lat                         *latencyStats
 	memRaw, memStreamfx         *memDelta
+	cpuRaw, cpuStreamfx         time.Duration // least CPU time of the consume runs
 }
 
 // row is one line of the table.

@@ -44,6 +44,7 @@ func (b *bench) consume(ctx context.Context) error {
 		sfx, b.res.memStreamfx = append(sfx, trial{d, mem.cpu}), mem
 	}
 	b.res.consumeRaw, b.res.consumeStreamfx = rate(n, raw.best()), rate(n, sfx.best())
+	b.res.cpuRaw, b.res.cpuStreamfx = raw.cpu(), sfx.cpu()
 	b.addRow(fmt.Sprintf("consume raw go-redis (COUNT %d, 1 XACK/batch)", b.opts.readBatch), n, raw, "baseline")
 	b.addRow(fmt.Sprintf("consume streamfx (BatchSize %d, default Concurrency, no-op)", b.opts.readBatch), n, sfx,
 		fmt.Sprintf("x%.2f raw%s", b.res.consumeStreamfx/b.res.consumeRaw, pairedRatios(raw, sfx)))

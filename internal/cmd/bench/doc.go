@@ -1,7 +1,7 @@
 // Command bench measures streamfx against a raw go-redis loop on the same
 // data, in one run, and prints a table followed by one machine-readable line:
 //
-//	RESULT consume_ratio=... publish_batch_ratio=... publish_single_ratio=... sleep1ms_c64_msgs_per_s=... p99_ms=... allocs_per_msg=... dedup_publish_ratio=... batch_ratio=...
+//	RESULT consume_ratio=... publish_batch_ratio=... publish_single_ratio=... sleep1ms_c64_msgs_per_s=... p99_ms=... allocs_per_msg=... dedup_publish_ratio=... batch_ratio=... cpu_ratio=...
 //
 // It starts its own redis-server on a free loopback port, or uses REDIS_URL
 // if set (its keys are then prefixed with "streamfx-bench:<pid>:" and deleted
@@ -20,7 +20,8 @@
 // alternating streamfx and raw, each run on a fresh stream; the table shows
 // the best run and the range, and the CPU time of this process per message
 // (the least of the runs), which tells more than the rates on a loaded
-// machine. The raw publish loops write fields encoded beforehand, so the
+// machine; cpu_ratio in the RESULT line divides the Processor's by the raw
+// loop's. The raw publish loops write fields encoded beforehand, so the
 // publish ratios include the Publisher's encoding; one more raw batch
 // encodes with encoding/json in the loop, for comparison.
 //

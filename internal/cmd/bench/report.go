@@ -52,6 +52,7 @@ func (b *bench) resultLine() string {
 		{"allocs_per_msg", "-"},
 		{"dedup_publish_ratio", ratio(r.dedupKeyed, r.dedupPlain)},
 		{"batch_ratio", ratio(r.batch1ms, r.perMsg1ms)},
+		{"cpu_ratio", ratio(float64(r.cpuStreamfx), float64(r.cpuRaw))},
 	}
 	if r.lat != nil {
 		fields[4].val = number(float64(r.lat.p99)/1e6, 3)
