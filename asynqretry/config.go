@@ -3,12 +3,12 @@ package asynqretry
 import (
 	"cmp"
 	"fmt"
-	"math/rand/v2"
 	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/streamfx/streamfx/dispatcher"
+	"github.com/streamfx/streamfx/internal/backoff"
 )
 
 const (
@@ -136,17 +136,5 @@ func DefaultBackoff(attempt int) time.Duration {
 // An attempt below 1 counts as 1. With jitter 0 the delays are exact, which
 // tests can rely on.
 func ExponentialBackoff(base, max time.Duration, jitter float64) func(attempt int) time.Duration {
-	return func(attempt int) time.Duration {
-		d := base
-		for i := 1; i < attempt && d < max; i++ {
-			d *= 2
-		}
-		if jitter > 0 {
-			d = time.Duration(float64(d) * (1 + jitter*(2*rand.Float64()-1)))
-		}
-		if d > max {
-			d = max
-		}
-		return d
-	}
+	return backoff.Exponential{Base: base, Max: max, Jitter: jitter}.Delay
 }

@@ -93,7 +93,7 @@ func (a *acker) stop() error {
 
 func (a *acker) loop() {
 	defer close(a.exited)
-	var bo backoff
+	bo := retryBackoff()
 	for {
 		select {
 		case <-a.wake:
@@ -103,7 +103,7 @@ func (a *acker) loop() {
 		}
 		if err := a.flush(); err != nil {
 			a.health.fail("xack", "xack", err)
-			t := time.NewTimer(bo.next())
+			t := time.NewTimer(bo.Next())
 			select {
 			case <-t.C:
 				a.signal()
@@ -114,20 +114,20 @@ func (a *acker) loop() {
 			}
 			continue
 		}
-		bo.reset()
+		bo.Reset()
 	}
 }
 
 // final flushes what is left, retrying until finalAckTimeout.
 func (a *acker) final() {
 	deadline := time.Now().Add(finalAckTimeout)
-	var bo backoff
+	bo := retryBackoff()
 	for {
 		err := a.flush()
 		if err == nil {
 			return
 		}
-		d := bo.next()
+		d := bo.Next()
 		if time.Now().Add(d).After(deadline) {
 			a.log.Error("acknowledgements lost at stop; the entries stay pending and will be redelivered",
 				zap.Int("entries", a.queued()), zap.Error(err))

@@ -52,8 +52,8 @@
 // idempotent.
 //
 // When Redis goes away the loops back off (exponentially, with jitter, up to
-// 5s), the outage is logged once and the recovery once, and consumption
-// resumes by itself. A deleted group or stream is recreated. A key of the
+// 1s), the outage is logged once and the recovery once, and consumption
+// resumes by itself, within about a second of Redis answering again. A deleted group or stream is recreated. A key of the
 // wrong type stops the Processor: Done is closed and Err says why.
 //
 // Shutdown stops reading, waits for the handlers in flight within its

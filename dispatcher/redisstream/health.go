@@ -1,17 +1,17 @@
 package redisstream
 
 import (
-	"context"
-	"math/rand/v2"
 	"sync"
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/streamfx/streamfx/internal/backoff"
 )
 
 const (
 	backoffBase = 50 * time.Millisecond
-	backoffCap  = 5 * time.Second
+	backoffCap  = time.Second
 )
 
 // health tracks whether Redis answers, so that an outage is logged once when
@@ -57,29 +57,10 @@ func (h *health) ok(key string) {
 	h.log.Info("redis answers again", zap.Duration("outage", time.Since(h.since)))
 }
 
-// backoff is an exponential backoff with jitter, capped at backoffCap.
-type backoff struct{ n int }
-
-// next returns the next delay: a random duration in [d/2, d], where d
-// doubles from backoffBase up to backoffCap.
-func (b *backoff) next() time.Duration {
-	d := backoffBase << min(b.n, 10)
-	d = min(d, backoffCap)
-	b.n++
-	return d/2 + rand.N(d/2+1)
-}
-
-// reset starts over after a success.
-func (b *backoff) reset() { b.n = 0 }
-
-// wait sleeps for the next delay; it returns false if ctx ended first.
-func (b *backoff) wait(ctx context.Context) bool {
-	t := time.NewTimer(b.next())
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
+// retryBackoff returns the backoff of a loop of the engine after a failed
+// Redis call: from 50ms, doubling, spread by +-50%, capped at 1s, so that
+// each loop tries again, and consumption resumes, within a second of Redis
+// answering again.
+func retryBackoff() backoff.Retry {
+	return backoff.Retry{Exponential: backoff.Exponential{Base: backoffBase, Max: backoffCap, Jitter: 0.5}}
 }

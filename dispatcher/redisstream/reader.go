@@ -8,6 +8,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
+
+	"github.com/streamfx/streamfx/internal/backoff"
 )
 
 // read is the reader of one stream: it drains this consumer's own pending
@@ -17,7 +19,7 @@ import (
 func (r *run) read(stream string, backlog *backlogReader) {
 	defer r.loops.Done()
 	cursor := "0" // own pending entries first
-	var bo backoff
+	bo := retryBackoff()
 	for r.readCtx.Err() == nil {
 		batch, err := r.readBatch(stream, cursor, r.cfg.Block)
 		if err == nil && cursor != ">" && len(batch.entries) > 0 {
@@ -30,7 +32,7 @@ func (r *run) read(stream string, backlog *backlogReader) {
 			continue
 		}
 		r.health.ok("read " + stream)
-		bo.reset()
+		bo.Reset()
 		r.acks.add(stream, batch.deleted...)
 		if cursor == ">" {
 			if len(batch.entries) == r.cfg.BatchSize && r.readBound() {
@@ -126,7 +128,7 @@ func toFields(values map[string]any) (fields map[string]string, size int) {
 }
 
 // readFailed handles a failed read and reports whether to go on reading.
-func (r *run) readFailed(stream string, err error, bo *backoff) bool {
+func (r *run) readFailed(stream string, err error, bo *backoff.Retry) bool {
 	if r.readCtx.Err() != nil {
 		return false
 	}
@@ -148,7 +150,7 @@ func (r *run) readFailed(stream string, err error, bo *backoff) bool {
 	default:
 		r.health.fail("read "+stream, "xreadgroup "+stream, err)
 	}
-	return bo.wait(r.readCtx)
+	return bo.Wait(r.readCtx)
 }
 
 // dispatch claims entries for this process (entries it already holds are
