@@ -1,6 +1,7 @@
 package redisstream
 
 import (
+	"context"
 	"time"
 
 	"go.uber.org/zap"
@@ -24,13 +25,13 @@ const backlogBlock = time.Millisecond
 // why it runs only with Concurrency > 1, where the handling order was
 // never the stream order anyway.
 type backlogReader struct {
-	r      *run
-	stream string
-	woken  chan struct{} // holds one wake-up at most
+	r     *reader       // the stream's reader, whose reads it shares
+	woken chan struct{} // holds one wake-up at most
 }
 
-func newBacklogReader(r *run, stream string) *backlogReader {
-	return &backlogReader{r: r, stream: stream, woken: make(chan struct{}, 1)}
+// newBacklogReader returns the backlog reader of r's stream.
+func newBacklogReader(r *reader) *backlogReader {
+	return &backlogReader{r: r, woken: make(chan struct{}, 1)}
 }
 
 // wake asks for one more read, unless one is already due. A nil
@@ -45,32 +46,25 @@ func (b *backlogReader) wake() {
 	}
 }
 
-// run reads one batch for each wake-up until reading stops. A failed read
-// is logged and dropped: the stream's reader meets the same Redis, and
+// run reads one batch for each wake-up until ctx ends. A failed read is
+// logged and dropped: the stream's reader meets the same Redis, and
 // reports, backs off or recreates the group.
-func (b *backlogReader) run() {
+func (b *backlogReader) run(ctx context.Context) error {
 	r := b.r
-	defer r.loops.Done()
 	for {
 		select {
 		case <-b.woken:
-		case <-r.readCtx.Done():
-			return
+		case <-ctx.Done():
+			return nil
 		}
-		batch, err := r.readBatch(b.stream, ">", backlogBlock)
+		batch, err := r.readBatch(ctx, ">", backlogBlock)
 		if err != nil {
-			if r.readCtx.Err() == nil {
-				r.p.log.Warn("backlog read failed; the stream's reader goes on alone",
-					zap.String("stream", b.stream), zap.Error(err))
+			if ctx.Err() == nil {
+				r.log.Warn("backlog read failed; the stream's reader goes on alone",
+					zap.String("stream", r.stream), zap.Error(err))
 			}
 			continue
 		}
-		r.dispatch(b.stream, batch.entries)
+		r.feed.fresh(ctx, r.stream, batch.entries)
 	}
 }
-
-// readBound reports whether the handlers keep up with the reads: the
-// scheduler holds at most half of what it takes. Only then is reading ahead
-// worth it; when the handlers are behind, it would only hold more entries
-// out of other consumers' reach.
-func (r *run) readBound() bool { return r.sched.readBound() }

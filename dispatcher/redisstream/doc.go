@@ -7,18 +7,28 @@
 //
 // NewProcessor takes a ProcessorConfig whose zero values mean documented
 // defaults. Start creates the consumer group of each stream (MKSTREAM; an
-// existing group is fine) and fails if Redis cannot be reached; then, in the
-// background, one reader per stream first drains this consumer's own pending
-// entries (ID "0"), then reads new ones (">") in batches of BatchSize,
-// blocking up to Block, reading the next batch while the current one is
-// handed to the handlers. With Concurrency > 1, while a stream has a backlog
-// and the handlers keep up, a second reader of that stream reads batches
-// too, its reads overlapping the first reader's (see
-// ProcessorConfig.Concurrency). The readers pass their batches to a
-// scheduler, which starts the entries in the order read on a pool of
-// Concurrency handler goroutines shared by every stream; a stuck handler
-// holds one of them and never a reader. Acknowledgements are batched: one
-// XACK carries every entry that finished since the previous one.
+// existing group is fine) and fails if Redis cannot be reached; then it
+// runs a pipeline of stages, each one type that owns its goroutines and
+// passes batches to the next over channels:
+//   - readers, one per stream (reader.go): this consumer's own pending
+//     entries first (ID "0"), then new ones (">") in batches of BatchSize,
+//     blocking up to Block, reading the next batch while the current one
+//     waits for the handlers. With Concurrency > 1, while a stream has a
+//     backlog and the handlers keep up, a backlog reader of that stream
+//     reads batches too, its reads overlapping the reader's (backlog.go);
+//   - the reclaimer beside them (reclaimer.go): every ReclaimInterval it
+//     refreshes the lease of the entries held for long (XCLAIM JUSTID) and
+//     takes over the entries idle for MinIdle (XAUTOCLAIM);
+//   - the scheduler (scheduler.go): its policy decides which ready entry
+//     runs next; the default policy (fifo.go) starts them in the order read,
+//     on at most Concurrency workers, and makes the readers wait while it
+//     holds a batch;
+//   - the workers (worker.go): Concurrency goroutines shared by every
+//     stream that run Dispatcher.Process; a stuck handler holds one of them
+//     and never a reader;
+//   - the settler (settler.go, settle.go): acts on each outcome, writes dead
+//     letters, and acknowledges in batches: one XACK per stream carries
+//     every entry settled since the previous one.
 //
 // When the Dispatcher has batch routes at Start (dispatcher.Dispatcher.OnBatch),
 // the scheduler gathers the entries of their types, per stream and type, up
@@ -53,14 +63,18 @@
 //
 // When Redis goes away the loops back off (exponentially, with jitter, up to
 // 1s), the outage is logged once and the recovery once, and consumption
-// resumes by itself, within about a second of Redis answering again. A deleted group or stream is recreated. A key of the
-// wrong type stops the Processor: Done is closed and Err says why.
+// resumes by itself, within about a second of Redis answering again. A
+// deleted group or stream is recreated. A key of the wrong type stops the
+// Processor: Done is closed and Err says why.
 //
-// Shutdown stops reading, waits for the handlers in flight within its
-// context, and acknowledges what finished; the rest stays pending and is
-// delivered again later. Entries read but not started are handed back, so
-// that another consumer's next reclaim takes them over (see
-// Processor.Shutdown).
+// Shutdown runs the stop sequence (pipeline.stop in processor.go), in this
+// order: stop reading (readers and reclaimer return) → the scheduler gives
+// back what it holds, unstarted → wait for the workers within Shutdown's
+// context (at its end: log the routes still running and cancel their
+// context) → the settler's final acknowledgements → hand back the entries
+// read but not started, so that another consumer's next reclaim takes them
+// over (see Processor.Shutdown). What did not finish stays pending and is
+// delivered again later.
 //
 // # Publisher
 //

@@ -47,7 +47,7 @@ func (h *handback) take() map[string]map[time.Time][]string {
 
 // giveBack lets go of entries that will not be run: they stay pending, and
 // are handed back when the Processor stops (see handBack).
-func (r *run) giveBack(u job) {
+func (r *pipeline) giveBack(u job) {
 	byTime := map[time.Time][]string{}
 	r.flights.drop(u.stream, u.entries, func(id string, since time.Time) {
 		byTime[since] = append(byTime[since], id)
@@ -66,7 +66,7 @@ func (r *run) giveBack(u job) {
 // consumer running it. One pipelined round trip, bounded by
 // handBackTimeout; on failure the entries are reclaimed after MinIdle, as
 // they would be without it.
-func (r *run) handBack() {
+func (r *pipeline) handBack() {
 	given := r.unstarted.take()
 	if len(given) == 0 {
 		return
@@ -77,8 +77,8 @@ func (r *run) handBack() {
 	_, err := r.p.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for stream, byTime := range given {
 			for since, ids := range byTime {
-				cmd := redis.NewStringSliceCmd(ctx, xclaimIdleArgs(stream, r.cfg.Group, r.cfg.Consumer,
-					time.Since(since), r.cfg.MinIdle, ids)...)
+				cmd := redis.NewStringSliceCmd(ctx, xclaimIdleArgs(stream, r.p.cfg.Group, r.p.cfg.Consumer,
+					time.Since(since), r.p.cfg.MinIdle, ids)...)
 				_ = p.Process(ctx, cmd) // the error is Pipelined's
 				cmds = append(cmds, cmd)
 			}

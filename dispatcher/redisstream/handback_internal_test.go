@@ -35,7 +35,7 @@ func TestHandBackSkipsEntriesClaimedSince(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := newRun(p)
+	r := newPipeline(p)
 	read := func(n int64) []entry {
 		res, err := rdb.XReadGroup(ctx, &redis.XReadGroupArgs{
 			Group: group, Consumer: "a", Streams: []string{stream, ">"}, Count: n, Block: -1,

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
@@ -40,7 +41,7 @@ type Processor struct {
 	state int
 	err   error         // fatal background error
 	done  chan struct{} // closed when stopped
-	run   *run          // the background machinery, once started
+	pipe  *pipeline     // the stages, once started
 
 	lastRead atomic.Int64 // UnixNano of the last successful XREADGROUP; see LastRead
 }
@@ -100,8 +101,8 @@ func (p *Processor) Start(ctx context.Context) error {
 	}
 	p.state = stateRunning
 	p.warnSmallPool()
-	p.run = newRun(p)
-	p.run.start()
+	p.pipe = newPipeline(p)
+	p.pipe.start()
 	return nil
 }
 
@@ -144,21 +145,21 @@ func (p *Processor) createGroup(ctx context.Context, stream string) error {
 // Start, concurrently with it, and more than once.
 func (p *Processor) Shutdown(ctx context.Context) error {
 	p.mu.Lock()
-	r := p.run
+	pl := p.pipe
 	if p.state != stateRunning {
 		if p.state != stateClosed {
 			p.state = stateClosed
 			close(p.done)
 		}
 		p.mu.Unlock()
-		if r != nil {
-			return r.waitStopped(ctx)
+		if pl != nil {
+			return pl.waitStopped(ctx)
 		}
 		return nil
 	}
 	p.state = stateClosed
 	p.mu.Unlock()
-	return r.shutdown(ctx)
+	return pl.shutdown(ctx)
 }
 
 // Done returns a channel that is closed when the Processor has stopped, after
@@ -182,4 +183,163 @@ func (p *Processor) fatal(err error) {
 	}
 	p.mu.Unlock()
 	p.log.Error("processor stopped by a fatal error", zap.Error(err))
+}
+
+// abortGrace is how long an aborted stop waits, after cancelling the
+// handlers' context, for the handlers to return.
+const abortGrace = 500 * time.Millisecond
+
+// pipeline is a started Processor: its stages, wired by newPipeline, and
+// the stop sequence (stop). Each stage is one type that owns its
+// goroutines: readers (and backlog readers) and the reclaimer feed the
+// scheduler, which starts jobs on the workers, whose results go to the
+// settler.
+type pipeline struct {
+	p *Processor
+
+	readCtx  context.Context // readers and reclaimer; ends when reading stops
+	stopRead context.CancelFunc
+	hctx     context.Context // scheduler, workers and handlers; ends on an abort
+	cancelH  context.CancelFunc
+
+	abortOnce sync.Once
+	abort     chan struct{} // closed when Shutdown's context ended first
+
+	loops       sync.WaitGroup // readers, backlog readers, reclaimer
+	readers     []*reader
+	reclaimer   *reclaimer
+	sched       *scheduler
+	workers     *workers
+	settler     *settler
+	workersDone chan struct{} // closed when every worker returned
+	settlerDone chan struct{} // closed when the settler returned
+	settleErr   error         // why the settler's last flush gave up; read after settlerDone
+
+	health    *health
+	flights   *inflight
+	unstarted handback // entries read but not started, handed back at stop
+}
+
+// newPipeline wires the stages of p.
+func newPipeline(p *Processor) *pipeline {
+	c := p.cfg
+	pl := &pipeline{p: p, abort: make(chan struct{}),
+		workersDone: make(chan struct{}), settlerDone: make(chan struct{})}
+	pl.readCtx, pl.stopRead = context.WithCancel(context.Background())
+	pl.hctx, pl.cancelH = context.WithCancel(context.Background())
+	pl.health = &health{log: p.log}
+	pl.flights = newInflight()
+	pl.sched = newScheduler(newPolicy(c, p.d), c.Concurrency, max(c.BatchSize, c.Concurrency), pl.giveBack)
+	pl.workers = &workers{slots: make([]slot, c.Concurrency), d: p.d, cfg: c, work: pl.sched.work, results: pl.sched.results}
+	deleted := make(chan deletedEntries, len(c.Streams)+1)
+	pl.settler = &settler{rdb: p.rdb, cfg: c, log: p.log, flights: pl.flights, health: pl.health,
+		in: pl.sched.settled, deleted: deleted}
+	f := &feed{rdb: p.rdb, cfg: c, flights: pl.flights, out: pl.sched.in, deleted: deleted, giveBack: pl.giveBack}
+	for _, s := range c.Streams {
+		r := &reader{stream: s, rdb: p.rdb, cfg: c, log: p.log, feed: f, health: pl.health,
+			markRead: p.markRead, createGroup: p.createGroup, readBound: pl.sched.readBound}
+		if c.Concurrency > 1 {
+			r.backlog = newBacklogReader(r)
+		}
+		pl.readers = append(pl.readers, r)
+	}
+	pl.reclaimer = &reclaimer{rdb: p.rdb, cfg: c, log: p.log, feed: f, flights: pl.flights, health: pl.health}
+	return pl
+}
+
+// start starts every stage's goroutines, and the stop sequence, which
+// waits for reading to stop.
+func (pl *pipeline) start() {
+	go func() { pl.settleErr = pl.settler.run(pl.hctx); close(pl.settlerDone) }()
+	go func() { _ = pl.workers.run(pl.hctx); close(pl.workersDone) }()
+	go func() { _ = pl.sched.run(pl.hctx) }()
+	for _, r := range pl.readers {
+		pl.loops.Go(func() { pl.stopOnFatal(r.run(pl.readCtx)) })
+		if r.backlog != nil {
+			pl.loops.Go(func() { _ = r.backlog.run(pl.readCtx) })
+		}
+	}
+	pl.loops.Go(func() { _ = pl.reclaimer.run(pl.readCtx) })
+	go pl.stop()
+}
+
+// stop is the stop sequence, in the order it happens. It starts once
+// reading stops (Shutdown, or a fatal error):
+//  1. the readers, backlog readers and reclaimer return, each giving back
+//     the batch it was sending;
+//  2. the scheduler's intake closes: it gives back what its policy holds
+//     and the jobs no worker took yet;
+//  3. the workers finish the jobs they run. If Shutdown's context ends
+//     first (an abort), the routes still running are logged, the handlers'
+//     context is cancelled, and those that honour it get abortGrace to
+//     return; their results are discarded and their entries stay pending;
+//  4. the settler settles the last results and flushes the last
+//     acknowledgements (up to finalAckTimeout);
+//  5. the entries given back are handed back (see handBack), unless the
+//     stop was aborted or the last flush failed;
+//  6. Done is closed.
+func (pl *pipeline) stop() {
+	<-pl.readCtx.Done()
+	pl.loops.Wait()
+	close(pl.sched.in)
+	select {
+	case <-pl.workersDone:
+	case <-pl.abort:
+		pl.workers.logRunning(pl.p.log)
+		pl.cancelH()
+		t := time.NewTimer(abortGrace)
+		select {
+		case <-pl.workersDone:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+	<-pl.settlerDone
+	if pl.settleErr == nil && !pl.aborted() {
+		pl.handBack() // not when Redis just failed the acks: it would wait for it again
+	}
+	pl.cancelH()
+	close(pl.p.done)
+}
+
+// shutdown stops reading and waits for the stop sequence, aborting it if
+// ctx ends first.
+func (pl *pipeline) shutdown(ctx context.Context) error {
+	pl.stopRead()
+	select {
+	case <-pl.p.done:
+		return nil
+	case <-ctx.Done():
+	}
+	pl.abortOnce.Do(func() { close(pl.abort) })
+	<-pl.p.done
+	return ctx.Err()
+}
+
+// waitStopped waits for a Shutdown in progress elsewhere.
+func (pl *pipeline) waitStopped(ctx context.Context) error {
+	select {
+	case <-pl.p.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// stopOnFatal stops the Processor when a reader returned a fatal error.
+func (pl *pipeline) stopOnFatal(err error) {
+	if err != nil {
+		pl.p.fatal(err)
+		pl.stopRead()
+	}
+}
+
+// aborted reports whether Shutdown gave up waiting for the handlers.
+func (pl *pipeline) aborted() bool {
+	select {
+	case <-pl.abort:
+		return true
+	default:
+		return false
+	}
 }

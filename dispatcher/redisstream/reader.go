@@ -12,41 +12,57 @@ import (
 	"github.com/streamfx/streamfx/internal/backoff"
 )
 
-// read is the reader of one stream: it drains this consumer's own pending
-// entries (ID "0"), then reads new ones (">") until reading stops. It queues
-// each batch for the handler workers and reads the next one while they work
-// through the queue; a stuck handler holds one worker and never the reader.
-func (r *run) read(stream string, backlog *backlogReader) {
-	defer r.loops.Done()
+// reader is the stage that reads one stream: it drains this consumer's own
+// pending entries (ID "0"), then reads new ones (">") in batches, and sends
+// each batch to the scheduler through the feed, reading the next one while
+// the workers run it; a stuck handler holds one worker and never the
+// reader. With Concurrency > 1 it wakes the stream's backlog reader when
+// the stream has a backlog (see backlogReader).
+type reader struct {
+	stream      string
+	rdb         redis.UniversalClient
+	cfg         ProcessorConfig
+	log         *zap.Logger
+	feed        *feed
+	health      *health
+	markRead    func()                                         // records a successful read (Processor.LastRead)
+	createGroup func(ctx context.Context, stream string) error // recreates a missing group
+	readBound   func() bool                                    // whether reading ahead pays (scheduler.readBound)
+	backlog     *backlogReader                                 // nil: the reader reads alone
+}
+
+// run reads until ctx ends, then returns nil, or until a fatal error (the
+// key is not a stream), which it returns.
+func (r *reader) run(ctx context.Context) error {
 	cursor := "0" // own pending entries first
 	bo := retryBackoff()
-	for r.readCtx.Err() == nil {
-		batch, err := r.readBatch(stream, cursor, r.cfg.Block)
-		if err == nil && cursor != ">" && len(batch.entries) > 0 {
-			err = r.takeOver(stream, batch.entries) // delivered before: count them
+	for ctx.Err() == nil {
+		b, err := r.readBatch(ctx, cursor, r.cfg.Block)
+		if err == nil && cursor != ">" && len(b.entries) > 0 {
+			err = r.feed.takeOver(ctx, r.stream, b.entries) // delivered before: count them
 		}
 		if err != nil {
-			if !r.readFailed(stream, err, &bo) {
-				return
+			if err := r.failed(ctx, err, &bo); err != nil {
+				return err
 			}
 			continue
 		}
-		r.health.ok("read " + stream)
+		r.health.ok("read " + r.stream)
 		bo.Reset()
-		r.acks.add(stream, batch.deleted...)
-		if cursor == ">" {
-			if len(batch.entries) == r.cfg.BatchSize && r.readBound() {
-				backlog.wake() // more are likely waiting: read them meanwhile
+		r.feed.ackDeleted(ctx, r.stream, b.deleted)
+		switch {
+		case cursor == ">":
+			if len(b.entries) == r.cfg.BatchSize && r.readBound() {
+				r.backlog.wake() // more are likely waiting: read them meanwhile
 			}
-			r.dispatch(stream, batch.entries)
-			continue
-		}
-		if len(batch.entries) == 0 && len(batch.deleted) == 0 {
+			r.feed.fresh(ctx, r.stream, b.entries)
+		case len(b.entries) == 0 && len(b.deleted) == 0:
 			cursor = ">"
-			continue
+		default:
+			cursor = b.last
 		}
-		cursor = batch.last
 	}
+	return nil
 }
 
 // batch is what one read or claim returned.
@@ -63,38 +79,6 @@ type entry struct {
 	id       string
 	values   map[string]any
 	attempts int
-}
-
-// readBatch reads one batch. With cursor ">" it reads new entries, each
-// delivered for the first time, blocking up to block while there are none.
-// Such a read must block, if only for a moment: go-redis retries a command
-// without BLOCK that timed out, and a retried ">" read would leave the batch
-// Redis delivered to the lost reply pending, unseen until it is reclaimed.
-// Otherwise it reads this consumer's pending entries after cursor, without
-// blocking (a retry reads the same entries); their delivery counts are left
-// to takeOver.
-func (r *run) readBatch(stream, cursor string, block time.Duration) (batch, error) {
-	args := &redis.XReadGroupArgs{
-		Group: r.cfg.Group, Consumer: r.cfg.Consumer, Streams: []string{stream, cursor},
-		Count: int64(r.cfg.BatchSize), Block: block,
-	}
-	if cursor != ">" {
-		args.Block = -1 // no BLOCK argument
-	}
-	res, err := r.p.rdb.XReadGroup(r.readCtx, args).Result()
-	if errors.Is(err, redis.Nil) {
-		r.p.markRead()
-		return batch{}, nil
-	}
-	if err != nil {
-		return batch{}, err
-	}
-	r.p.markRead()
-	var msgs []redis.XMessage
-	if len(res) > 0 {
-		msgs = res[0].Messages
-	}
-	return toBatch(msgs), nil
 }
 
 // toBatch converts messages, each with one delivery so far. A message with
@@ -127,98 +111,61 @@ func toFields(values map[string]any) (fields map[string]string, size int) {
 	return fields, size
 }
 
-// readFailed handles a failed read and reports whether to go on reading.
-func (r *run) readFailed(stream string, err error, bo *backoff.Retry) bool {
-	if r.readCtx.Err() != nil {
-		return false
+// readBatch reads one batch. With cursor ">" it reads new entries, each
+// delivered for the first time, blocking up to block while there are none.
+// Such a read must block, if only for a moment: go-redis retries a command
+// without BLOCK that timed out, and a retried ">" read would leave the batch
+// Redis delivered to the lost reply pending, unseen until it is reclaimed.
+// Otherwise it reads this consumer's pending entries after cursor, without
+// blocking (a retry reads the same entries); their delivery counts are left
+// to feed.takeOver.
+func (r *reader) readBatch(ctx context.Context, cursor string, block time.Duration) (batch, error) {
+	args := &redis.XReadGroupArgs{
+		Group: r.cfg.Group, Consumer: r.cfg.Consumer, Streams: []string{r.stream, cursor},
+		Count: int64(r.cfg.BatchSize), Block: block,
+	}
+	if cursor != ">" {
+		args.Block = -1 // no BLOCK argument
+	}
+	res, err := r.rdb.XReadGroup(ctx, args).Result()
+	if errors.Is(err, redis.Nil) {
+		r.markRead()
+		return batch{}, nil
+	}
+	if err != nil {
+		return batch{}, err
+	}
+	r.markRead()
+	var msgs []redis.XMessage
+	if len(res) > 0 {
+		msgs = res[0].Messages
+	}
+	return toBatch(msgs), nil
+}
+
+// failed handles a failed read: it recreates a missing group, logs an
+// outage, and waits the backoff. It returns a fatal error (the key is not a
+// stream), or nil to go on reading.
+func (r *reader) failed(ctx context.Context, err error, bo *backoff.Retry) error {
+	if ctx.Err() != nil {
+		return nil
 	}
 	switch {
 	case isNoGroup(err) || isUnblocked(err):
-		r.p.log.Warn("consumer group or stream missing; recreating it", zap.String("stream", stream), zap.Error(err))
-		cerr := r.p.createGroup(r.readCtx, stream)
+		r.log.Warn("consumer group or stream missing; recreating it", zap.String("stream", r.stream), zap.Error(err))
+		cerr := r.createGroup(ctx, r.stream)
 		if cerr == nil {
-			return true
+			return nil
 		}
 		if isWrongType(cerr) {
-			r.fail(cerr)
-			return false
+			return cerr
 		}
-		r.health.fail("read "+stream, "xgroup create "+stream, cerr)
+		r.health.fail("read "+r.stream, "xgroup create "+r.stream, cerr)
 	case isWrongType(err):
-		r.fail(fmt.Errorf("redisstream: read stream %s: %w", stream, err))
-		return false
+		return fmt.Errorf("redisstream: read stream %s: %w", r.stream, err)
 	default:
-		r.health.fail("read "+stream, "xreadgroup "+stream, err)
+		r.health.fail("read "+r.stream, "xreadgroup "+r.stream, err)
 	}
-	return bo.Wait(r.readCtx)
-}
-
-// dispatch claims entries for this process (entries it already holds are
-// skipped) and queues them for the handler workers.
-func (r *run) dispatch(stream string, entries []entry) {
-	r.queue(stream, r.flights.claim(stream, entries))
-}
-
-// queue hands claimed entries, a batch of stream, to the scheduler, waiting
-// while it holds as much as it takes. Claimed entries are left alone by the
-// reclaim loop while they wait. When reading stops, entries not yet taken
-// are given back: they stay pending (see handBack).
-func (r *run) queue(stream string, entries []entry) {
-	if len(entries) == 0 {
-		return
-	}
-	u := job{stream: stream, entries: entries}
-	if r.readCtx.Err() != nil { // select below picks at random when both are ready
-		r.giveBack(u)
-		return
-	}
-	select {
-	case r.sched.in <- u:
-	case <-r.readCtx.Done():
-		r.giveBack(u)
-	}
-}
-
-// deliveryCounts sets the attempts of entries (pending for this consumer, in
-// ID order) from XPENDING's delivery counts, one call for the whole batch
-// unless other pending entries of this consumer lie in between. It returns
-// the entries still pending for this consumer and those that are not any
-// more: acked, or claimed by another consumer, since they were read.
-func (r *run) deliveryCounts(ctx context.Context, stream string, entries []entry) (live, gone []entry, err error) {
-	want := make(map[string]int, len(entries))
-	for i, e := range entries {
-		want[e.id] = i
-	}
-	start, end := entries[0].id, entries[len(entries)-1].id
-	count := int64(2*len(entries) + r.cfg.Concurrency)
-	for len(want) > 0 {
-		pend, err := r.p.rdb.XPendingExt(ctx, &redis.XPendingExtArgs{
-			Stream: stream, Group: r.cfg.Group, Start: start, End: end,
-			Count: count, Consumer: r.cfg.Consumer,
-		}).Result()
-		if err != nil {
-			return nil, nil, err
-		}
-		for _, pe := range pend {
-			if i, ok := want[pe.ID]; ok {
-				entries[i].attempts = int(pe.RetryCount)
-				delete(want, pe.ID)
-			}
-		}
-		if int64(len(pend)) < count {
-			break // the rest is not pending for this consumer any more
-		}
-		start = "(" + pend[len(pend)-1].ID
-	}
-	if len(want) == 0 {
-		return entries, nil, nil
-	}
-	for _, e := range entries {
-		if _, missing := want[e.id]; missing {
-			gone = append(gone, e)
-		} else {
-			live = append(live, e)
-		}
-	}
-	return live, gone, nil
+	bo.Wait(ctx)
+	return nil
 }

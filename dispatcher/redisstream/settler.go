@@ -2,139 +2,143 @@ package redisstream
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
-
-	"github.com/streamfx/streamfx/dispatcher"
-	"github.com/streamfx/streamfx/internal/deadletter"
 )
 
-// deadLetterTimeout bounds one dead-letter write.
-const deadLetterTimeout = 10 * time.Second
+const (
+	// ackTimeout bounds one flush of acknowledgements.
+	ackTimeout = 10 * time.Second
+	// finalAckTimeout bounds the last flush at stop, retries included. It
+	// does not depend on the stop context: acks must not be lost because
+	// that context was cancelled.
+	finalAckTimeout = 5 * time.Second
+)
 
-// errNoFailure is the dead-letter reason of a failed outcome that names no
-// failure.
-var errNoFailure = fmt.Errorf("%w: no failure recorded", ErrTooManyDeliveries)
-
-// settler is the stage that acts on the results of the jobs that ran:
-// it acks, leaves pending, or dead-letters then acks each entry, as its
-// outcome says, and reports it to the Observer. Acks go through the acker,
-// which batches them.
+// settler is the last stage: one goroutine that acts on the results the
+// scheduler forwards (ack, leave pending, or dead-letter then ack each
+// entry, as its outcome says; see settle) and acknowledges in batches: it
+// sends everything acked since its previous flush as one XACK per stream,
+// in one pipelined round trip, so that under load many IDs share one XACK.
+// A failed flush is kept and retried with backoff, so an ack is not lost
+// while Redis is away. An entry leaves the in-flight set once Redis
+// acknowledged it, or when it is left pending.
 type settler struct {
 	rdb     redis.UniversalClient
 	cfg     ProcessorConfig
 	log     *zap.Logger
-	acks    *acker
 	flights *inflight
-	in      <-chan []result
+	health  *health
+	in      <-chan []result       // from the scheduler; closed at stop
+	deleted <-chan deletedEntries // from the readers and the reclaimer
+
+	acks   map[string][]string // stream -> IDs to acknowledge; run's goroutine only
+	queued int                 // IDs in acks
 }
 
-// run settles the results received on in until in is closed.
+// run settles what arrives until in is closed, then flushes the last
+// acknowledgements, retrying up to finalAckTimeout. It returns the error
+// that flush gave up on, if it did (the entries stay pending).
 func (s *settler) run(context.Context) error {
-	for rs := range s.in {
-		for i := range rs {
-			for _, h := range rs[i].done {
-				s.settle(h)
+	s.acks = make(map[string][]string)
+	bo := retryBackoff()
+	retry := time.NewTimer(time.Hour)
+	retry.Stop()
+	defer retry.Stop()
+	var waiting bool // a failed flush waits for its retry
+	for {
+		select {
+		case rs, ok := <-s.in:
+			if !ok {
+				return s.final()
+			}
+			s.settleAll(rs)
+		case d := <-s.deleted:
+			s.ack(d.stream, d.ids...)
+		case <-retry.C:
+			waiting = false
+		}
+		if waiting || s.queued == 0 {
+			continue
+		}
+		if err := s.flush(); err != nil {
+			s.health.fail("xack", "xack", err)
+			retry.Reset(bo.Next())
+			waiting = true
+			continue
+		}
+		bo.Reset()
+	}
+}
+
+// ack queues the acknowledgement of ids of stream.
+func (s *settler) ack(stream string, ids ...string) {
+	s.acks[stream] = append(s.acks[stream], ids...)
+	s.queued += len(ids)
+}
+
+// final flushes what is left, retrying until finalAckTimeout.
+func (s *settler) final() error {
+	deadline := time.Now().Add(finalAckTimeout)
+	bo := retryBackoff()
+	for {
+		err := s.flush()
+		if err == nil {
+			return nil
+		}
+		d := bo.Next()
+		if time.Now().Add(d).After(deadline) {
+			s.log.Error("acknowledgements lost at stop; the entries stay pending and will be redelivered",
+				zap.Int("entries", s.queued), zap.Error(err))
+			return err
+		}
+		time.Sleep(d)
+	}
+}
+
+// flush sends every queued ID, and on success releases them from the
+// in-flight set. On failure they stay queued (XACK is idempotent, so acking
+// some twice is harmless).
+func (s *settler) flush() error {
+	if s.queued == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), ackTimeout)
+	defer cancel()
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for stream, ids := range s.acks {
+			switch {
+			case len(ids) == 0:
+			case s.cfg.ackFence != nil:
+				s.cfg.ackFence.ack(ctx, p, stream, ids) // a lost lease acks nothing: the entries stay pending
+			default:
+				_ = p.Process(ctx, xackCmd(ctx, stream, s.cfg.Group, ids)) // the error is Pipelined's
 			}
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
+	s.health.ok("xack")
+	for stream, ids := range s.acks {
+		s.flights.release(stream, ids...)
+		s.acks[stream] = ids[:0]
+	}
+	s.queued = 0
 	return nil
 }
 
-// settle acts on one entry's outcome: ack, leave pending, or dead-letter
-// then ack.
-func (s *settler) settle(h handled) {
-	msg, out := h.msg, h.out
-	if h.rejected {
-		s.settleDeadLetter(msg, out)
-		return
+// xackCmd returns XACK stream group ids..., each ID passed as a *string,
+// which go-redis writes as the string: a string in an interface would cost
+// one allocation per ID (see appendXAdd).
+func xackCmd(ctx context.Context, stream, group string, ids []string) *redis.IntCmd {
+	args := make([]any, 0, 3+len(ids))
+	args = append(args, "xack", stream, group)
+	for i := range ids {
+		args = append(args, &ids[i])
 	}
-	switch out.Action {
-	case dispatcher.Ack:
-		if out.Unroutable != nil {
-			s.msgLog(msg).Warn("message not routed; acknowledged", zap.Error(out.Unroutable))
-		}
-		s.ack(msg)
-		s.observe(msg, out)
-	case dispatcher.Retry:
-		s.logFailures(msg, out, "message failed; left pending for redelivery")
-		if msg.Attempt >= s.cfg.MaxDeliveries {
-			out.Action = dispatcher.DeadLetter
-			s.settleDeadLetter(msg, out)
-			return
-		}
-		s.flights.release(msg.Stream, msg.ID)
-		s.observe(msg, out)
-	case dispatcher.DeadLetter:
-		s.logFailures(msg, out, "message failed for good; dead-lettering it")
-		s.settleDeadLetter(msg, out)
-	}
-}
-
-// settleDeadLetter dead-letters msg for o.Failures and reports o to the
-// Observer, as a Retry if the write failed (msg then stays pending).
-func (s *settler) settleDeadLetter(msg *dispatcher.Message, o dispatcher.Outcome) {
-	if len(o.Failures) == 0 {
-		o.Failures = []dispatcher.RouteFailure{{Err: errNoFailure}}
-	}
-	if !s.deadLetter(msg, o.Failures) {
-		o.Action = dispatcher.Retry
-	}
-	s.observe(msg, o)
-}
-
-// ack queues msg's acknowledgement.
-func (s *settler) ack(msg *dispatcher.Message) {
-	if !s.acks.add(msg.Stream, msg.ID) {
-		s.flights.release(msg.Stream, msg.ID)
-	}
-}
-
-// deadLetter writes one dead-letter entry per failure (settleDeadLetter
-// makes sure there is one), then acks msg, and reports whether it did. If
-// the write fails, msg is not acked: it stays pending and is tried again
-// later.
-func (s *settler) deadLetter(msg *dispatcher.Message, failures []dispatcher.RouteFailure) bool {
-	dl := s.cfg.deadLetterStream(msg.Stream)
-	ctx, cancel := context.WithTimeout(context.Background(), deadLetterTimeout)
-	defer cancel()
-	if err := deadletter.Write(ctx, s.rdb, dl, msg, failures, msg.Attempt); err != nil {
-		s.msgLog(msg).Error("dead-letter write failed; message left pending", zap.Error(err))
-		s.flights.release(msg.Stream, msg.ID)
-		return false
-	}
-	for _, f := range failures {
-		s.msgLog(msg).Warn("message dead-lettered", zap.String("route", f.Route),
-			zap.String("dead_letter_stream", dl), zap.Error(f.Err))
-	}
-	s.ack(msg)
-	return true
-}
-
-// logFailures logs each failed route of msg.
-func (s *settler) logFailures(msg *dispatcher.Message, out dispatcher.Outcome, what string) {
-	l := s.msgLog(msg)
-	if out.ScheduleErr != nil {
-		l.Error("retry scheduling failed; message left pending", zap.Error(out.ScheduleErr))
-	}
-	for _, f := range out.Failures {
-		l.Warn(what, zap.String("route", f.Route), zap.Error(f.Err))
-	}
-}
-
-// msgLog returns the logger with msg's coordinates.
-func (s *settler) msgLog(msg *dispatcher.Message) *zap.Logger {
-	return s.log.With(zap.String("stream", msg.Stream), zap.String("id", msg.ID),
-		zap.String("type", msg.Type), zap.Int("attempt", msg.Attempt))
-}
-
-// observe reports the outcome the Processor acted on for msg, if an
-// Observer is configured.
-func (s *settler) observe(msg *dispatcher.Message, o dispatcher.Outcome) {
-	if obs := s.cfg.Observer; obs != nil {
-		obs.ObserveOutcome(msg, o)
-	}
+	return redis.NewIntCmd(ctx, args...)
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sync"
 
+	"go.uber.org/zap"
+
 	"github.com/streamfx/streamfx/dispatcher"
 )
 
@@ -12,26 +14,42 @@ import (
 // running the jobs the scheduler sends on work, one at a time, through
 // Dispatcher.Process, and reporting each job's result on results.
 type workers struct {
-	n       int
 	d       *dispatcher.Dispatcher
 	cfg     ProcessorConfig
 	work    <-chan job
 	results chan<- result
+
+	slots []slot // one per worker: what it runs, for logRunning
 }
 
-// run runs n workers until work is closed and returns once they all have
+// slot is what one worker runs, if anything.
+type slot struct {
+	mu      sync.Mutex
+	running job // no entries when idle
+}
+
+// set records j (an empty job when idle).
+func (s *slot) set(j job) {
+	s.mu.Lock()
+	s.running = j
+	s.mu.Unlock()
+}
+
+// run runs a worker per slot until work is closed and returns once they all have
 // returned. ctx is the handlers' context: once it ends (an aborted stop),
 // a worker reports nothing more and starts no other job; the entries stay
 // pending.
 func (w *workers) run(ctx context.Context) error {
 	var wg sync.WaitGroup
-	for range w.n {
+	for i := range w.slots {
 		wg.Go(func() {
 			for u := range w.work {
 				if ctx.Err() != nil {
 					continue // aborted: neither run nor report it
 				}
+				w.slots[i].set(u)
 				r := w.runJob(ctx, u)
+				w.slots[i].set(job{})
 				if ctx.Err() != nil {
 					continue // aborted meanwhile: the result is discarded
 				}
@@ -99,4 +117,33 @@ func (w *workers) reject(msg *dispatcher.Message, size int) error {
 		return fmt.Errorf("%w: delivered %d times, limit %d", ErrTooManyDeliveries, msg.Attempt, w.cfg.MaxDeliveries)
 	}
 	return nil
+}
+
+// logRunning logs, at warn level, each entry a worker is running, with the
+// routes of its type: called when the stop deadline passed, before their
+// context is cancelled.
+func (w *workers) logRunning(log *zap.Logger) {
+	for i := range w.slots {
+		s := &w.slots[i]
+		s.mu.Lock()
+		j := s.running
+		s.mu.Unlock()
+		for _, e := range j.entries {
+			typ, _ := e.values[dispatcher.TypeField].(string)
+			log.Warn("handler still running at the stop deadline; cancelling its context, the entry stays pending",
+				zap.String("stream", j.stream), zap.String("id", e.id), zap.String("type", typ),
+				zap.Strings("routes", w.routes(typ)))
+		}
+	}
+}
+
+// routes returns the names of the routes of type typ.
+func (w *workers) routes(typ string) []string {
+	var names []string
+	for _, r := range w.d.Routes() {
+		if r.Type == typ {
+			names = append(names, r.Name)
+		}
+	}
+	return names
 }

@@ -1,6 +1,7 @@
 package redisstream
 
 import (
+	"context"
 	"errors"
 	"time"
 
@@ -8,20 +9,34 @@ import (
 	"go.uber.org/zap"
 )
 
-// reclaimLoop runs reclaim for every stream each ReclaimInterval.
-func (r *run) reclaimLoop() {
-	defer r.loops.Done()
+// reclaimer is the stage beside the readers that keeps the PEL moving:
+// each ReclaimInterval, for every stream, it refreshes the lease of the
+// entries this process has held for long (refresh), then takes over the
+// entries idle for MinIdle, of any consumer of the group (reclaim), and
+// sends them to the scheduler through the feed, with their delivery counts.
+// A consumer's own pending entries at start are drained by its readers.
+type reclaimer struct {
+	rdb     redis.UniversalClient
+	cfg     ProcessorConfig
+	log     *zap.Logger
+	feed    *feed
+	flights *inflight
+	health  *health
+}
+
+// run refreshes and reclaims every ReclaimInterval until ctx ends.
+func (r *reclaimer) run(ctx context.Context) error {
 	t := time.NewTicker(r.cfg.ReclaimInterval)
 	defer t.Stop()
 	for {
 		select {
-		case <-r.readCtx.Done():
-			return
+		case <-ctx.Done():
+			return nil
 		case <-t.C:
 		}
 		for _, s := range r.cfg.Streams {
-			r.refresh(s)
-			r.reclaim(s)
+			r.refresh(ctx, s)
+			r.reclaim(ctx, s)
 		}
 	}
 }
@@ -37,13 +52,13 @@ func (r *run) reclaimLoop() {
 // (Redis 7), so its ack is a no-op. Entries stay fresh as long as
 // ReclaimInterval is below MinIdle/2. A failure is left to the reclaim that
 // follows.
-func (r *run) refresh(stream string) {
+func (r *reclaimer) refresh(ctx context.Context, stream string) {
 	now := time.Now()
 	ids := r.flights.stale(stream, now.Add(-r.cfg.MinIdle/2))
 	if len(ids) == 0 {
 		return
 	}
-	err := r.p.rdb.XClaimJustID(r.readCtx, &redis.XClaimArgs{
+	err := r.rdb.XClaimJustID(ctx, &redis.XClaimArgs{
 		Stream: stream, Group: r.cfg.Group, Consumer: r.cfg.Consumer,
 		MinIdle: 0, Messages: ids,
 	}).Err()
@@ -53,7 +68,7 @@ func (r *run) refresh(stream string) {
 		// otherwise go unnoticed.
 		var refused redis.Error
 		if errors.As(err, &refused) {
-			r.p.log.Warn("cannot refresh in-flight entries; handlers slower than MinIdle may be redelivered",
+			r.log.Warn("cannot refresh in-flight entries; handlers slower than MinIdle may be redelivered",
 				zap.String("stream", stream), zap.String("group", r.cfg.Group), zap.Error(err))
 		}
 		return
@@ -65,28 +80,27 @@ func (r *run) refresh(stream string) {
 // any consumer of the group (this one included: that is how a failed message
 // is redelivered), and runs them with their delivery counts. Entries deleted
 // from the stream while pending are acked so that they leave the PEL.
-func (r *run) reclaim(stream string) {
+func (r *reclaimer) reclaim(ctx context.Context, stream string) {
 	start := "0-0"
-	for r.readCtx.Err() == nil {
-		msgs, next, deleted, err := r.p.rdb.XAutoClaimWithDeleted(r.readCtx, &redis.XAutoClaimArgs{
+	for ctx.Err() == nil {
+		msgs, next, deleted, err := r.rdb.XAutoClaimWithDeleted(ctx, &redis.XAutoClaimArgs{
 			Stream: stream, Group: r.cfg.Group, Consumer: r.cfg.Consumer,
 			MinIdle: r.cfg.MinIdle, Start: start, Count: int64(r.cfg.BatchSize),
 		}).Result()
 		if err != nil {
-			r.reclaimFailed(stream, err)
+			r.failed(ctx, stream, err)
 			return
 		}
 		r.health.ok("reclaim " + stream)
-		r.acks.add(stream, deleted...)
 		b := toBatch(msgs)
-		r.acks.add(stream, b.deleted...)
+		r.feed.ackDeleted(ctx, stream, append(deleted, b.deleted...))
 		if len(b.entries) > 0 {
-			r.p.log.Info("reclaimed idle entries", zap.String("stream", stream), zap.Int("entries", len(b.entries)))
+			r.log.Info("reclaimed idle entries", zap.String("stream", stream), zap.Int("entries", len(b.entries)))
 			if obs := r.cfg.Observer; obs != nil {
 				obs.Reclaimed(r.cfg.Group, stream, len(b.entries))
 			}
-			if err := r.takeOver(stream, b.entries); err != nil {
-				r.reclaimFailed(stream, err)
+			if err := r.feed.takeOver(ctx, stream, b.entries); err != nil {
+				r.failed(ctx, stream, err)
 				return
 			}
 		}
@@ -97,31 +111,10 @@ func (r *run) reclaim(stream string) {
 	}
 }
 
-// takeOver queues entries delivered before (reclaimed, or this consumer's
-// own pending entries) that this process does not hold yet, with their
-// delivery counts. It claims them before it asks XPENDING: an entry whose
-// handler finished and was acked since XAUTOCLAIM or XREADGROUP returned it
-// is then either still held (and skipped) or no longer pending (and
-// dropped), never run twice.
-func (r *run) takeOver(stream string, entries []entry) error {
-	entries = r.flights.claim(stream, entries)
-	if len(entries) == 0 {
-		return nil
-	}
-	live, gone, err := r.deliveryCounts(r.readCtx, stream, entries)
-	if err != nil {
-		r.flights.drop(stream, entries, nil)
-		return err
-	}
-	r.flights.drop(stream, gone, nil)
-	r.queue(stream, live)
-	return nil
-}
-
-// reclaimFailed logs a failed reclaim; the next tick tries again. A missing
+// failed logs a failed reclaim; the next tick tries again. A missing
 // group is left to the reader, which recreates it.
-func (r *run) reclaimFailed(stream string, err error) {
-	if r.readCtx.Err() != nil || isNoGroup(err) {
+func (r *reclaimer) failed(ctx context.Context, stream string, err error) {
+	if ctx.Err() != nil || isNoGroup(err) {
 		return
 	}
 	r.health.fail("reclaim "+stream, "xautoclaim "+stream, err)

@@ -42,9 +42,9 @@ func (c *xackCounter) count(cmd redis.Cmder) {
 	}
 }
 
-// benchAcker starts a redis-server and returns an acker on it, not started,
-// the XACK counter, and 4096 entry IDs.
-func benchAcker(b *testing.B) (*acker, *xackCounter, []string) {
+// benchSettler starts a redis-server and returns a settler on it, not
+// started, the XACK counter, and 4096 entry IDs.
+func benchSettler(b *testing.B) (*settler, *xackCounter, []string) {
 	rdb := redistest.Start(b).Client(b)
 	counter := &xackCounter{}
 	rdb.AddHook(counter)
@@ -53,7 +53,9 @@ func benchAcker(b *testing.B) (*acker, *xackCounter, []string) {
 		ids[i] = strconv.Itoa(1700000000000+i) + "-0"
 	}
 	log := zap.NewNop()
-	return newAcker(rdb, "g", &health{log: log}, newInflight(), log), counter, ids
+	s := &settler{rdb: rdb, cfg: ProcessorConfig{Group: "g"}, log: log, flights: newInflight(),
+		health: &health{log: log}, acks: map[string][]string{}}
+	return s, counter, ids
 }
 
 // BenchmarkAckFlush measures one flush of a batch of IDs: one pipelined
@@ -61,11 +63,11 @@ func benchAcker(b *testing.B) (*acker, *xackCounter, []string) {
 func BenchmarkAckFlush(b *testing.B) {
 	for _, size := range []int{1, 10, 100, 500} {
 		b.Run("ids="+strconv.Itoa(size), func(b *testing.B) {
-			a, counter, ids := benchAcker(b)
+			s, counter, ids := benchSettler(b)
 			b.ReportAllocs()
 			for b.Loop() {
-				a.add("s", ids[:size]...)
-				if err := a.flush(); err != nil {
+				s.ack("s", ids[:size]...)
+				if err := s.flush(); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -75,33 +77,4 @@ func BenchmarkAckFlush(b *testing.B) {
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*size), "ns/id")
 		})
 	}
-}
-
-// BenchmarkAckerAdd measures acknowledging one entry through the acker, as
-// the handler goroutines do, from 8 goroutines per CPU: the add itself and
-// the flushes to a real redis-server, until every ID was sent (the final
-// flush at stop is timed too). ids/xack is how many IDs one XACK carried:
-// with adds this fast, one flush takes everything added during the previous
-// one. The entries are not pending, so Redis only looks them up.
-func BenchmarkAckerAdd(b *testing.B) {
-	a, counter, ids := benchAcker(b)
-	a.start()
-	var next atomic.Int64
-	b.ReportAllocs()
-	b.SetParallelism(8)
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			if !a.add("s", ids[next.Add(1)&(1<<12-1)]) {
-				b.Error("add after close")
-				return
-			}
-		}
-	})
-	a.stop()
-	b.StopTimer()
-	if got := counter.ids.Load(); got != int64(b.N) {
-		b.Fatalf("%d IDs sent in XACK, want %d", got, b.N)
-	}
-	b.ReportMetric(float64(b.N)/float64(max(counter.cmds.Load(), 1)), "ids/xack")
 }

@@ -1,0 +1,116 @@
+package redisstream
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/streamfx/streamfx/dispatcher"
+	"github.com/streamfx/streamfx/internal/deadletter"
+)
+
+// deadLetterTimeout bounds one dead-letter write.
+const deadLetterTimeout = 10 * time.Second
+
+// errNoFailure is the dead-letter reason of a failed outcome that names no
+// failure.
+var errNoFailure = fmt.Errorf("%w: no failure recorded", ErrTooManyDeliveries)
+
+// settleAll settles every entry of the results rs.
+func (s *settler) settleAll(rs []result) {
+	for i := range rs {
+		for _, h := range rs[i].done {
+			s.settle(h)
+		}
+	}
+}
+
+// settle acts on one entry's outcome: ack, leave pending, or dead-letter
+// then ack.
+func (s *settler) settle(h handled) {
+	msg, out := h.msg, h.out
+	if h.rejected {
+		s.settleDeadLetter(msg, out)
+		return
+	}
+	switch out.Action {
+	case dispatcher.Ack:
+		if out.Unroutable != nil {
+			s.msgLog(msg).Warn("message not routed; acknowledged", zap.Error(out.Unroutable))
+		}
+		s.ack(msg.Stream, msg.ID)
+		s.observe(msg, out)
+	case dispatcher.Retry:
+		s.logFailures(msg, out, "message failed; left pending for redelivery")
+		if msg.Attempt >= s.cfg.MaxDeliveries {
+			out.Action = dispatcher.DeadLetter
+			s.settleDeadLetter(msg, out)
+			return
+		}
+		s.flights.release(msg.Stream, msg.ID)
+		s.observe(msg, out)
+	case dispatcher.DeadLetter:
+		s.logFailures(msg, out, "message failed for good; dead-lettering it")
+		s.settleDeadLetter(msg, out)
+	}
+}
+
+// settleDeadLetter dead-letters msg for o.Failures and reports o to the
+// Observer, as a Retry if the write failed (msg then stays pending).
+func (s *settler) settleDeadLetter(msg *dispatcher.Message, o dispatcher.Outcome) {
+	if len(o.Failures) == 0 {
+		o.Failures = []dispatcher.RouteFailure{{Err: errNoFailure}}
+	}
+	if !s.deadLetter(msg, o.Failures) {
+		o.Action = dispatcher.Retry
+	}
+	s.observe(msg, o)
+}
+
+// deadLetter writes one dead-letter entry per failure (settleDeadLetter
+// makes sure there is one), then acks msg, and reports whether it did. If
+// the write fails, msg is not acked: it stays pending and is tried again
+// later.
+func (s *settler) deadLetter(msg *dispatcher.Message, failures []dispatcher.RouteFailure) bool {
+	dl := s.cfg.deadLetterStream(msg.Stream)
+	ctx, cancel := context.WithTimeout(context.Background(), deadLetterTimeout)
+	defer cancel()
+	if err := deadletter.Write(ctx, s.rdb, dl, msg, failures, msg.Attempt); err != nil {
+		s.msgLog(msg).Error("dead-letter write failed; message left pending", zap.Error(err))
+		s.flights.release(msg.Stream, msg.ID)
+		return false
+	}
+	for _, f := range failures {
+		s.msgLog(msg).Warn("message dead-lettered", zap.String("route", f.Route),
+			zap.String("dead_letter_stream", dl), zap.Error(f.Err))
+	}
+	s.ack(msg.Stream, msg.ID)
+	return true
+}
+
+// logFailures logs each failed route of msg.
+func (s *settler) logFailures(msg *dispatcher.Message, out dispatcher.Outcome, what string) {
+	l := s.msgLog(msg)
+	if out.ScheduleErr != nil {
+		l.Error("retry scheduling failed; message left pending", zap.Error(out.ScheduleErr))
+	}
+	for _, f := range out.Failures {
+		l.Warn(what, zap.String("route", f.Route), zap.Error(f.Err))
+	}
+}
+
+// msgLog returns the logger with msg's coordinates.
+func (s *settler) msgLog(msg *dispatcher.Message) *zap.Logger {
+	return s.log.With(zap.String("stream", msg.Stream), zap.String("id", msg.ID),
+		zap.String("type", msg.Type), zap.Int("attempt", msg.Attempt))
+}
+
+// observe reports the outcome the Processor acted on for msg, if an
+// Observer is configured.
+func (s *settler) observe(msg *dispatcher.Message, o dispatcher.Outcome) {
+	if obs := s.cfg.Observer; obs != nil {
+		obs.ObserveOutcome(msg, o)
+	}
+}
