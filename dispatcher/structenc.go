@@ -69,11 +69,12 @@ type present struct{}
 func (*present) UnmarshalJSON([]byte) error { return nil }
 
 // objectMembers lists, in order, the members of the JSON object v encodes
-// to. For a struct (or pointer to one) without its own MarshalJSON,
-// encoding/json decides which members there are: the struct is marshaled,
-// and each key of the object is matched with the field it comes from; any
-// other value is written by appendValue. It fails if v does not encode to an
-// object.
+// to. A struct (or pointer to one) without its own MarshalJSON is marshaled
+// by encoding/json, which checks that it can be written, and its members
+// are the fields encoding/json writes (with a field with the "omitzero"
+// option, the keys of what it wrote decide which are left out), each
+// written from the field; any other value is written by appendValue. It
+// fails if v does not encode to an object.
 func objectMembers(v reflect.Value) ([]member, error) {
 	orig := v // marshaled as given: through a pointer, fields are addressable
 	for v.Kind() == reflect.Pointer && !v.IsNil() && !isMarshaler(v.Type()) {
@@ -94,16 +95,19 @@ func objectMembers(v reflect.Value) ([]member, error) {
 	if err != nil {
 		return nil, err
 	}
-	var keys map[string]present
-	if err := json.Unmarshal(raw, &keys); err != nil {
-		return nil, errors.New("does not encode to a JSON object")
-	}
-	out := make([]member, 0, len(keys))
-	for _, f := range jsonFields(v.Type()) {
-		if _, ok := keys[f.name]; !ok {
-			continue // omitted (omitempty, omitzero, nil embedded pointer)
+	fields := jsonFields(v.Type())
+	var keys map[string]present // what encoding/json wrote, when its rule is not omitted's
+	if slices.ContainsFunc(fields, func(f jsonField) bool { return f.omitZero }) {
+		if err := json.Unmarshal(raw, &keys); err != nil {
+			return nil, errors.New("does not encode to a JSON object")
 		}
+	}
+	out := make([]member, 0, len(fields))
+	for _, f := range fields {
 		fv, err := v.FieldByIndexErr(f.index)
+		if _, ok := keys[f.name]; (keys != nil && !ok) || (keys == nil && (err != nil || f.omitted(fv))) {
+			continue
+		}
 		if err != nil || !fv.CanInterface() {
 			return rawMembers(raw)
 		}
@@ -119,10 +123,31 @@ func objectMembers(v reflect.Value) ([]member, error) {
 		}
 		out = append(out, m)
 	}
-	if len(out) != len(keys) { // a member no field accounts for
+	if keys != nil && len(out) != len(keys) { // a member no field accounts for
 		return rawMembers(raw)
 	}
 	return out, nil
+}
+
+// omitted reports whether encoding/json leaves out the field f holding v
+// for its "omitempty" option: false, 0, a nil pointer or interface, an
+// empty array, slice, map or string. (A nil embedded pointer on the way to
+// the field leaves it out too; "omitzero" is left to encoding/json.)
+func (f jsonField) omitted(v reflect.Value) bool {
+	if !f.omitEmpty {
+		return false
+	}
+	switch v.Kind() {
+	case reflect.Array, reflect.Map, reflect.Slice, reflect.String:
+		return v.Len() == 0
+	case reflect.Float32, reflect.Float64:
+		return v.Float() == 0 // -0.0 too
+	case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
+		reflect.Interface, reflect.Pointer:
+		return v.IsZero()
+	}
+	return false
 }
 
 // rawMembers lists the members of the JSON object raw, in order, values in
@@ -163,6 +188,8 @@ type jsonField struct {
 	index  []int
 	tagged bool // named by its json tag
 	quoted bool // the ",string" option: written as a JSON string
+	// The "omitempty" and "omitzero" options.
+	omitEmpty, omitZero bool
 }
 
 // jsonFields lists the fields encoding/json writes for struct type t, in
@@ -256,15 +283,28 @@ func collectFields(t reflect.Type, index []int, onPath []reflect.Type, all *[]js
 			collectFields(ft, idx, onPath, all)
 			continue
 		}
-		f := jsonField{name: cmp.Or(name, sf.Name), index: idx, tagged: name != ""}
+		f := jsonField{name: cmp.Or(name, sf.Name), index: idx, tagged: name != "",
+			omitEmpty: hasOption(opts, "omitempty"), omitZero: hasOption(opts, "omitzero")}
 		switch ft.Kind() {
 		case reflect.Bool, reflect.String, reflect.Float32, reflect.Float64,
 			reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
 			reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-			f.quoted = strings.Contains(","+opts+",", ",string,")
+			f.quoted = hasOption(opts, "string")
 		}
 		*all = append(*all, f)
 	}
+}
+
+// hasOption reports whether the comma-separated options of a json tag
+// include opt.
+func hasOption(opts, opt string) bool {
+	for opts != "" {
+		var o string
+		if o, opts, _ = strings.Cut(opts, ","); o == opt {
+			return true
+		}
+	}
+	return false
 }
 
 // validTagName reports whether encoding/json accepts name as a member name

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -121,7 +122,30 @@ func TestEncodeStructMatchesEncodingJSON(t *testing.T) {
 	}
 	v := withEmbedded{hiddenBase: hiddenBase{Promoted: 2}, Name: "n", P: ptrMarshaler{1}, PP: &ptrMarshaler{1},
 		Keys: map[textKey]int{{"a"}: 1}, Bytes: []byte("hi"), Arr: [2]float32{1, 0.1}, Raw: json.RawMessage(`{"z": 1.50}`), QStr: "q"}
-	for name, x := range map[string]any{"value": v, "pointer": &v, "with embedded pointer": withEmbedded{TaggedBase: &TaggedBase{Name: 3}}} {
+	type omitted struct {
+		B  bool           `json:"b,omitempty"`
+		I  int8           `json:"i,omitempty"`
+		U  uint           `json:"u,omitempty"`
+		F  float64        `json:"f,omitempty"`
+		NZ float64        `json:"nz,omitempty"`
+		S  string         `json:"s,omitempty"`
+		L  []int          `json:"l,omitempty"`
+		E  []int          `json:"e,omitempty"`
+		M  map[string]int `json:"m,omitempty"`
+		A  [0]int         `json:"a,omitempty"`
+		P  *int           `json:"p,omitempty"`
+		X  any            `json:"x,omitempty"`
+		St struct{}       `json:"st,omitempty"` // never left out
+		Z  float64        `json:",omitempty,string"`
+	}
+	one := 1
+	cases := map[string]any{
+		"value": v, "pointer": &v, "with embedded pointer": withEmbedded{TaggedBase: &TaggedBase{Name: 3}},
+		"omitempty, all empty": omitted{NZ: math.Copysign(0, -1), E: []int{}},
+		"omitempty, none empty": omitted{B: true, I: -1, U: 1, F: 0.5, NZ: 1, S: "s", L: []int{1}, M: map[string]int{"a": 1},
+			P: &one, X: 0, Z: 2},
+	}
+	for name, x := range cases {
 		std, err := json.Marshal(x)
 		if err != nil {
 			t.Fatal(err)
