@@ -59,7 +59,7 @@ func NewServer(rdb redis.UniversalClient, d *dispatcher.Dispatcher, s *Scheduler
 		ShutdownTimeout:          cfg.ShutdownTimeout,
 		RetryDelayFunc:           func(n int, _ error, _ *asynq.Task) time.Duration { return cfg.Backoff(n + 1) },
 		ErrorHandler:             asynq.ErrorHandlerFunc(srv.reportError),
-		Logger:                   asynqLogger{l: cfg.Logger.Named("asynq")},
+		Logger:                   newAsynqLogger(cfg.Logger.Named("asynq")),
 		LogLevel:                 asynq.InfoLevel,
 	})
 	return srv, nil

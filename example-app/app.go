@@ -47,6 +47,7 @@ func appOptions(o options, cfg streamfx.Config, url redisURL, log *zap.Logger, d
 			}),
 		),
 		streamfx.Module,
+		streamfx.WithRedisLogger(), // go-redis's lines through the app's logger, rate limited
 		streamfx.WithAsynqRetry(retryConfig(cfg)),
 		fxmetrics.Module(reg),
 		fx.Provide(func() prometheus.Gatherer { return reg }),
