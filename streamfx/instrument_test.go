@@ -67,12 +67,12 @@ func metricValue(t *testing.T, g prometheus.Gatherer, name string, want map[stri
 	return sum
 }
 
-// TestWithMetricsCountsOutcomes publishes 3 good and 1 poison message and
+// TestFxMetricsCountsOutcomes publishes 3 good and 1 poison message and
 // checks the registry: 3 handled, 1 dead-lettered, and the failed, retried
 // and reclaimed counts of each failure path (permanent error, redelivery
 // until MaxDeliveries, asynq retries); the lag collector reports the group;
 // the metrics leave the registry when the app stops.
-func TestWithMetricsCountsOutcomes(t *testing.T) {
+func TestFxMetricsCountsOutcomes(t *testing.T) {
 	t.Parallel()
 	always := func(int) error { return errors.New("poisoned") }
 	tests := []struct {
@@ -130,7 +130,7 @@ func TestWithMetricsCountsOutcomes(t *testing.T) {
 	}
 }
 
-// wantScrape is the part of the scrape TestWithMetricsCountsOutcomes checks
+// wantScrape is the part of the scrape TestFxMetricsCountsOutcomes checks
 // exactly.
 const wantScrape = `
 # HELP streamfx_messages_handled_total Route runs that returned nil.
@@ -160,9 +160,9 @@ func publishGoodAndPoison(t *testing.T, pub *redisstream.Publisher) {
 	}
 }
 
-// TestWithMetricsPerGroup checks that with two consumer groups each
+// TestFxMetricsPerConsumerGroup checks that with two consumer groups each
 // message is counted under its own stream's group.
-func TestWithMetricsPerGroup(t *testing.T) {
+func TestFxMetricsPerConsumerGroup(t *testing.T) {
 	t.Parallel()
 	rdb := startRedis(t)
 	reg := prometheus.NewRegistry()
@@ -192,11 +192,11 @@ func TestWithMetricsPerGroup(t *testing.T) {
 	}
 }
 
-// TestWithTracingLinksPublisherAndConsumer publishes inside a span with
+// TestFxTracingLinksPublisherAndConsumer publishes inside a span with
 // the module's Publisher: the entry carries a traceparent, the route's
 // consumer span is a child of the publishing span, and the app's own
 // middleware and the handler run inside the consumer span.
-func TestWithTracingLinksPublisherAndConsumer(t *testing.T) {
+func TestFxTracingLinksPublisherAndConsumer(t *testing.T) {
 	t.Parallel()
 	rdb := startRedis(t)
 	exp := tracetest.NewInMemoryExporter()
@@ -265,8 +265,8 @@ func TestWithTracingLinksPublisherAndConsumer(t *testing.T) {
 	}
 }
 
-// TestWithoutInstrumentation checks that without WithMetrics and
-// WithTracing nothing is registered on the default registry and the
+// TestWithoutInstrumentation checks that without fxmetrics and
+// fxtracing nothing is registered on the default registry and the
 // Publisher adds no trace field even when the context carries a span.
 func TestWithoutInstrumentation(t *testing.T) {
 	t.Parallel()
@@ -290,7 +290,7 @@ func TestWithoutInstrumentation(t *testing.T) {
 		t.Fatalf("XRANGE: %v %v", entries, err)
 	}
 	if v, ok := entries[0].Values[tracing.TraceparentField]; ok {
-		t.Errorf("traceparent %v written without WithTracing", v)
+		t.Errorf("traceparent %v written without fxtracing", v)
 	}
 	eventually(t, "the entry handled", func() bool { return pending(t, rdb, "orders", streamfx.DefaultConsumerGroup) == 0 })
 	mfs, err := prometheus.DefaultGatherer.Gather()
@@ -299,7 +299,7 @@ func TestWithoutInstrumentation(t *testing.T) {
 	}
 	for _, mf := range mfs {
 		if strings.HasPrefix(mf.GetName(), "streamfx_") {
-			t.Errorf("%s registered on the default registry without WithMetrics", mf.GetName())
+			t.Errorf("%s registered on the default registry without fxmetrics", mf.GetName())
 		}
 	}
 }

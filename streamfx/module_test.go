@@ -153,9 +153,9 @@ func TestStopDeadlineLeavesMessagePending(t *testing.T) {
 	}
 }
 
-// TestEnabledGroupsMountOnlySelectedRoutes: a partial worker mounts the
+// TestRouteGroupsMountOnlySelectedRoutes: a partial worker mounts the
 // routes of its groups only, consuming with its own consumer group.
-func TestEnabledGroupsMountOnlySelectedRoutes(t *testing.T) {
+func TestRouteGroupsMountOnlySelectedRoutes(t *testing.T) {
 	t.Parallel()
 	rdb := startRedis(t)
 	cfg := streamfx.Config{

@@ -165,7 +165,7 @@ func TestPublishOnlyApp(t *testing.T) {
 }
 
 // TestPartialWorkerMountsUngroupedRoutes: a route without a logical group is
-// mounted by every worker, whatever Config.EnabledGroups says (the seed:
+// mounted by every worker, whatever Config.RouteGroups says (the seed:
 // enabled_groups is None or spec.group is None or spec.group in
 // enabled_groups); a group no route names is still refused.
 func TestPartialWorkerMountsUngroupedRoutes(t *testing.T) {
@@ -199,7 +199,7 @@ func TestPartialWorkerMountsUngroupedRoutes(t *testing.T) {
 	// No route is in a group "default" any more.
 	app, _ = newApp("default")
 	if err := app.Err(); !errors.Is(err, streamfx.ErrUnknownGroup) {
-		t.Errorf("EnabledGroups [default]: %v, want ErrUnknownGroup", err)
+		t.Errorf("RouteGroups [default]: %v, want ErrUnknownGroup", err)
 	}
 }
 

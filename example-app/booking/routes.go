@@ -13,7 +13,7 @@ import (
 )
 
 // Group is the logical group of the booking routes (see
-// streamfx.Config.EnabledGroups).
+// streamfx.Config.RouteGroups).
 const Group = "booking"
 
 // nightlyRateEUR is the price list used by quotes.
