@@ -79,6 +79,7 @@ type entry struct {
 	id       string
 	values   map[string]any
 	attempts int
+	routes   []string // in a job run in place: the routes to run again, nil for all
 }
 
 // toBatch converts messages, each with one delivery so far. A message with

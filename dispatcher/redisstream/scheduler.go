@@ -15,6 +15,7 @@ type job struct {
 	stream  string
 	entries []entry
 	batch   bool // entries of batch routes, run together (Dispatcher.ProcessBatch)
+	inPlace bool // run through Dispatcher.ProcessInPlace: the policy retries failures itself
 }
 
 // result is a job that ran: one done per entry of the job, in its order.

@@ -70,7 +70,12 @@ func (w *workers) runJob(ctx context.Context, u job) result {
 		return r
 	}
 	for i, e := range u.entries {
-		if r.done[i] = w.prepare(u.stream, e); !r.done[i].rejected {
+		if r.done[i] = w.prepare(u.stream, e); r.done[i].rejected {
+			continue
+		}
+		if u.inPlace { // the policy retries failures itself: no RetryScheduler
+			r.done[i].out = w.d.ProcessInPlace(ctx, r.done[i].msg, e.routes...)
+		} else {
 			r.done[i].out = w.d.Process(ctx, r.done[i].msg)
 		}
 	}
