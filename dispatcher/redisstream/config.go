@@ -60,7 +60,7 @@ type ProcessorConfig struct {
 	// and queues the other: entries of the two reach the handlers
 	// interleaved, and the stream holds at most one batch more. With 1, one
 	// reader and one handler run the entries in stream order, redeliveries
-	// aside.
+	// aside. An ordered Processor (see OrderKey) has no second reader.
 	Concurrency int
 	// MinIdle is how long an entry must stay pending without being acked
 	// before the reclaim loop takes it over (from a dead consumer, or to
@@ -94,10 +94,41 @@ type ProcessorConfig struct {
 	MaxMessageBytes int
 	// Logger receives the processor's logs. If nil, zap.NewNop().
 	Logger *zap.Logger
+	// OrderKey, if not empty, names the field that holds an entry's
+	// ordering key, such as "account_id", and makes the Processor ordered:
+	// the entries of one key in one stream run one at a time, in stream
+	// order, while entries of different keys run concurrently on the
+	// Concurrency workers. An entry without the field, or with an empty
+	// value, has no key and runs unordered. The key is the field's raw value
+	// (see dispatcher.EncodeValue). A failed entry with a key is retried in
+	// place, after a backoff of 100ms doubling up to 5s, running only its
+	// failed routes and never through the Dispatcher's RetryScheduler,
+	// while later entries of its key wait; after MaxDeliveries runs it is
+	// dead-lettered and its key goes on (the runs count against
+	// MaxDeliveries with the deliveries before them). Each stream has one
+	// reader, so that entries reach the scheduler in stream order. See the
+	// package doc for what ordering guarantees across consumers.
+	OrderKey string
+	// OrderKeyFunc, if not nil, returns the ordering key of a message, and
+	// makes the Processor ordered like OrderKey, which it overrides; "" is
+	// no key. It is called once per entry read, on the scheduler's
+	// goroutine, so it must be fast; a panic gives no key.
+	OrderKeyFunc func(*dispatcher.Message) string
+	// OrderBuffer caps the entries an ordered Processor holds, running,
+	// waiting for their key or for a retry, besides one batch being taken
+	// in: when it is reached, reading waits. If zero, the larger of
+	// 4 x Concurrency and 2 x BatchSize.
+	OrderBuffer int
+	// OrderKeyBuffer caps the entries of one key an ordered Processor holds:
+	// when the next entry read has a key that holds that many, reading waits
+	// until the key's oldest entry finished (entries of other keys already
+	// held go on running). If zero, OrderBuffer / 4, at least 1.
+	OrderKeyBuffer int
 	// Observer, if not nil, is told the outcome of every entry the
 	// Processor settles and the size of every reclaim (see
 	// dispatcher.Observer); a *metrics.Metrics of package dispatcher/metrics
-	// fits. If nil, nothing is reported.
+	// fits. If it is also an OrderObserver, an ordered Processor tells it
+	// the state of its keys. If nil, nothing is reported.
 	Observer dispatcher.Observer
 
 	// ackFence, if set, acknowledges instead of XACK: a
@@ -151,6 +182,10 @@ func (c ProcessorConfig) withDefaults() (ProcessorConfig, error) {
 	if c.Logger == nil {
 		c.Logger = zap.NewNop()
 	}
+	if c.ordered() {
+		c.OrderBuffer = cmp.Or(c.OrderBuffer, max(4*c.Concurrency, 2*c.BatchSize))
+		c.OrderKeyBuffer = cmp.Or(c.OrderKeyBuffer, max(c.OrderBuffer/4, 1))
+	}
 	return c, nil
 }
 
@@ -167,6 +202,8 @@ func (c ProcessorConfig) checkNegative() error {
 		{"MinIdle", c.MinIdle < 0},
 		{"ReclaimInterval", c.ReclaimInterval < 0},
 		{"MaxDeliveries", c.MaxDeliveries < 0},
+		{"OrderBuffer", c.OrderBuffer < 0},
+		{"OrderKeyBuffer", c.OrderKeyBuffer < 0},
 	} {
 		if f.neg {
 			return fmt.Errorf("%w: %s is negative", ErrInvalidConfig, f.name)
@@ -174,6 +211,10 @@ func (c ProcessorConfig) checkNegative() error {
 	}
 	return nil
 }
+
+// ordered reports whether the Processor keeps the order of each key (see
+// OrderKey).
+func (c ProcessorConfig) ordered() bool { return c.OrderKey != "" || c.OrderKeyFunc != nil }
 
 // deadLetterStream returns the dead-letter stream of stream.
 func (c ProcessorConfig) deadLetterStream(stream string) string {

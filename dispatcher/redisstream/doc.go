@@ -76,6 +76,36 @@
 // over (see Processor.Shutdown). What did not finish stays pending and is
 // delivered again later.
 //
+// # Ordering
+//
+// With ProcessorConfig.OrderKey (a field name) or OrderKeyFunc, the
+// Processor is ordered: its scheduler runs the entries of one key (per
+// stream) one at a time, in stream ID order, and entries of different keys
+// concurrently on the Concurrency workers; a key whose entry is slow holds
+// one worker and its own later entries, not the other keys. It holds at most
+// OrderBuffer entries, and OrderKeyBuffer of one key; beyond that reading
+// waits (backpressure), so a key that stays stuck long enough to fill its
+// share stops reading until it moves. A failed entry blocks only its key:
+// it is retried in place with a backoff, never through the RetryScheduler
+// (which would let later entries of its key overtake it), up to
+// MaxDeliveries runs, then dead-lettered, and the key goes on. Entries
+// without a key run unordered, as without OrderKey. OrderStats, and an
+// Observer that is an OrderObserver, show the keys held, the entries
+// waiting for their key and the longest wait.
+//
+// What is guaranteed is the order within one Processor: the entries of a
+// key it holds run one at a time, in ID order; a reclaimed or redelivered
+// entry that comes back while later entries of its key wait runs before
+// them. Across consumers of one consumer group there is none: Redis hands
+// entries to consumers without regard to keys, so two consumers may run
+// entries of one key at the same time and in either order; and when a
+// consumer dies, its pending entries run once reclaimed (after MinIdle),
+// possibly after later entries of their keys that another consumer read
+// meanwhile. A restarted consumer that keeps its name runs its own pending
+// entries first, before new ones. Order per key across processes therefore
+// needs each key read by one consumer: one consumer per stream, such as
+// the owner of a partition of a partitioned stream.
+//
 // # Publisher
 //
 // Publisher.Publish and PublishBatch append events (see

@@ -144,6 +144,10 @@ func (q *keyed[T]) done(key string) {
 	q.ready.push(runnable[T]{k: k})
 }
 
+// head returns the value of key's head, the entry that runs, waits for its
+// retry, or starts next.
+func (q *keyed[T]) head(key string) T { return q.keys[key].items[0].v }
+
 // retry records that the running head of key failed and runs again at at,
 // with v (the entry with its updated attempt); until then key runs nothing
 // else.
@@ -209,24 +213,31 @@ func (q *keyed[T]) drain() []T {
 	return out
 }
 
-// keyedStats is a snapshot of the keyed state, for metrics.
+// keyedStats describes the keys of one scope (a stream), for metrics.
 type keyedStats struct {
-	Keys        int           // keys with an entry held
-	Waiting     int           // entries held behind an earlier entry of their key
-	LongestWait time.Duration // how long the oldest of those has waited
+	Keys    int       // keys with an entry held
+	Waiting int       // entries held behind an earlier entry of their key
+	Oldest  time.Time // when the longest waiting of those was offered; zero if none
 }
 
-// stats returns the snapshot at now. It visits every key: call it for a
-// metrics scrape, not per entry.
-func (q *keyed[T]) stats(now time.Time) keyedStats {
-	s := keyedStats{Keys: len(q.keys)}
-	for _, k := range q.keys {
+// stats returns the keyedStats of each scope, scope(key) naming the scope
+// of a key. It visits every entry held: call it for a metrics refresh, not
+// per entry.
+func (q *keyed[T]) stats(scope func(key string) string) map[string]keyedStats {
+	out := make(map[string]keyedStats)
+	for key, k := range q.keys {
+		sc := scope(key)
+		s := out[sc]
+		s.Keys++
 		s.Waiting += len(k.items) - 1
 		for _, it := range k.items[1:] {
-			s.LongestWait = max(s.LongestWait, now.Sub(it.since))
+			if s.Oldest.IsZero() || it.since.Before(s.Oldest) {
+				s.Oldest = it.since
+			}
 		}
+		out[sc] = s
 	}
-	return s
+	return out
 }
 
 // streamID is a stream entry ID, "<ms>-<seq>", as numbers for ordering.

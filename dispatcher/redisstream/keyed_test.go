@@ -2,6 +2,7 @@ package redisstream
 
 import (
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -255,20 +256,24 @@ func checkRandomRun(t *testing.T, rng *rand.Rand) {
 
 func TestKeyedStats(t *testing.T) {
 	q := newKeyed[string](1, 10, 10)
-	q.offer("a", "1-0", t0, "1-0")
-	q.offer("a", "2-0", t0.Add(time.Second), "2-0")
-	q.offer("a", "3-0", t0.Add(2*time.Second), "3-0")
-	q.offer("b", "4-0", t0.Add(3*time.Second), "4-0")
-	q.offer("", "5-0", t0, "5-0")
+	q.offer("s/a", "1-0", t0, "1-0")
+	q.offer("s/a", "2-0", t0.Add(2*time.Second), "2-0")
+	q.offer("s/a", "3-0", t0.Add(time.Second), "3-0")
+	q.offer("s/b", "4-0", t0.Add(3*time.Second), "4-0")
+	q.offer("t/a", "5-0", t0, "5-0")
+	q.offer("", "6-0", t0, "6-0")
 	if _, ok := q.next(); !ok {
 		t.Fatal("nothing runnable")
 	}
-	got := q.stats(t0.Add(10 * time.Second))
-	want := keyedStats{Keys: 2, Waiting: 2, LongestWait: 9 * time.Second}
-	if got != want {
+	got := q.stats(func(key string) string { return key[:1] })
+	want := map[string]keyedStats{
+		"s": {Keys: 2, Waiting: 2, Oldest: t0.Add(time.Second)},
+		"t": {Keys: 1},
+	}
+	if !maps.Equal(got, want) {
 		t.Fatalf("stats = %+v, want %+v", got, want)
 	}
-	if got := newKeyed[string](1, 1, 1).stats(t0); got != (keyedStats{}) {
+	if got := newKeyed[string](1, 1, 1).stats(nil); len(got) != 0 {
 		t.Fatalf("empty stats = %+v", got)
 	}
 }

@@ -209,6 +209,7 @@ type pipeline struct {
 	readers     []*reader
 	reclaimer   *reclaimer
 	sched       *scheduler
+	order       *keyedPolicy // the policy of an ordered Processor, else nil
 	workers     *workers
 	settler     *settler
 	workersDone chan struct{} // closed when every worker returned
@@ -229,7 +230,9 @@ func newPipeline(p *Processor) *pipeline {
 	pl.hctx, pl.cancelH = context.WithCancel(context.Background())
 	pl.health = &health{log: p.log}
 	pl.flights = newInflight()
-	pl.sched = newScheduler(newPolicy(c, p.d), c.Concurrency, max(c.BatchSize, c.Concurrency), pl.giveBack)
+	pol := newPolicy(c, p.d, p.log)
+	pl.order, _ = pol.(*keyedPolicy)
+	pl.sched = newScheduler(pol, c.Concurrency, max(c.BatchSize, c.Concurrency), pl.giveBack)
 	pl.workers = &workers{slots: make([]slot, c.Concurrency), d: p.d, cfg: c, work: pl.sched.work, results: pl.sched.results}
 	deleted := make(chan deletedEntries, len(c.Streams)+1)
 	pl.settler = &settler{rdb: p.rdb, cfg: c, log: p.log, flights: pl.flights, health: pl.health,
@@ -238,7 +241,7 @@ func newPipeline(p *Processor) *pipeline {
 	for _, s := range c.Streams {
 		r := &reader{stream: s, rdb: p.rdb, cfg: c, log: p.log, feed: f, health: pl.health,
 			markRead: p.markRead, createGroup: p.createGroup, readBound: pl.sched.readBound}
-		if c.Concurrency > 1 {
+		if c.Concurrency > 1 && !c.ordered() { // an ordered Processor needs its batches in stream order
 			r.backlog = newBacklogReader(r)
 		}
 		pl.readers = append(pl.readers, r)

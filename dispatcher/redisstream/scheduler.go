@@ -5,6 +5,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.uber.org/zap"
+
 	"github.com/streamfx/streamfx/dispatcher"
 )
 
@@ -79,9 +81,13 @@ type policy interface {
 	drain() []job
 }
 
-// newPolicy returns the scheduling policy cfg asks for: batches when d has
-// batch routes (see batchPolicy), else FIFO.
-func newPolicy(cfg ProcessorConfig, d *dispatcher.Dispatcher) policy {
+// newPolicy returns the scheduling policy cfg asks for: per-key order when
+// cfg is ordered (see keyedPolicy; a batch route then gets one message at a
+// time), batches when d has batch routes (see batchPolicy), else FIFO.
+func newPolicy(cfg ProcessorConfig, d *dispatcher.Dispatcher, log *zap.Logger) policy {
+	if cfg.ordered() {
+		return newKeyedPolicy(cfg, log)
+	}
 	limit := max(cfg.BatchSize, cfg.Concurrency)
 	if most := maxBatch(d); most > 0 {
 		return newBatchPolicy(cfg.BatchSize, limit+most, d.BatchLimits)
