@@ -101,7 +101,7 @@ type ProcessorConfig struct {
 	// Concurrency workers. An entry without the field, or with an empty
 	// value, has no key and runs unordered. The key is the field's raw value
 	// (see dispatcher.EncodeValue). A failed entry with a key is retried in
-	// place, after a backoff of 100ms doubling up to 5s, running only its
+	// place, after a backoff of 100ms doubling up to 5s (+-20%), running only its
 	// failed routes and never through the Dispatcher's RetryScheduler,
 	// while later entries of its key wait; after MaxDeliveries runs it is
 	// dead-lettered and its key goes on (the runs count against

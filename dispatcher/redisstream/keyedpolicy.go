@@ -2,7 +2,6 @@ package redisstream
 
 import (
 	"fmt"
-	"math/rand/v2"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -10,14 +9,14 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/streamfx/streamfx/dispatcher"
+	"github.com/streamfx/streamfx/internal/backoff"
 )
 
+// orderRetry spaces the runs in place of a failed ordered entry: 100ms,
+// 200ms, 400ms, ... +-20%, up to 5s.
+var orderRetry = backoff.Exponential{Base: 100 * time.Millisecond, Max: 5 * time.Second, Jitter: 0.2}
+
 const (
-	// orderRetryBase and orderRetryCap bound the delay before an ordered
-	// entry runs again in place: a random duration in [d/2, d], d doubling
-	// from orderRetryBase with each run, up to orderRetryCap.
-	orderRetryBase = 100 * time.Millisecond
-	orderRetryCap  = 5 * time.Second
 	// orderStatsEvery is how often the keyed policy refreshes the snapshot
 	// that Processor.OrderStats reads, while its state changes.
 	orderStatsEvery = 100 * time.Millisecond
@@ -172,8 +171,7 @@ func (p *keyedPolicy) again(o ordered, h *handled) ordered {
 
 // retryIn returns the delay before the run after h, and logs the failure.
 func (p *keyedPolicy) retryIn(h *handled) time.Duration {
-	d := min(orderRetryBase<<min(h.msg.Attempt-1, 16), orderRetryCap)
-	d = d/2 + rand.N(d/2+1)
+	d := orderRetry.Delay(h.msg.Attempt)
 	l := p.log.With(zap.String("stream", h.msg.Stream), zap.String("id", h.msg.ID),
 		zap.String("type", h.msg.Type), zap.Int("attempt", h.msg.Attempt), zap.Duration("retry_in", d))
 	for _, f := range h.out.Failures {

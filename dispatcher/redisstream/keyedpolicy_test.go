@@ -80,8 +80,8 @@ func TestKeyedPolicyRetryInPlace(t *testing.T) {
 		t.Fatal("a failed first run was let go to the settler")
 	}
 	at := retryTime(t, p)
-	if at.Before(now.Add(orderRetryBase/2)) || at.After(now.Add(orderRetryBase)) {
-		t.Fatalf("retry at %v after the failure, want within [%v, %v]", at.Sub(now), orderRetryBase/2, orderRetryBase)
+	if lo, hi := now.Add(80*time.Millisecond), now.Add(120*time.Millisecond); at.Before(lo) || at.After(hi) {
+		t.Fatalf("retry %v after the failure, want 100ms +-20%%", at.Sub(now))
 	}
 	mustNext(t, p, now, "3-0") // another key goes on
 	if j, ok := p.next(now); ok {
