@@ -12,3 +12,7 @@ var ErrStale = errors.New("health: no recent successful read")
 
 // ErrPanic is the error of a check that panicked.
 var ErrPanic = errors.New("health: check panicked")
+
+// ErrUnowned is returned by the Partitions check when partitions of a
+// partitioned stream have had no owner for longer than allowed.
+var ErrUnowned = errors.New("health: partitions without owner")

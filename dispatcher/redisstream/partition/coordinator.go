@@ -48,6 +48,9 @@ type Status struct {
 	// order; a partition whose owner died stays owned until its lease
 	// expires.
 	Unowned []int
+	// UnownedSince is the time of the first of the consecutive checks that
+	// found unowned partitions; zero while every partition has an owner.
+	UnownedSince time.Time
 	// Rebalances counts the times this consumer's partitions changed:
 	// checks that acquired or started to revoke partitions, and losses.
 	Rebalances int64
@@ -188,6 +191,9 @@ func (c *Coordinator) Status() Status {
 	s.Unowned = slices.Clone(s.Unowned)
 	return s
 }
+
+// Config returns the configuration, with its defaults applied.
+func (c *Coordinator) Config() CoordinatorConfig { return c.cfg }
 
 // Holds reports whether this consumer still holds lease, as far as it
 // knows: the lease was renewed within the last 3/4 LeaseTTL and has not

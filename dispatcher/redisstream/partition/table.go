@@ -59,6 +59,12 @@ func (c *Coordinator) record(members, owners []string, changed bool) {
 	}
 	c.status.Owned = c.ownedLocked()
 	c.status.At = time.Now()
+	switch {
+	case len(c.status.Unowned) == 0:
+		c.status.UnownedSince = time.Time{}
+	case c.status.UnownedSince.IsZero():
+		c.status.UnownedSince = c.status.At
+	}
 	if changed {
 		c.status.Rebalances++
 	}
