@@ -74,6 +74,16 @@ type ProcessorConfig struct {
 	// ReclaimInterval is how often the reclaim loop runs XAUTOCLAIM. If zero,
 	// 10s.
 	ReclaimInterval time.Duration
+	// RetentionInterval, if > 0, turns retention on: every RetentionInterval
+	// the Processor removes from each of its streams the entries that every
+	// consumer group of the stream has acknowledged (below the oldest
+	// pending entry and the last delivered one of every group: the rule of
+	// `streamfx trim`, inspect.Inspector.Trim), with XTRIM MINID ~, which may
+	// keep a few more. An entry some group has not read or not acknowledged
+	// is never removed; a group created later starts after what was
+	// removed. Every Processor of the group trims: the rule makes that
+	// harmless. If zero, off: the Processor never trims.
+	RetentionInterval time.Duration
 	// MaxDeliveries is how many deliveries a message gets before a failure
 	// sends it to the dead-letter stream (without a RetryScheduler, every
 	// failure is retried by redelivery). If zero, 5.
@@ -201,6 +211,7 @@ func (c ProcessorConfig) checkNegative() error {
 		{"Concurrency", c.Concurrency < 0},
 		{"MinIdle", c.MinIdle < 0},
 		{"ReclaimInterval", c.ReclaimInterval < 0},
+		{"RetentionInterval", c.RetentionInterval < 0},
 		{"MaxDeliveries", c.MaxDeliveries < 0},
 		{"OrderBuffer", c.OrderBuffer < 0},
 		{"OrderKeyBuffer", c.OrderKeyBuffer < 0},

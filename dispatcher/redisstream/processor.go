@@ -208,6 +208,7 @@ type pipeline struct {
 	loops       sync.WaitGroup // readers, backlog readers, reclaimer
 	readers     []*reader
 	reclaimer   *reclaimer
+	retention   *retention // nil when RetentionInterval is zero
 	sched       *scheduler
 	order       *keyedPolicy // the policy of an ordered Processor, else nil
 	workers     *workers
@@ -247,6 +248,7 @@ func newPipeline(p *Processor) *pipeline {
 		pl.readers = append(pl.readers, r)
 	}
 	pl.reclaimer = &reclaimer{rdb: p.rdb, cfg: c, log: p.log, feed: f, flights: pl.flights, health: pl.health}
+	pl.retention = newRetention(p.rdb, c, p.log)
 	return pl
 }
 
@@ -263,6 +265,9 @@ func (pl *pipeline) start() {
 		}
 	}
 	pl.loops.Go(func() { _ = pl.reclaimer.run(pl.readCtx) })
+	if pl.retention != nil {
+		pl.loops.Go(func() { pl.retention.run(pl.readCtx) })
+	}
 	go pl.stop()
 }
 
