@@ -33,6 +33,7 @@ const (
 	envDeadLetterStream     = "DEAD_LETTER_STREAM"     // one for every stream
 	envStartID              = "START_ID"               // ProcessorConfig.StartID
 	envMaxMessageBytes      = "MAX_MESSAGE_BYTES"      // integer; negative: no limit
+	envOrderKey             = "ORDER_KEY"              // ProcessorConfig.OrderKey
 	envRouteGroups          = "ROUTE_GROUPS"           // comma separated
 	envDeadLetterUnroutable = "DEAD_LETTER_UNROUTABLE" // true/false
 	envPublishMaxLen        = "PUBLISH_MAX_LEN"        // integer
@@ -88,6 +89,7 @@ func LoadConfig(prefix string, environ []string) (Config, error) {
 		DeadLetterStream: e.str(envDeadLetterStream),
 		StartID:          e.str(envStartID),
 		MaxMessageBytes:  e.integer(envMaxMessageBytes),
+		OrderKey:         e.str(envOrderKey),
 	}
 	var cfg Config
 	for _, name := range e.list(envStreams) {
