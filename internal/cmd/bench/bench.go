@@ -29,6 +29,7 @@ type results struct {
 
 	consumeRaw, consumeStreamfx float64 // msgs/s
 	sleep                       float64 // msgs/s, 1 ms handler
+	unordered, ordered          float64 // msgs/s, 1 ms handler, without and with OrderKey
 	singleRaw, singleStreamfx   float64 // msgs/s, sequential
 	batchRaw, batchStreamfx     float64 // msgs/s, pipelined
 	batchRawJSON                float64 // msgs/s, pipelined, encoding/json in the loop
@@ -62,6 +63,7 @@ func (b *bench) runAll(ctx context.Context) error {
 	}{
 		{"consume", b.consume},
 		{"sleep", b.sleep},
+		{"ordered", b.ordered},
 		{"batch", b.batchRoutes},
 		{"publish", b.publish},
 		{"dedup", b.dedup},

@@ -127,7 +127,13 @@ func (b *bench) rawConsume(ctx context.Context, stream string, n int) (time.Dura
 // streamfxConsume runs a Processor with one route for eventType that calls
 // work (if not nil), until n messages were handled and none is pending. It
 // fails if a message was handled twice. concurrency 0 means the default.
-func (b *bench) streamfxConsume(ctx context.Context, stream string, n, concurrency int, work func()) (d time.Duration, err error) {
+func (b *bench) streamfxConsume(ctx context.Context, stream string, n, concurrency int, work func()) (time.Duration, error) {
+	return b.streamfxConsumeOrdered(ctx, stream, n, concurrency, "", work)
+}
+
+// streamfxConsumeOrdered is streamfxConsume with orderKey, if not empty, as
+// the Processor's OrderKey.
+func (b *bench) streamfxConsumeOrdered(ctx context.Context, stream string, n, concurrency int, orderKey string, work func()) (d time.Duration, err error) {
 	c := newCounter(n)
 	disp := dispatcher.New(dispatcher.Config{})
 	disp.OnFunc(eventType, func(context.Context, *dispatcher.Message) error {
@@ -163,6 +169,7 @@ func (b *bench) runProcessor(ctx context.Context, stream string, concurrency int
 	p, err := redisstream.NewProcessor(b.env.rdb, disp, redisstream.ProcessorConfig{
 		Streams: []string{stream}, Group: group, Consumer: "streamfx",
 		BatchSize: b.opts.readBatch, Concurrency: concurrency, Block: 100 * time.Millisecond, Logger: b.log,
+		OrderKey: orderKey,
 	})
 	if err != nil {
 		return 0, err

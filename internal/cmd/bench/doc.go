@@ -1,7 +1,7 @@
 // Command bench measures streamfx against a raw go-redis loop on the same
 // data, in one run, and prints a table followed by one machine-readable line:
 //
-//	RESULT consume_ratio=... publish_batch_ratio=... publish_single_ratio=... sleep1ms_c64_msgs_per_s=... p99_ms=... allocs_per_msg=... dedup_publish_ratio=... batch_ratio=... cpu_ratio=...
+//	RESULT consume_ratio=... publish_batch_ratio=... publish_single_ratio=... sleep1ms_c64_msgs_per_s=... p99_ms=... allocs_per_msg=... dedup_publish_ratio=... batch_ratio=... cpu_ratio=... ordered_ratio=...
 //
 // It starts its own redis-server on a free loopback port, or uses REDIS_URL
 // if set (its keys are then prefixed with "streamfx-bench:<pid>:" and deleted
@@ -34,7 +34,12 @@
 // default Concurrency: batch_ratio is the batch route's rate divided by the
 // per-message route's. The same pair with a no-op handler is in the table.
 //
-// -only consume,sleep,batch,publish,dedup,latency runs some scenarios (the others are
+// The ordered scenario runs the 1 ms handler at -sleep-concurrency with
+// OrderKey "customer_id" (1000 keys, the dataset's variants in turn) and
+// without, alternating -rounds times (ordered_ratio: ordered msgs/s over
+// unordered).
+//
+// -only consume,sleep,ordered,batch,publish,dedup,latency runs some scenarios (the others are
 // "-" in the RESULT line). With -cpuprofile, each scenario carries the pprof
 // label scenario=<name>: `go tool pprof -tagfocus scenario=consume-streamfx`
 // shows one of them.

@@ -53,6 +53,7 @@ func (b *bench) resultLine() string {
 		{"dedup_publish_ratio", ratio(r.dedupKeyed, r.dedupPlain)},
 		{"batch_ratio", ratio(r.batch1ms, r.perMsg1ms)},
 		{"cpu_ratio", ratio(float64(r.cpuStreamfx), float64(r.cpuRaw))},
+		{"ordered_ratio", ratio(r.ordered, r.unordered)},
 	}
 	if r.lat != nil {
 		fields[4].val = number(float64(r.lat.p99)/1e6, 3)
