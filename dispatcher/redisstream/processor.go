@@ -237,7 +237,7 @@ func newPipeline(p *Processor) *pipeline {
 	pl.workers = &workers{slots: make([]slot, c.Concurrency), d: p.d, cfg: c, work: pl.sched.work, results: pl.sched.results}
 	deleted := make(chan deletedEntries, len(c.Streams)+1)
 	pl.settler = &settler{rdb: p.rdb, cfg: c, log: p.log, flights: pl.flights, health: pl.health,
-		in: pl.sched.settled, deleted: deleted}
+		in: pl.sched.settled, recycle: pl.sched.recycled, deleted: deleted}
 	f := &feed{rdb: p.rdb, cfg: c, flights: pl.flights, out: pl.sched.in, deleted: deleted, giveBack: pl.giveBack}
 	for _, s := range c.Streams {
 		r := &reader{stream: s, rdb: p.rdb, cfg: c, log: p.log, feed: f, health: pl.health,

@@ -52,9 +52,11 @@ type handled struct {
 //     holding the batch it read (backpressure), until full reports false.
 //   - next returns the next job to start (one entry, or several of one
 //     stream) and true, or false when nothing may start now. The scheduler
-//     calls it only while a worker is free, so a policy bounds the jobs
-//     running at once to fewer than the workers by returning false; from
-//     the moment next returns a job, the job is running.
+//     calls it only while it has room for a job: fewer jobs started and not
+//     yet done than twice the workers (each worker may have its next job
+//     waiting, so that it never waits for the scheduler). A policy bounds
+//     the jobs started at once further by returning false; from the moment
+//     next returns a job, the job counts as running.
 //   - done is told that a job returned from its worker, with one outcome
 //     per entry. It returns true to have the job settled (acked, left
 //     pending or dead-lettered as the outcomes say); the entries are then
@@ -97,9 +99,10 @@ func newPolicy(cfg ProcessorConfig, d *dispatcher.Dispatcher, log *zap.Logger) p
 
 // scheduler is the stage between the readers and the workers: it owns the
 // policy and one goroutine. It takes the batches the readers and the
-// reclaimer send on in, starts the jobs the policy picks on free workers
-// (at most workers at once), takes the workers' results and forwards those
-// the policy lets go to the settler, in batches.
+// reclaimer send on in, starts the jobs the policy picks (at most two per
+// worker at once: one running, one waiting in work), takes the workers'
+// results and forwards those the policy lets go to the settler, in
+// batches, reusing the slices the settler hands back.
 //
 // Stop: when in is closed (every reader and the reclaimer have exited), the
 // scheduler gives back what the policy holds and the jobs no worker took
@@ -114,6 +117,7 @@ type scheduler struct {
 	work     chan job      // jobs to run; closed by the scheduler
 	results  chan result   // from the workers; never closed
 	settled  chan []result // to the settler; closed by the scheduler
+	recycled chan []result // slices the settler is done with
 	giveBack func(job)     // lets go of entries not started (see run.giveBack)
 	queued   atomic.Int64  // entries held by the policy, for readBound
 	limit    int           // queue size the backlog reader compares queued with
@@ -124,10 +128,11 @@ type scheduler struct {
 func newScheduler(pol policy, workers, limit int, giveBack func(job)) *scheduler {
 	return &scheduler{
 		pol: pol, workers: workers, limit: limit, giveBack: giveBack, now: time.Now,
-		in:      make(chan job),
-		work:    make(chan job, workers),
-		results: make(chan result, workers), // a worker never waits to report
-		settled: make(chan []result),
+		in:       make(chan job),
+		work:     make(chan job, 2*workers),
+		results:  make(chan result, 2*workers), // a worker never waits to report
+		settled:  make(chan []result),
+		recycled: make(chan []result, 1),
 	}
 }
 
@@ -139,12 +144,14 @@ func (s *scheduler) run(ctx context.Context) error {
 	running := 0
 	var out []result // results for the settler
 	wake := time.NewTimer(time.Hour)
+	wake.Stop()
 	defer wake.Stop()
+	var armed time.Time // when wake fires, zero if stopped
 	for {
 		if in != nil {
-			running += s.start(s.workers - running)
+			running += s.start(2*s.workers - running)
 			s.queued.Store(int64(s.pol.held()))
-			s.arm(wake)
+			armed = s.arm(wake, armed)
 		} else if running == 0 {
 			return s.flush(ctx, out)
 		}
@@ -167,11 +174,15 @@ func (s *scheduler) run(ctx context.Context) error {
 		case r := <-s.results:
 			running--
 			if in == nil || s.pol.done(&r, s.now()) {
+				if out == nil {
+					out = s.reuse()
+				}
 				out = append(out, r)
 			}
 		case settle <- out:
 			out = nil
 		case <-wake.C:
+			armed = time.Time{}
 		case <-ctx.Done():
 			if in != nil {
 				close(s.work)
@@ -190,18 +201,33 @@ func (s *scheduler) start(free int) int {
 		if !ok {
 			break
 		}
-		s.work <- u // never blocks: work holds a job per worker
+		s.work <- u // never blocks: work holds two jobs per worker
 		n++
 	}
 	return n
 }
 
-// arm sets the timer to the policy's next wake-up, if it has one.
-func (s *scheduler) arm(t *time.Timer) {
-	if at := s.pol.wake(); !at.IsZero() {
-		t.Reset(max(time.Until(at), 0))
-	} else {
+// arm sets the timer to the policy's next wake-up, if it has one, unless
+// it is set for that time already (armed), and returns when it is set for.
+func (s *scheduler) arm(t *time.Timer, armed time.Time) time.Time {
+	at := s.pol.wake()
+	switch {
+	case at.Equal(armed):
+	case at.IsZero():
 		t.Stop()
+	default:
+		t.Reset(max(time.Until(at), 0))
+	}
+	return at
+}
+
+// reuse returns a slice the settler is done with, or nil.
+func (s *scheduler) reuse() []result {
+	select {
+	case out := <-s.recycled:
+		return out
+	default:
+		return nil
 	}
 }
 

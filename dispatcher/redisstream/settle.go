@@ -18,12 +18,18 @@ const deadLetterTimeout = 10 * time.Second
 // failure.
 var errNoFailure = fmt.Errorf("%w: no failure recorded", ErrTooManyDeliveries)
 
-// settleAll settles every entry of the results rs.
+// settleAll settles every entry of the results rs, then hands rs back to
+// the scheduler for reuse.
 func (s *settler) settleAll(rs []result) {
 	for i := range rs {
 		for _, h := range rs[i].done {
 			s.settle(h)
 		}
+	}
+	clear(rs)
+	select {
+	case s.recycle <- rs[:0]:
+	default:
 	}
 }
 

@@ -32,6 +32,7 @@ type settler struct {
 	flights *inflight
 	health  *health
 	in      <-chan []result       // from the scheduler; closed at stop
+	recycle chan<- []result       // slices settled, back to the scheduler
 	deleted <-chan deletedEntries // from the readers and the reclaimer
 
 	acks   map[string][]string // stream -> IDs to acknowledge; run's goroutine only
