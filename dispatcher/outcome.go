@@ -50,6 +50,9 @@ type Outcome struct {
 	Handled int
 	// Scheduled counts the failed routes handed to the RetryScheduler.
 	Scheduled int
+	// Retried lists the failed routes handed to the RetryScheduler, with
+	// their errors (Scheduled of them), so that the Processor can log each.
+	Retried []RouteFailure
 	// Unroutable is ErrNoType or ErrNoRoute when no route matched the type.
 	Unroutable error
 	// ScheduleErr is the RetryScheduler's error when Action is Retry because a

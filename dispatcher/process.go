@@ -125,6 +125,7 @@ func (d *Dispatcher) settle(ctx context.Context, msg *Message, o Outcome) Outcom
 			return o
 		}
 		o.Scheduled++
+		o.Retried = append(o.Retried, f)
 	}
 	o.Failures = permanent
 	if len(permanent) > 0 {

@@ -45,14 +45,18 @@ func TestHandBackSkipsEntriesClaimedSince(t *testing.T) {
 		}
 		return r.flights.claim(stream, toBatch(res[0].Messages).entries)
 	}
+	// The gaps between the reads and b's claim are measured by Redis (the
+	// entries' idle times), and wide enough that the delay between handBack
+	// computing its min-idle times and Redis running XCLAIM (up to tens of
+	// milliseconds on a loaded machine) cannot close them.
 	first := read(3)
-	time.Sleep(20 * time.Millisecond)
+	waitIdle(t, rdb, stream, group, ids[0], time.Second)
 	if err := rdb.XClaimJustID(ctx, &redis.XClaimArgs{
 		Stream: stream, Group: group, Consumer: "b", Messages: []string{ids[1]},
 	}).Err(); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(20 * time.Millisecond)
+	waitIdle(t, rdb, stream, group, ids[1], 300*time.Millisecond)
 	last := read(1)
 
 	r.giveBack(job{stream: stream, entries: first})
@@ -74,5 +78,27 @@ func TestHandBackSkipsEntriesClaimedSince(t *testing.T) {
 		if e.RetryCount != 1 {
 			t.Errorf("entry %s delivered %d times, want 1 (JUSTID adds none)", e.ID, e.RetryCount)
 		}
+	}
+}
+
+// waitIdle waits until Redis reports the pending entry id idle for at least
+// d.
+func waitIdle(t *testing.T, rdb redis.UniversalClient, stream, group, id string, d time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		pel, err := rdb.XPendingExt(context.Background(), &redis.XPendingExtArgs{
+			Stream: stream, Group: group, Start: id, End: id, Count: 1,
+		}).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(pel) == 1 && pel[0].Idle >= d {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("entry %s not idle for %v within 15s", id, d)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

@@ -56,11 +56,12 @@ func TestConcurrency(t *testing.T) {
 	t.Parallel()
 	_, rdb := newRedis(t)
 	const workers, stuck, n = 4, 2, 60
-	var running, peak atomic.Int64
+	var running, peak, stuckRunning atomic.Int64
 	rec := new(streamtest.Recorder)
 	release := make(chan struct{})
 	d := dispatcher.New(dispatcher.Config{})
 	d.OnFunc("stuck", func(ctx context.Context, msg *dispatcher.Message) error {
+		stuckRunning.Add(1)
 		select { // blocks until the test ends
 		case <-release:
 			return nil
@@ -80,11 +81,14 @@ func TestConcurrency(t *testing.T) {
 		time.Sleep(2 * time.Millisecond)
 		return rec.Handle(ctx, msg)
 	})
-	stuckIDs := publish(t, rdb, "conc", "stuck", stuck)
-	want := streamtest.Entries("conc", publish(t, rdb, "conc", "work", n))
+	// The stuck entries first, alone: the order in which the entries of
+	// several reads reach the workers is not promised.
+	publish(t, rdb, "conc", "stuck", stuck)
 	cfg := fastConfig(t, "conc")
 	cfg.Concurrency, cfg.BatchSize = workers, 5
 	p := streamtest.StartProcessor(t, rdb, d, cfg)
+	eventually(t, "both stuck entries run", func() bool { return stuckRunning.Load() == stuck })
+	want := streamtest.Entries("conc", publish(t, rdb, "conc", "work", n))
 	eventually(t, "every work entry is handled", func() bool { return rec.HandledAll(want) })
 	eventually(t, "only the stuck entries are pending", func() bool { return pending(t, rdb, "conc", "g") == stuck })
 	close(release)
@@ -94,7 +98,6 @@ func TestConcurrency(t *testing.T) {
 	if got := peak.Load(); got < 2 || got > workers-stuck {
 		t.Errorf("peak concurrency of work handlers = %d, want 2..%d", got, workers-stuck)
 	}
-	_ = stuckIDs
 }
 
 // TestHotPathRoundTrips consumes entries published beforehand and counts

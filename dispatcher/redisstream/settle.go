@@ -34,7 +34,9 @@ func (s *settler) settleAll(rs []result) {
 }
 
 // settle acts on one entry's outcome: ack, leave pending, or dead-letter
-// then ack.
+// then ack. Each failure is logged once: a retry handed to the
+// RetryScheduler and an entry left pending at warn level, a dead letter at
+// error level (see deadLetter).
 func (s *settler) settle(h handled) {
 	msg, out := h.msg, h.out
 	if h.rejected {
@@ -46,19 +48,23 @@ func (s *settler) settle(h handled) {
 		if out.Unroutable != nil {
 			s.msgLog(msg).Warn("message not routed; acknowledged", zap.Error(out.Unroutable))
 		}
+		s.logFailures(msg, out.Retried, "route failed; retry scheduled")
 		s.ack(msg.Stream, msg.ID)
 		s.observe(msg, out)
 	case dispatcher.Retry:
-		s.logFailures(msg, out, "message failed; left pending for redelivery")
+		if out.ScheduleErr != nil {
+			s.msgLog(msg).Error("retry scheduling failed; message left pending", zap.Error(out.ScheduleErr))
+		}
 		if msg.Attempt >= s.cfg.MaxDeliveries {
 			out.Action = dispatcher.DeadLetter
 			s.settleDeadLetter(msg, out)
 			return
 		}
+		s.logFailures(msg, out.Failures, "route failed; message left pending for redelivery")
 		s.flights.release(msg.Stream, msg.ID)
 		s.observe(msg, out)
 	case dispatcher.DeadLetter:
-		s.logFailures(msg, out, "message failed for good; dead-lettering it")
+		s.logFailures(msg, out.Retried, "route failed; retry scheduled")
 		s.settleDeadLetter(msg, out)
 	}
 }
@@ -89,21 +95,20 @@ func (s *settler) deadLetter(msg *dispatcher.Message, failures []dispatcher.Rout
 		return false
 	}
 	for _, f := range failures {
-		s.msgLog(msg).Warn("message dead-lettered", zap.String("route", f.Route),
-			zap.String("dead_letter_stream", dl), zap.Error(f.Err))
+		fields := []zap.Field{zap.String("route", f.Route), zap.String("dead_letter_stream", dl), zap.Error(f.Err)}
+		if stack := dispatcher.PanicStack(f.Err); stack != nil {
+			fields = append(fields, zap.ByteString("stack", stack))
+		}
+		s.msgLog(msg).Error("message dead-lettered", fields...)
 	}
 	s.ack(msg.Stream, msg.ID)
 	return true
 }
 
-// logFailures logs each failed route of msg.
-func (s *settler) logFailures(msg *dispatcher.Message, out dispatcher.Outcome, what string) {
-	l := s.msgLog(msg)
-	if out.ScheduleErr != nil {
-		l.Error("retry scheduling failed; message left pending", zap.Error(out.ScheduleErr))
-	}
-	for _, f := range out.Failures {
-		l.Warn(what, zap.String("route", f.Route), zap.Error(f.Err))
+// logFailures logs each of failures of msg at warn level.
+func (s *settler) logFailures(msg *dispatcher.Message, failures []dispatcher.RouteFailure, what string) {
+	for _, f := range failures {
+		s.msgLog(msg).Warn(what, zap.String("route", f.Route), zap.Error(f.Err))
 	}
 }
 
