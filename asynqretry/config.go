@@ -9,6 +9,7 @@ import (
 
 	"github.com/streamfx/streamfx/dispatcher"
 	"github.com/streamfx/streamfx/internal/backoff"
+	"github.com/streamfx/streamfx/internal/marker"
 )
 
 const (
@@ -73,6 +74,12 @@ type Config struct {
 	// scheduled, or after a crash before the ack) does not start a second
 	// retry chain for a route already scheduled. Default 1h.
 	DedupWindow time.Duration
+	// MarkerTTL is how long the completion marker of an idempotent route
+	// (see dispatcher.Idempotent) is kept; it must equal the Processor's
+	// MarkerTTL (redisstream.ProcessorConfig), whose markers the worker
+	// reads: a retry of a route that completed is skipped, and a retry
+	// that succeeds records its marker. Default 15 minutes.
+	MarkerTTL time.Duration
 	// DeadLetterStream names the dead-letter stream of a source stream.
 	// Default dispatcher.DeadLetterStream ("<stream>:dead").
 	DeadLetterStream func(stream string) string
@@ -100,6 +107,7 @@ func (c Config) withDefaults() (Config, error) {
 		{"DelayedTaskCheckInterval", int64(c.DelayedTaskCheckInterval)},
 		{"TaskCheckInterval", int64(c.TaskCheckInterval)},
 		{"ShutdownTimeout", int64(c.ShutdownTimeout)},
+		{"MarkerTTL", int64(c.MarkerTTL)},
 	} {
 		if f.value < 0 {
 			return c, fmt.Errorf("%w: %s is negative; zero means its default", ErrInvalidConfig, f.name)
@@ -116,6 +124,7 @@ func (c Config) withDefaults() (Config, error) {
 	c.ShutdownTimeout = cmp.Or(c.ShutdownTimeout, defaultShutdownTimeout)
 	c.MaxTaskRetry = cmp.Or(c.MaxTaskRetry, defaultMaxTaskRetry)
 	c.DedupWindow = cmp.Or(c.DedupWindow, defaultDedupWindow)
+	c.MarkerTTL = cmp.Or(c.MarkerTTL, marker.DefaultTTL)
 	if c.DeadLetterStream == nil {
 		c.DeadLetterStream = dispatcher.DeadLetterStream
 	}

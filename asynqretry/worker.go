@@ -5,9 +5,14 @@ import (
 	"errors"
 	"fmt"
 
+	"slices"
+
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+	"go.uber.org/zap"
 
 	"github.com/streamfx/streamfx/dispatcher"
+	"github.com/streamfx/streamfx/internal/marker"
 )
 
 // ProcessTask runs one retry; Server is an asynq.Handler. It rebuilds the
@@ -38,8 +43,17 @@ func (srv *Server) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		return err
 	}
 	msg := p.message()
+	idempotent := slices.Contains(srv.d.IdempotentRoutes(msg.Type), p.Route)
+	if idempotent && srv.completed(ctx, p.Route, msg) {
+		srv.log.Info("route completed before; retry skipped", zap.String("stream", msg.Stream),
+			zap.String("id", msg.ID), zap.String("route", p.Route), zap.Int("attempt", msg.Attempt))
+		return nil
+	}
 	runErr := srv.d.RunRoute(ctx, p.Route, msg)
 	if runErr == nil {
+		if idempotent {
+			srv.record(ctx, p.Route, msg)
+		}
 		return nil
 	}
 	if ctx.Err() != nil {
@@ -61,6 +75,34 @@ func (srv *Server) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	}
 	srv.s.retried(msg, p.Route, msg.Attempt, delay, runErr)
 	return nil
+}
+
+// completed reports whether route has a completion marker for msg. If the
+// lookup fails, the route runs (at least once, as without markers).
+func (srv *Server) completed(ctx context.Context, route string, msg *dispatcher.Message) bool {
+	done, err := srv.markers(msg).Completed(ctx, []marker.Query{{Stream: msg.Stream, ID: msg.ID, Routes: []string{route}}})
+	if err != nil {
+		srv.log.Warn("completion marker not read; the route runs", zap.String("route", route), zap.Error(err))
+		return false
+	}
+	return len(done[0]) > 0
+}
+
+// record writes route's completion marker for msg. A failed write is
+// logged: the route succeeded, and would only run again if retried.
+func (srv *Server) record(ctx context.Context, route string, msg *dispatcher.Message) {
+	_, err := srv.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		srv.markers(msg).Record(ctx, p, msg.Stream, []string{marker.Field(msg.ID, route)})
+		return nil
+	})
+	if err != nil {
+		srv.log.Warn("completion marker not written", zap.String("route", route), zap.Error(err))
+	}
+}
+
+// markers returns the marker store of msg's consumer group.
+func (srv *Server) markers(msg *dispatcher.Message) *marker.Store {
+	return marker.New(srv.rdb, msg.ConsumerGroup, srv.cfg.MarkerTTL)
 }
 
 // final reports whether the failed run ends the retries of the route, and

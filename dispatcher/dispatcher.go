@@ -35,6 +35,9 @@ type Config struct {
 	// Handler, which runs when one of its messages is handled alone (a
 	// retry).
 	BatchMiddleware []BatchMiddleware
+	// Idempotent makes every route idempotent, as if registered with the
+	// Idempotent option.
+	Idempotent bool
 }
 
 // RouteMiddleware builds the middleware of one route when the route is
@@ -144,6 +147,7 @@ func (d *Dispatcher) Add(routes ...Route) error {
 		if err := d.wrap(&r); err != nil {
 			return err
 		}
+		r.Idempotent = r.Idempotent || d.cfg.Idempotent
 		next.add(&r)
 	}
 	d.table.Store(next)

@@ -55,6 +55,16 @@ func typeOf(fields map[string]string) string {
 	return ""
 }
 
+// IdempotencyKey returns a key for the side effects of route for this
+// message, the same on every delivery and retry of the message to that
+// consumer group: "<consumer group>/<stream>/<entry ID>/<route>". A
+// handler that must act once passes it to what it calls (an idempotency
+// key of a payment API, a unique column, a SET NX), closing the window
+// that completion markers leave open (see Idempotent).
+func (m *Message) IdempotencyKey(route string) string {
+	return m.ConsumerGroup + "/" + m.Stream + "/" + m.ID + "/" + route
+}
+
 // Get decodes one field. It returns nil and no error when the field is absent.
 func (m *Message) Get(field string) (any, error) {
 	raw, ok := m.Fields[field]

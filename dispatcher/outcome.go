@@ -58,4 +58,10 @@ type Outcome struct {
 	// ScheduleErr is the RetryScheduler's error when Action is Retry because a
 	// retry could not be scheduled.
 	ScheduleErr error
+	// Completed names the idempotent routes that ran and succeeded in this
+	// dispatch: the engine records them (see Idempotent).
+	Completed []string
+	// Skipped counts the idempotent routes not run because they had
+	// completed for this message before (see ProcessExcept).
+	Skipped int
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"slices"
 )
 
 // Process runs every route that matches msg, in registration order, and tells
@@ -32,6 +33,60 @@ func (d *Dispatcher) Process(ctx context.Context, msg *Message) Outcome {
 		return o
 	}
 	return d.settle(ctx, msg, o)
+}
+
+// ProcessExcept is Process for a message delivered again: the idempotent
+// routes named in completed, which completed for it before, are skipped
+// and counted in Outcome.Skipped. An engine finds them from the markers it
+// recorded for Outcome.Completed (see Idempotent).
+func (d *Dispatcher) ProcessExcept(ctx context.Context, msg *Message, completed []string) Outcome {
+	if len(completed) == 0 {
+		return d.Process(ctx, msg)
+	}
+	if msg.Type == "" {
+		return d.unroutable(ErrNoType)
+	}
+	all := d.table.Load().byType[msg.Type]
+	if len(all) == 0 {
+		return d.unroutable(ErrNoRoute)
+	}
+	routes := make([]*Route, 0, len(all))
+	skipped := 0
+	for _, r := range all {
+		if r.Idempotent && slices.Contains(completed, r.Name) {
+			skipped++
+			continue
+		}
+		routes = append(routes, r)
+	}
+	o := runRoutes(ctx, routes, msg)
+	o.Skipped = skipped
+	if len(o.Failures) == 0 {
+		return o
+	}
+	return d.settle(ctx, msg, o)
+}
+
+// IdempotentRoutes returns the names of the idempotent routes mounted for
+// eventType, in registration order, or nil.
+func (d *Dispatcher) IdempotentRoutes(eventType string) []string {
+	var names []string
+	for _, r := range d.table.Load().byType[eventType] {
+		if r.Idempotent {
+			names = append(names, r.Name)
+		}
+	}
+	return names
+}
+
+// HasIdempotentRoutes reports whether a mounted route is idempotent.
+func (d *Dispatcher) HasIdempotentRoutes() bool {
+	for _, r := range d.table.Load().order {
+		if r.Idempotent {
+			return true
+		}
+	}
+	return false
 }
 
 // ProcessInPlace runs routes like Process but never hands a failure to the

@@ -64,6 +64,9 @@ func (o *Outcome) record(r *Route, ran bool, err error) {
 		o.Failures = append(o.Failures, RouteFailure{Route: r.Name, Err: err})
 	case ran:
 		o.Handled++
+		if r.Idempotent {
+			o.Completed = append(o.Completed, r.Name)
+		}
 	}
 }
 

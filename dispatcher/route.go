@@ -40,6 +40,10 @@ type Route struct {
 	// MaxWait is how long the first message of a batch may wait for more
 	// before the batch runs anyway. If zero, 50ms. Only for a batch route.
 	MaxWait time.Duration
+	// Idempotent, set by the Idempotent option, has the engine record that
+	// the route completed for a message, and skip it when the message is
+	// delivered again. See Idempotent.
+	Idempotent bool
 }
 
 // RouteOption configures one route at registration.
@@ -68,6 +72,21 @@ func InGroup(group string) RouteOption {
 // Dispatcher.
 func Named(name string) RouteOption {
 	return routeOptionFunc(func(r *Route) { r.Name = name })
+}
+
+// Idempotent makes the route run at most once per message and consumer
+// group, as far as the engine can tell: once the route succeeded for a
+// message, the engine records a completion marker (for the consumer group,
+// stream, entry ID and route name), and a later delivery of the message (a
+// redelivery, a reclaim after a crash, an asynq retry of the route) skips
+// the route (Outcome.Skipped counts it). Markers expire (see the engine's
+// configuration), and one is recorded after the handler returned: a crash
+// between the handler's side effect and the marker's write, or a marker
+// write that failed, still runs the route again. A handler whose side
+// effect must happen once makes it idempotent itself, keyed by
+// Message.IdempotencyKey. A batch route's messages are not skipped.
+func Idempotent() RouteOption {
+	return routeOptionFunc(func(r *Route) { r.Idempotent = true })
 }
 
 // WithMiddleware wraps this route's handler; the first listed is outermost.

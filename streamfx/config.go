@@ -47,6 +47,11 @@ type Config struct {
 	// mounted route handles, to the dead-letter stream instead of
 	// acknowledging it (see dispatcher.Config).
 	DeadLetterUnroutable bool
+	// IdempotentRoutes makes every route idempotent (dispatcher.Idempotent):
+	// a route that completed for a message is recorded, and skipped when
+	// the message is delivered again. With WithAsynqRetry, keep
+	// asynqretry.Config.MarkerTTL equal to the streams' MarkerTTL.
+	IdempotentRoutes bool
 	// Publisher configures the provided *redisstream.Publisher.
 	Publisher redisstream.PublisherConfig
 

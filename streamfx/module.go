@@ -69,6 +69,7 @@ func newDispatcher(p dispatcherParams) (*dispatcher.Dispatcher, error) {
 		Retry:                p.Retry,
 		EnabledGroups:        p.Config.RouteGroups,
 		DeadLetterUnroutable: p.Config.DeadLetterUnroutable,
+		Idempotent:           p.Config.IdempotentRoutes,
 		Middleware:           hookMiddleware(p.Hooks, p.Middleware),
 		BatchMiddleware:      hookBatchMiddleware(p.Hooks),
 	})

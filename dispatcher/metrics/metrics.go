@@ -36,6 +36,7 @@ type Metrics struct {
 	unroutable *prometheus.CounterVec
 	reclaimed  *prometheus.CounterVec
 	batchSize  *prometheus.HistogramVec
+	skipped    *prometheus.CounterVec
 
 	mu     sync.RWMutex
 	routes map[string]string // mounted route name -> its event type
@@ -89,13 +90,15 @@ func newMetrics(buckets []float64) *Metrics {
 			Help:    "Messages per call of a batch route.",
 			Buckets: prometheus.ExponentialBuckets(1, 2, 11), // 1 to 1024
 		}, routeLabels),
+		skipped: counter("route_runs_skipped_total", "Idempotent route runs skipped because the route had completed for the message before.",
+			[]string{labelGroup, labelStream, labelType}),
 		routes: map[string]string{},
 	}
 }
 
 // register registers every collector, or none.
 func (m *Metrics) register(reg prometheus.Registerer) error {
-	cs := []prometheus.Collector{m.handled, m.failed, m.duration, m.retried, m.dead, m.unroutable, m.reclaimed, m.batchSize}
+	cs := []prometheus.Collector{m.handled, m.failed, m.duration, m.retried, m.dead, m.unroutable, m.reclaimed, m.batchSize, m.skipped}
 	for i, c := range cs {
 		if err := reg.Register(c); err != nil {
 			for _, done := range cs[:i] {
@@ -114,7 +117,7 @@ func (m *Metrics) register(reg prometheus.Registerer) error {
 // Unregister removes the metrics from reg (the registerer given to New), for
 // example when the component that owned them is torn down.
 func (m *Metrics) Unregister(reg prometheus.Registerer) {
-	for _, c := range []prometheus.Collector{m.handled, m.failed, m.duration, m.retried, m.dead, m.unroutable, m.reclaimed, m.batchSize} {
+	for _, c := range []prometheus.Collector{m.handled, m.failed, m.duration, m.retried, m.dead, m.unroutable, m.reclaimed, m.batchSize, m.skipped} {
 		reg.Unregister(c)
 	}
 }

@@ -29,6 +29,9 @@ func (m *Metrics) ObserveOutcome(msg *dispatcher.Message, o dispatcher.Outcome) 
 	if o.Unroutable != nil {
 		m.unroutable.WithLabelValues(msg.ConsumerGroup, msg.Stream, reason(o.Unroutable)).Inc()
 	}
+	if o.Skipped > 0 {
+		m.skipped.WithLabelValues(msg.ConsumerGroup, msg.Stream, msg.Type).Add(float64(o.Skipped))
+	}
 	switch o.Action {
 	case dispatcher.Retry:
 		for _, f := range o.Failures {

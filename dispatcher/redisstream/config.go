@@ -11,6 +11,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/streamfx/streamfx/dispatcher"
+	"github.com/streamfx/streamfx/internal/marker"
 )
 
 const (
@@ -102,6 +103,14 @@ type ProcessorConfig struct {
 	// ErrMessageTooLarge without running any handler. If zero,
 	// 1 MiB; if negative, no limit.
 	MaxMessageBytes int
+	// MarkerTTL is how long the completion marker of an idempotent route
+	// (see dispatcher.Idempotent) is kept: a redelivery within it skips the
+	// route. A marker lives at least MarkerTTL and at most twice that, and
+	// takes about 60 bytes of Redis memory plus the route name's length
+	// (see the README). Keep it above the longest time an entry may wait
+	// for a redelivery or an asynq retry, and equal to asynqretry's
+	// Config.MarkerTTL. If zero, 15 minutes.
+	MarkerTTL time.Duration
 	// Logger receives the processor's logs. If nil, zap.NewNop().
 	Logger *zap.Logger
 	// OrderKey, if not empty, names the field that holds an entry's
@@ -189,6 +198,7 @@ func (c ProcessorConfig) withDefaults() (ProcessorConfig, error) {
 	c.MaxDeliveries = cmp.Or(c.MaxDeliveries, defaultMaxDeliveries)
 	c.StartID = cmp.Or(c.StartID, defaultStartID)
 	c.MaxMessageBytes = cmp.Or(c.MaxMessageBytes, defaultMaxMessageBytes)
+	c.MarkerTTL = cmp.Or(c.MarkerTTL, marker.DefaultTTL)
 	if c.Logger == nil {
 		c.Logger = zap.NewNop()
 	}
@@ -215,6 +225,7 @@ func (c ProcessorConfig) checkNegative() error {
 		{"MaxDeliveries", c.MaxDeliveries < 0},
 		{"OrderBuffer", c.OrderBuffer < 0},
 		{"OrderKeyBuffer", c.OrderKeyBuffer < 0},
+		{"MarkerTTL", c.MarkerTTL < 0},
 	} {
 		if f.neg {
 			return fmt.Errorf("%w: %s is negative", ErrInvalidConfig, f.name)

@@ -145,16 +145,7 @@ func (p *Publisher) publishOnce(ctx context.Context, stream string, events []Eve
 }
 
 // dedupPrefix returns the name of the dedup hashes of stream up to the
-// window number (see DedupKeyPattern), remembering it for a stream that
-// needs a searched tag.
+// window number (see DedupKeyPattern).
 func (p *Publisher) dedupPrefix(stream string) string {
-	prefix, ok := tagPrefix(stream)
-	if !ok {
-		v, found := p.slotPrefixes.Load(stream)
-		if !found {
-			v, _ = p.slotPrefixes.LoadOrStore(stream, slotPrefix(stream))
-		}
-		prefix = v.(string)
-	}
-	return prefix + dedupKeyInfix + p.windowMS + ":"
+	return p.slotPrefixes.Prefix(stream) + dedupKeyInfix + p.windowMS + ":"
 }

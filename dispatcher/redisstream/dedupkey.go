@@ -1,14 +1,13 @@
 package redisstream
 
 import (
-	"strconv"
 	"strings"
 
-	"github.com/streamfx/streamfx/dispatcher/redisstream/partition"
+	"github.com/streamfx/streamfx/internal/slotkey"
 )
 
-// dedupKeyInfix separates the stream part of a dedup key from the event's
-// key.
+// dedupKeyInfix separates the stream part of a dedup hash's name from the
+// window.
 const dedupKeyInfix = ":dedup:"
 
 // DedupKeyPattern returns the SCAN MATCH pattern of the hashes in which the
@@ -25,50 +24,8 @@ const dedupKeyInfix = ":dedup:"
 //     which cannot be a tag, gets the first tag "dedup-<n>" whose slot is
 //     the stream's: "{dedup-<n>}a}b".
 func DedupKeyPattern(stream string) string {
-	return globEscaper.Replace(slotKeyPrefix(stream)) + dedupKeyInfix + "*"
-}
-
-// slotKeyPrefix returns the part of the dedup hashes' names that fixes
-// their hash slot; see DedupKeyPattern.
-func slotKeyPrefix(stream string) string {
-	if prefix, ok := tagPrefix(stream); ok {
-		return prefix
-	}
-	return slotPrefix(stream)
+	return globEscaper.Replace(slotkey.Prefix(stream)) + dedupKeyInfix + "*"
 }
 
 // globEscaper escapes the characters SCAN MATCH reads as a pattern.
 var globEscaper = strings.NewReplacer(`\`, `\\`, "*", `\*`, "?", `\?`, "[", `\[`, "]", `\]`)
-
-// tagPrefix returns the part of a dedup hash name that fixes its hash slot, for
-// a stream that has a hash tag or can be one; see DedupKeyPattern.
-func tagPrefix(stream string) (string, bool) {
-	if hasHashTag(stream) {
-		return stream, true
-	}
-	if stream != "" && !strings.Contains(stream, "}") {
-		return "{" + stream + "}", true
-	}
-	return "", false
-}
-
-// slotPrefix returns the prefix of the dedup hashes of a stream that neither
-// has a hash tag nor can be one: the first tag "dedup-<n>" with the
-// stream's slot (on average 16384 tries, about a millisecond), followed by
-// the stream.
-func slotPrefix(stream string) string {
-	want := partition.Slot(stream)
-	for n := 0; ; n++ {
-		tag := "dedup-" + strconv.Itoa(n)
-		if partition.Slot(tag) == want {
-			return "{" + tag + "}" + stream
-		}
-	}
-}
-
-// hasHashTag reports whether key has a hash tag as Redis Cluster reads
-// it: text between the first "{" and the first "}" after it.
-func hasHashTag(key string) bool {
-	open := strings.IndexByte(key, '{')
-	return open >= 0 && strings.IndexByte(key[open+1:], '}') > 0
-}

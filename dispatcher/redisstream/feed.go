@@ -4,6 +4,9 @@ import (
 	"context"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/streamfx/streamfx/dispatcher"
+	"github.com/streamfx/streamfx/internal/marker"
+	"go.uber.org/zap"
 )
 
 // feed is the path from the readers and the reclaimer to the scheduler:
@@ -17,9 +20,12 @@ type feed struct {
 	rdb      redis.UniversalClient
 	cfg      ProcessorConfig
 	flights  *inflight
-	out      chan<- job            // the scheduler's intake
-	deleted  chan<- deletedEntries // the settler's
-	giveBack func(job)             // lets go of entries not started (see pipeline.giveBack)
+	out      chan<- job             // the scheduler's intake
+	deleted  chan<- deletedEntries  // the settler's
+	giveBack func(job)              // lets go of entries not started (see pipeline.giveBack)
+	d        *dispatcher.Dispatcher // names the idempotent routes of a type
+	markers  *marker.Store          // completion markers of idempotent routes
+	log      *zap.Logger
 }
 
 // deletedEntries are the IDs of pending entries of stream that were deleted
@@ -51,6 +57,7 @@ func (f *feed) takeOver(ctx context.Context, stream string, entries []entry) err
 		return err
 	}
 	f.flights.drop(stream, gone, nil)
+	f.lookupCompleted(ctx, stream, live)
 	f.send(ctx, stream, live)
 	return nil
 }

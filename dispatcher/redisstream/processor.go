@@ -11,6 +11,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/streamfx/streamfx/dispatcher"
+	"github.com/streamfx/streamfx/internal/marker"
 )
 
 // Processor state, guarded by Processor.mu.
@@ -236,9 +237,11 @@ func newPipeline(p *Processor) *pipeline {
 	pl.sched = newScheduler(pol, c.Concurrency, max(c.BatchSize, c.Concurrency), pl.giveBack)
 	pl.workers = &workers{slots: make([]slot, c.Concurrency), d: p.d, cfg: c, work: pl.sched.work, results: pl.sched.results}
 	deleted := make(chan deletedEntries, len(c.Streams)+1)
+	markers := marker.New(p.rdb, c.Group, c.MarkerTTL)
 	pl.settler = &settler{rdb: p.rdb, cfg: c, log: p.log, flights: pl.flights, health: pl.health,
-		in: pl.sched.settled, recycle: pl.sched.recycled, deleted: deleted}
-	f := &feed{rdb: p.rdb, cfg: c, flights: pl.flights, out: pl.sched.in, deleted: deleted, giveBack: pl.giveBack}
+		in: pl.sched.settled, recycle: pl.sched.recycled, deleted: deleted, markers: markers}
+	f := &feed{rdb: p.rdb, cfg: c, flights: pl.flights, out: pl.sched.in, deleted: deleted, giveBack: pl.giveBack,
+		d: p.d, markers: markers, log: p.log}
 	for _, s := range c.Streams {
 		r := &reader{stream: s, rdb: p.rdb, cfg: c, log: p.log, feed: f, health: pl.health,
 			markRead: p.markRead, createGroup: p.createGroup, readBound: pl.sched.readBound}

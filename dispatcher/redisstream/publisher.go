@@ -6,12 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/streamfx/streamfx/dispatcher"
+	"github.com/streamfx/streamfx/internal/slotkey"
 )
 
 const defaultReplyTTL = 60 * time.Second
@@ -82,9 +82,9 @@ type Publisher struct {
 	trim   []any                                               // the XADD trim arguments of cfg, or none
 	fields func(ctx context.Context, fields []string) []string // WithFields, or nil
 
-	windowMS     string   // cfg.DedupWindow in milliseconds, part of the dedup hashes' names
-	dedupTTL     string   // two windows in milliseconds, the TTL of a dedup hash
-	slotPrefixes sync.Map // stream -> dedup key prefix, for streams that cannot be a hash tag
+	windowMS     string        // cfg.DedupWindow in milliseconds, part of the dedup hashes' names
+	dedupTTL     string        // two windows in milliseconds, the TTL of a dedup hash
+	slotPrefixes slotkey.Cache // key prefixes in the streams' hash slots
 }
 
 // NewPublisher returns a Publisher writing through rdb. An invalid cfg (both

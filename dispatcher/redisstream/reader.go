@@ -76,10 +76,11 @@ type batch struct {
 // converted to string fields by the handler worker (see toFields), off the
 // reader's path.
 type entry struct {
-	id       string
-	values   map[string]any
-	attempts int
-	routes   []string // in a job run in place: the routes to run again, nil for all
+	id        string
+	values    map[string]any
+	attempts  int
+	routes    []string // in a job run in place: the routes to run again, nil for all
+	completed []string // idempotent routes that completed before (see lookupCompleted)
 }
 
 // toBatch converts messages, each with one delivery so far. A message with

@@ -39,6 +39,9 @@ func (s *settler) settleAll(rs []result) {
 // error level (see deadLetter).
 func (s *settler) settle(h handled) {
 	msg, out := h.msg, h.out
+	if len(out.Completed) > 0 {
+		s.mark(msg.Stream, msg.ID, out.Completed)
+	}
 	if h.rejected {
 		s.settleDeadLetter(msg, out)
 		return

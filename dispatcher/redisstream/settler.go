@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/streamfx/streamfx/internal/marker"
 	"go.uber.org/zap"
 )
 
@@ -35,8 +36,10 @@ type settler struct {
 	recycle chan<- []result       // slices settled, back to the scheduler
 	deleted <-chan deletedEntries // from the readers and the reclaimer
 
-	acks   map[string][]string // stream -> IDs to acknowledge; run's goroutine only
-	queued int                 // IDs in acks
+	acks    map[string][]string // stream -> IDs to acknowledge; run's goroutine only
+	queued  int                 // IDs in acks, and marker fields in marks
+	markers *marker.Store       // writes the completion markers of idempotent routes
+	marks   map[string][]string // stream -> completion marker fields (see marker.Field); run's goroutine only
 }
 
 // run settles what arrives until in is closed, then flushes the last
@@ -74,6 +77,18 @@ func (s *settler) run(context.Context) error {
 	}
 }
 
+// mark queues the completion markers of routes for the entry id of
+// stream, written in the pipeline of the next flush, before its XACKs.
+func (s *settler) mark(stream, id string, routes []string) {
+	if s.marks == nil {
+		s.marks = make(map[string][]string)
+	}
+	for _, route := range routes {
+		s.marks[stream] = append(s.marks[stream], marker.Field(id, route))
+	}
+	s.queued += len(routes)
+}
+
 // ack queues the acknowledgement of ids of stream.
 func (s *settler) ack(stream string, ids ...string) {
 	s.acks[stream] = append(s.acks[stream], ids...)
@@ -109,6 +124,9 @@ func (s *settler) flush() error {
 	ctx, cancel := context.WithTimeout(context.Background(), ackTimeout)
 	defer cancel()
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for stream, fields := range s.marks {
+			s.markers.Record(ctx, p, stream, fields)
+		}
 		for stream, ids := range s.acks {
 			switch {
 			case len(ids) == 0:
@@ -128,6 +146,7 @@ func (s *settler) flush() error {
 		s.flights.release(stream, ids...)
 		s.acks[stream] = ids[:0]
 	}
+	clear(s.marks)
 	s.queued = 0
 	return nil
 }

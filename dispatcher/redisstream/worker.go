@@ -76,7 +76,7 @@ func (w *workers) runJob(ctx context.Context, u job) result {
 		if u.inPlace { // the policy retries failures itself: no RetryScheduler
 			r.done[i].out = w.d.ProcessInPlace(ctx, r.done[i].msg, e.routes...)
 		} else {
-			r.done[i].out = w.d.Process(ctx, r.done[i].msg)
+			r.done[i].out = w.d.ProcessExcept(ctx, r.done[i].msg, e.completed)
 		}
 	}
 	return r
