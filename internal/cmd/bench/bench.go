@@ -36,6 +36,7 @@ type results struct {
 	dedupPlain, dedupKeyed      float64 // msgs/s, PublishBatch without and with DedupIDs
 	perMsg1ms, batch1ms         float64 // msgs/s, 1 ms handler call: per-message route, batch route
 	perMsgNoop, batchNoop       float64 // msgs/s, no-op handler: per-message route, batch route
+	plainRoute, idemRoute       float64 // msgs/s, Processor with a plain and an idempotent no-op route
 	lat                         *latencyStats
 	memRaw, memStreamfx         *memDelta
 	cpuRaw, cpuStreamfx         time.Duration // least CPU time of the consume runs
@@ -67,6 +68,7 @@ func (b *bench) runAll(ctx context.Context) error {
 		{"batch", b.batchRoutes},
 		{"publish", b.publish},
 		{"dedup", b.dedup},
+		{"idempotent", b.idempotent},
 		{"latency", b.latency},
 	}
 	for _, s := range steps {

@@ -133,7 +133,7 @@ func (b *bench) streamfxConsume(ctx context.Context, stream string, n, concurren
 
 // streamfxConsumeOrdered is streamfxConsume with orderKey, if not empty, as
 // the Processor's OrderKey.
-func (b *bench) streamfxConsumeOrdered(ctx context.Context, stream string, n, concurrency int, orderKey string, work func()) (d time.Duration, err error) {
+func (b *bench) streamfxConsumeOrdered(ctx context.Context, stream string, n, concurrency int, orderKey string, work func(), opts ...dispatcher.RouteOption) (d time.Duration, err error) {
 	c := newCounter(n)
 	disp := dispatcher.New(dispatcher.Config{})
 	disp.OnFunc(eventType, func(context.Context, *dispatcher.Message) error {
@@ -142,7 +142,7 @@ func (b *bench) streamfxConsumeOrdered(ctx context.Context, stream string, n, co
 		}
 		c.add(1)
 		return nil
-	})
+	}, opts...)
 	return b.runProcessor(ctx, stream, concurrency, disp, c)
 }
 

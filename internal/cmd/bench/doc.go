@@ -1,7 +1,7 @@
 // Command bench measures streamfx against a raw go-redis loop on the same
 // data, in one run, and prints a table followed by one machine-readable line:
 //
-//	RESULT consume_ratio=... publish_batch_ratio=... publish_single_ratio=... sleep1ms_c64_msgs_per_s=... p99_ms=... allocs_per_msg=... dedup_publish_ratio=... batch_ratio=... cpu_ratio=... ordered_ratio=...
+//	RESULT consume_ratio=... publish_batch_ratio=... publish_single_ratio=... sleep1ms_c64_msgs_per_s=... p99_ms=... allocs_per_msg=... dedup_publish_ratio=... batch_ratio=... cpu_ratio=... ordered_ratio=... idempotent_consume_ratio=...
 //
 // It starts its own redis-server on a free loopback port, or uses REDIS_URL
 // if set (its keys are then prefixed with "streamfx-bench:<pid>:" and deleted
@@ -26,7 +26,10 @@
 // encodes with encoding/json in the loop, for comparison.
 //
 // The dedup scenario compares PublishBatch with a DedupID on every event to
-// PublishBatch without (dedup_publish_ratio), alternating the two.
+// PublishBatch without (dedup_publish_ratio), alternating the two; the
+// idempotent scenario, the Processor with an idempotent no-op route (a
+// completion marker written per message) to the same with a plain one
+// (idempotent_consume_ratio).
 //
 // The batch scenarios consume -batch-n messages (default min(n, 50000))
 // with a handler costing 1 ms per call (a simulated bulk insert), once as a
@@ -39,7 +42,7 @@
 // without, alternating -rounds times (ordered_ratio: ordered msgs/s over
 // unordered).
 //
-// -only consume,sleep,ordered,batch,publish,dedup,latency runs some scenarios (the others are
+// -only consume,sleep,ordered,batch,publish,dedup,idempotent,latency runs some scenarios (the others are
 // "-" in the RESULT line). With -cpuprofile, each scenario carries the pprof
 // label scenario=<name>: `go tool pprof -tagfocus scenario=consume-streamfx`
 // shows one of them.

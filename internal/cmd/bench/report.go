@@ -54,6 +54,7 @@ func (b *bench) resultLine() string {
 		{"batch_ratio", ratio(r.batch1ms, r.perMsg1ms)},
 		{"cpu_ratio", ratio(float64(r.cpuStreamfx), float64(r.cpuRaw))},
 		{"ordered_ratio", ratio(r.ordered, r.unordered)},
+		{"idempotent_consume_ratio", ratio(r.idemRoute, r.plainRoute)},
 	}
 	if r.lat != nil {
 		fields[4].val = number(float64(r.lat.p99)/1e6, 3)
