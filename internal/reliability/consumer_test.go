@@ -27,6 +27,9 @@ const (
 	envStream   = "STREAMFX_RELIABILITY_STREAM"   // stream to consume
 	envConsumer = "STREAMFX_RELIABILITY_CONSUMER" // consumer name
 	envHandled  = "STREAMFX_RELIABILITY_HANDLED"  // hash: entry ID -> handler runs
+	// envIdempotent, when "1", makes the routes idempotent and adds the
+	// route "flaky" (see idempotentRoutes).
+	envIdempotent = "STREAMFX_RELIABILITY_IDEMPOTENT"
 )
 
 // Settings shared by the consumer processes and the parent.
@@ -47,14 +50,20 @@ func runConsumer() int {
 		zapcore.Lock(os.Stderr), zap.InfoLevel)).With(zap.Int("pid", os.Getpid()))
 	rdb := redis.NewClient(&redis.Options{Addr: addr, PoolSize: 32})
 	defer rdb.Close()
-	d := dispatcher.New(dispatcher.Config{})
-	d.OnFunc(consumerType, func(ctx context.Context, msg *dispatcher.Message) error {
-		return rdb.HIncrBy(ctx, handled, msg.ID, 1).Err()
-	})
+	idempotent := os.Getenv(envIdempotent) == "1"
+	d := dispatcher.New(dispatcher.Config{Idempotent: idempotent})
+	var obs dispatcher.Observer
+	if idempotent {
+		obs = idempotentRoutes(d, rdb, handled)
+	} else {
+		d.OnFunc(consumerType, func(ctx context.Context, msg *dispatcher.Message) error {
+			return rdb.HIncrBy(ctx, handled, msg.ID, 1).Err()
+		})
+	}
 	p, err := redisstream.NewProcessor(rdb, d, redisstream.ProcessorConfig{
 		Streams: []string{stream}, Group: consumerGroup, Consumer: consumer,
 		BatchSize: 100, Block: 100 * time.Millisecond, Concurrency: 16,
-		MinIdle: consumerMinIdle, ReclaimInterval: 100 * time.Millisecond, Logger: log,
+		MinIdle: consumerMinIdle, ReclaimInterval: 100 * time.Millisecond, Logger: log, Observer: obs,
 	})
 	if err != nil {
 		log.Error("new processor", zap.Error(err))
@@ -97,7 +106,7 @@ type child struct {
 // startConsumer re-executes the test binary as a consumer process and waits
 // until it has started its processor. The process is killed when t ends if
 // it is still running.
-func startConsumer(t *testing.T, addr, stream, consumer, handled string) *child {
+func startConsumer(t *testing.T, addr, stream, consumer, handled string, env ...string) *child {
 	t.Helper()
 	c := &child{name: consumer, log: filepath.Join(t.TempDir(), consumer+".log"), done: make(chan struct{})}
 	stderr, err := os.Create(c.log)
@@ -108,6 +117,7 @@ func startConsumer(t *testing.T, addr, stream, consumer, handled string) *child 
 	c.cmd = exec.Command(os.Args[0])
 	c.cmd.Env = append(os.Environ(), roleEnv+"="+roleConsumer, envAddr+"="+addr,
 		envStream+"="+stream, envConsumer+"="+consumer, envHandled+"="+handled)
+	c.cmd.Env = append(c.cmd.Env, env...)
 	c.cmd.Stderr = stderr
 	stdout, err := c.cmd.StdoutPipe()
 	if err != nil {
