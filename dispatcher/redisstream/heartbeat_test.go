@@ -79,8 +79,9 @@ func deliveryCount(t testing.TB, rdb redis.UniversalClient, stream string) (int6
 	return res[0].RetryCount, res[0].Consumer
 }
 
-// TestSlowHandlerKeptFresh runs a handler for several times MinIdle (200ms,
-// ReclaimInterval 50ms): its entry's delivery count stays 1 while it runs,
+// TestSlowHandlerKeptFresh runs a handler for several times MinIdle (1s,
+// ReclaimInterval 50ms: a lease refresh may come late by most of a second
+// on a loaded machine without the entry looking idle): its entry's delivery count stays 1 while it runs,
 // no other processor of the group runs it meanwhile, and a failure after
 // the slow run is redelivered as attempt 2 instead of being dead-lettered
 // for exceeding MaxDeliveries (3).
@@ -110,11 +111,12 @@ func TestSlowHandlerKeptFresh(t *testing.T) {
 				d.OnFunc("slow", h.handle)
 				cfg := fastConfig(t, stream)
 				cfg.Consumer = []string{"c1", "c2"}[i]
+				cfg.MinIdle = time.Second
 				streamtest.StartProcessor(t, rdb, d, cfg)
 			}
 			ids := publish(t, rdb, stream, "slow", 1)
 			<-h.started
-			time.Sleep(4 * 200 * time.Millisecond) // 4 x MinIdle
+			time.Sleep(3 * time.Second) // 3 x MinIdle
 			count, owner := deliveryCount(t, rdb, stream)
 			h.unblock()
 			if count != 1 {
