@@ -55,7 +55,7 @@ func (b *bench) batchConsume(ctx context.Context, stream string, n int, work fun
 		c.add(len(msgs))
 		return nil
 	}), dispatcher.WithMaxBatch(batchMax))
-	return b.runProcessor(ctx, stream, 0, disp, c)
+	return b.runProcessor(ctx, stream, 0, "", disp, c)
 }
 
 func sleep1ms() { time.Sleep(time.Millisecond) }

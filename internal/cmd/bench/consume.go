@@ -143,7 +143,7 @@ func (b *bench) streamfxConsumeOrdered(ctx context.Context, stream string, n, co
 		c.add(1)
 		return nil
 	}, opts...)
-	return b.runProcessor(ctx, stream, concurrency, disp, c)
+	return b.runProcessor(ctx, stream, concurrency, orderKey, disp, c)
 }
 
 // counter counts handled messages and closes all once n were.
@@ -162,9 +162,10 @@ func (c *counter) add(k int) {
 	}
 }
 
-// runProcessor runs a Processor with disp until c counted its n messages
-// and none is pending. It fails if a message was handled twice.
-func (b *bench) runProcessor(ctx context.Context, stream string, concurrency int, disp *dispatcher.Dispatcher, c *counter) (d time.Duration, err error) {
+// runProcessor runs a Processor with disp (ordered by orderKey, unless it
+// is empty) until c counted its n messages and none is pending. It fails if
+// a message was handled twice.
+func (b *bench) runProcessor(ctx context.Context, stream string, concurrency int, orderKey string, disp *dispatcher.Dispatcher, c *counter) (d time.Duration, err error) {
 	n, handled, all := c.n, &c.handled, c.all
 	p, err := redisstream.NewProcessor(b.env.rdb, disp, redisstream.ProcessorConfig{
 		Streams: []string{stream}, Group: group, Consumer: "streamfx",
