@@ -151,11 +151,12 @@ type ProcessorConfig struct {
 	// the state of its keys. If nil, nothing is reported.
 	Observer dispatcher.Observer
 
-	// ackFence, if set, acknowledges instead of XACK: a
-	// PartitionedProcessor acknowledges through the partition's lease, so
-	// that nothing is acknowledged once another consumer owns the
-	// partition. (An interface, not a func, keeps the struct comparable.)
-	ackFence ackFence
+	// fence, if set, acknowledges and writes dead letters instead of XACK
+	// and deadletter.Write: a PartitionedProcessor does both through the
+	// partition's lease, so that nothing is acknowledged or dead-lettered
+	// once another consumer owns the partition. (An interface, not a func,
+	// keeps the struct comparable.)
+	fence fence
 }
 
 // Validate reports the first problem that makes c unusable, wrapped in

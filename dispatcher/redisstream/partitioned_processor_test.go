@@ -2,6 +2,7 @@ package redisstream_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -224,54 +225,69 @@ func TestPartitionedProcessorHandover(t *testing.T) {
 	t.Logf("3000 events handled, %d more than once", dups)
 }
 
-// TestPartitionedProcessorFencedAck checks that a consumer whose partition
-// another consumer took acknowledges nothing more of it: a handler that
-// finishes after the takeover leaves its entry pending (for the new owner),
-// where a plain XACK would have acknowledged it.
-func TestPartitionedProcessorFencedAck(t *testing.T) {
+// TestPartitionedProcessorFenced checks that a consumer whose partition
+// another consumer took writes nothing more to it: a handler that finishes
+// after the takeover, successfully or with a permanent error, leaves its
+// entry pending (for the new owner) and writes no dead letter, where a
+// plain XACK or XADD would have acknowledged it or dead-lettered it.
+func TestPartitionedProcessorFenced(t *testing.T) {
 	t.Parallel()
-	srv := redistest.Start(t)
-	admin := srv.Client(t)
-	ctx := context.Background()
-	stream, err := partition.New("fenced", 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	started, release := make(chan struct{}), make(chan struct{})
-	d := dispatcher.New(dispatcher.Config{})
-	d.OnFunc("e", func(context.Context, *dispatcher.Message) error {
-		close(started)
-		<-release
-		return nil
-	})
-	p, err := redisstream.NewPartitionedProcessor(admin, d, redisstream.PartitionedConfig{
-		Stream: stream, LeaseTTL: 2 * time.Second,
-		Processor: redisstream.ProcessorConfig{Group: "g", Consumer: "a", Block: 50 * time.Millisecond,
-			Concurrency: 1, MinIdle: time.Minute, Logger: zaptest.NewLogger(t)},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := admin.XAdd(ctx, &redis.XAddArgs{Stream: stream.Key(0), Values: []string{"type", "e"}}).Err(); err != nil {
-		t.Fatal(err)
-	}
-	<-started
-	// Another consumer holds the lease now, as after an expiry while a
-	// was paused.
-	if err := admin.Set(ctx, stream.Key(0)+":lease:g", "999 thief", time.Minute).Err(); err != nil {
-		t.Fatal(err)
-	}
-	close(release)
-	eventually(t, "a counts its lease lost", func() bool { return p.Coordinator().Status().LeaseLosses == 1 })
-	sctx, cancel := context.WithTimeout(ctx, waitTimeout)
-	defer cancel()
-	if err := p.Shutdown(sctx); err != nil {
-		t.Fatal(err)
-	}
-	if n := pending(t, admin, stream.Key(0), "g"); n != 1 {
-		t.Errorf("pending entries after a's handler finished past the takeover = %d, want 1 (not acknowledged)", n)
+	for _, tc := range []struct {
+		name   string
+		result error // the handler's
+	}{
+		{"ack", nil},
+		{"dead letter", dispatcher.Permanent(errors.New("bad event"))},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv := redistest.Start(t)
+			admin := srv.Client(t)
+			ctx := context.Background()
+			stream, err := partition.New("fenced", 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			started, release := make(chan struct{}), make(chan struct{})
+			d := dispatcher.New(dispatcher.Config{})
+			d.OnFunc("e", func(context.Context, *dispatcher.Message) error {
+				close(started)
+				<-release
+				return tc.result
+			})
+			p, err := redisstream.NewPartitionedProcessor(admin, d, redisstream.PartitionedConfig{
+				Stream: stream, LeaseTTL: 2 * time.Second,
+				Processor: redisstream.ProcessorConfig{Group: "g", Consumer: "a", Block: 50 * time.Millisecond,
+					Concurrency: 1, MinIdle: time.Minute, Logger: zaptest.NewLogger(t)},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := p.Start(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if err := admin.XAdd(ctx, &redis.XAddArgs{Stream: stream.Key(0), Values: []string{"type", "e"}}).Err(); err != nil {
+				t.Fatal(err)
+			}
+			<-started
+			// Another consumer holds the lease now, as after an expiry while
+			// a was paused.
+			if err := admin.Set(ctx, stream.Key(0)+":lease:g", "999 thief", time.Minute).Err(); err != nil {
+				t.Fatal(err)
+			}
+			close(release)
+			eventually(t, "a counts its lease lost", func() bool { return p.Coordinator().Status().LeaseLosses == 1 })
+			sctx, cancel := context.WithTimeout(ctx, waitTimeout)
+			defer cancel()
+			if err := p.Shutdown(sctx); err != nil {
+				t.Fatal(err)
+			}
+			if n := pending(t, admin, stream.Key(0), "g"); n != 1 {
+				t.Errorf("pending entries after a's handler finished past the takeover = %d, want 1 (not acknowledged)", n)
+			}
+			if n := admin.XLen(ctx, stream.DeadLetter(0)).Val(); n != 0 {
+				t.Errorf("dead letters written after the takeover = %d, want 0", n)
+			}
+		})
 	}
 }

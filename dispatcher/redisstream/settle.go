@@ -8,7 +8,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/streamfx/streamfx/dispatcher"
-	"github.com/streamfx/streamfx/internal/deadletter"
 )
 
 // deadLetterTimeout bounds one dead-letter write.
@@ -92,7 +91,7 @@ func (s *settler) deadLetter(msg *dispatcher.Message, failures []dispatcher.Rout
 	dl := s.cfg.deadLetterStream(msg.Stream)
 	ctx, cancel := context.WithTimeout(context.Background(), deadLetterTimeout)
 	defer cancel()
-	if err := deadletter.Write(ctx, s.rdb, dl, msg, failures, msg.Attempt); err != nil {
+	if err := s.writeDeadLetter(ctx, dl, msg, failures); err != nil {
 		s.msgLog(msg).Error("dead-letter write failed; message left pending", zap.Error(err))
 		s.flights.release(msg.Stream, msg.ID)
 		return false

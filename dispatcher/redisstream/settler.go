@@ -130,8 +130,8 @@ func (s *settler) flush() error {
 		for stream, ids := range s.acks {
 			switch {
 			case len(ids) == 0:
-			case s.cfg.ackFence != nil:
-				s.cfg.ackFence.ack(ctx, p, stream, ids) // a lost lease acks nothing: the entries stay pending
+			case s.cfg.fence != nil:
+				s.cfg.fence.ack(ctx, p, stream, ids) // a lost lease acks nothing: the entries stay pending
 			default:
 				_ = p.Process(ctx, xackCmd(ctx, stream, s.cfg.Group, ids)) // the error is Pipelined's
 			}

@@ -108,7 +108,7 @@ func (p *PartitionedProcessor) takeOver(ctx context.Context, o *ownedPartition) 
 			cfg.Streams = []string{o.lease.Stream}
 			cfg.DeadLetterStream = p.cfg.Stream.DeadLetter(i)
 			cfg.Logger = cfg.Logger.With(zap.Int("partition", i))
-			cfg.ackFence = &leaseFence{coord: p.coord, lease: o.lease}
+			cfg.fence = &leaseFence{coord: p.coord, lease: o.lease}
 			var proc *Processor
 			if proc, err = NewProcessor(p.rdb, p.d, cfg); err == nil {
 				err = proc.Start(ctx)
@@ -169,23 +169,4 @@ func (p *PartitionedProcessor) claimPending(ctx context.Context, stream string) 
 		}
 		start = "(" + pend[len(pend)-1].ID
 	}
-}
-
-// ackFence queues the acknowledgement of ids of stream on pipe; see
-// ProcessorConfig.ackFence.
-type ackFence interface {
-	ack(ctx context.Context, pipe redis.Pipeliner, stream string, ids []string)
-}
-
-// leaseFence acknowledges the entries of a partition only while lease
-// holds in Redis (partition.Coordinator.AckPipelined): once another
-// consumer owns the partition, nothing is acknowledged and the entries
-// stay pending for it.
-type leaseFence struct {
-	coord *partition.Coordinator
-	lease partition.Lease
-}
-
-func (f *leaseFence) ack(ctx context.Context, pipe redis.Pipeliner, _ string, ids []string) {
-	f.coord.AckPipelined(ctx, pipe, f.lease, ids...)
 }

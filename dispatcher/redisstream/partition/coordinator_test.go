@@ -101,9 +101,10 @@ func checkHandovers(t *testing.T, events []event) {
 }
 
 // TestCoordinatorFencing checks that a consumer whose lease another
-// consumer took can no longer acknowledge: Ack fails with ErrLeaseLost and
-// the entry stays pending, the Listener is told Lost and Holds turns false;
-// the new owner's Ack succeeds.
+// consumer took can no longer acknowledge nor append: Ack and Append fail
+// with ErrLeaseLost, the entry stays pending and nothing is appended, the
+// Listener is told Lost and Holds turns false; the new owner's Ack and
+// Append succeed.
 func TestCoordinatorFencing(t *testing.T) {
 	t.Parallel()
 	g := newGroup(t, 1)
@@ -136,6 +137,13 @@ func TestCoordinatorFencing(t *testing.T) {
 	if p := streamtest.Pending(t, g.admin, stream, group); p != 1 {
 		t.Errorf("pending entries after the fenced Ack = %d, want 1", p)
 	}
+	dead := g.stream.DeadLetter(0)
+	if err := old.c.Append(ctx, lost, dead, []string{"type", "e"}); !errors.Is(err, partition.ErrLeaseLost) {
+		t.Errorf("old's Append after new took the partition = %v; want ErrLeaseLost", err)
+	}
+	if n := g.admin.XLen(ctx, dead).Val(); n != 0 {
+		t.Errorf("dead-letter entries after the fenced Append = %d, want 0", n)
+	}
 	streamtest.Eventually(t, waitTimeout, "old is told it lost partition 0", func() bool {
 		return slices.ContainsFunc(g.j.all(), func(e event) bool { return e.consumer == "old" && e.kind == "lost" })
 	})
@@ -148,6 +156,12 @@ func TestCoordinatorFencing(t *testing.T) {
 	}
 	if n, err := next.c.Ack(ctx, taken, id); err != nil || n != 1 {
 		t.Errorf("new's Ack = %d, %v; want 1", n, err)
+	}
+	if err := next.c.Append(ctx, taken, dead, []string{"type", "e"}, []string{"type", "f", "k", "v"}); err != nil {
+		t.Errorf("new's Append = %v", err)
+	}
+	if n := g.admin.XLen(ctx, dead).Val(); n != 2 {
+		t.Errorf("dead-letter entries after new's Append = %d, want 2", n)
 	}
 }
 
