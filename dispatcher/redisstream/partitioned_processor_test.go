@@ -26,7 +26,29 @@ type keyLog struct {
 	mu       sync.Mutex
 	seqs     map[string][]int
 	distinct map[string]bool // "key/seq" handled at least once
+	failed   map[string]bool // "key/seq" of the events that failed once
 	handled  atomic.Int64    // distinct events handled
+	failures atomic.Int64    // events that failed once
+}
+
+// failFirst reports whether the run of the event key/seq should fail: the
+// first run of an event published with failOnceField, by any consumer.
+func (l *keyLog) failFirst(msg *dispatcher.Message) bool {
+	if msg.Fields[failOnceField] == "" {
+		return false
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	ks := msg.Fields["key"] + "/" + msg.Fields["seq"]
+	if l.failed == nil {
+		l.failed = make(map[string]bool)
+	}
+	if l.failed[ks] {
+		return false
+	}
+	l.failed[ks] = true
+	l.failures.Add(1)
+	return true
 }
 
 func (l *keyLog) add(key string, seq int) {
@@ -75,9 +97,16 @@ func (l *keyLog) check(t *testing.T, published map[string][]int) (dups int) {
 	return dups
 }
 
+// failOnceField marks an event whose first run fails (see keyLog.failFirst).
+const failOnceField = "fail_once"
+
+// errFailOnce is the error of an event's first run that fails.
+var errFailOnce = errors.New("fails once")
+
 // partitionedConsumer is one consumer process: its own client, its
 // PartitionedProcessor, and a handler that records into a keyLog until the
-// consumer is killed.
+// consumer is killed (the first run of an event published with
+// failOnceField fails instead).
 type partitionedConsumer struct {
 	name string
 	rdb  *redis.Client
@@ -99,6 +128,9 @@ func startPartitioned(t *testing.T, addr, name string, stream partition.Stream, 
 		seq, err := strconv.Atoi(msg.Fields["seq"])
 		if err != nil {
 			return dispatcher.Permanent(err)
+		}
+		if log.failFirst(msg) {
+			return errFailOnce
 		}
 		log.add(msg.Fields["key"], seq)
 		return nil
