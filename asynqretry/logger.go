@@ -2,20 +2,16 @@ package asynqretry
 
 import (
 	"fmt"
-	"time"
 
 	"github.com/hibiken/asynq"
 	"go.uber.org/zap"
-	"go.uber.org/zap/zapcore"
+
+	"github.com/streamfx/streamfx/internal/logsample"
 )
 
-// logSampleTick is the period over which a repeated asynq log line is
-// logged once: during a Redis outage asynq repeats the same error every few
-// hundred milliseconds per component, which would bury the app's logs.
-const logSampleTick = 10 * time.Second
-
 // asynqLogger adapts a *zap.Logger to asynq.Logger. Each distinct message is
-// logged at most once per logSampleTick. Fatal logs at error level and does
+// logged at most once per logsample.Tick: during a Redis outage asynq repeats
+// the same error every few hundred milliseconds per component. Fatal logs at error level and does
 // not exit: library code never ends the process.
 type asynqLogger struct{ l *zap.Logger }
 
@@ -23,9 +19,7 @@ var _ asynq.Logger = asynqLogger{}
 
 // newAsynqLogger returns the asynq logger of l, rate limited.
 func newAsynqLogger(l *zap.Logger) asynqLogger {
-	return asynqLogger{l: l.WithOptions(zap.WrapCore(func(c zapcore.Core) zapcore.Core {
-		return zapcore.NewSamplerWithOptions(c, logSampleTick, 1, 0)
-	}))}
+	return asynqLogger{l: logsample.Logger(l)}
 }
 
 func (a asynqLogger) Debug(args ...any) { a.l.Debug(fmt.Sprint(args...)) }

@@ -10,7 +10,7 @@ import (
 
 // TestAsynqLoggerIsRateLimited: during a Redis outage asynq repeats the same
 // error line many times a second; each distinct line is logged once per
-// logSampleTick.
+// logsample.Tick.
 func TestAsynqLoggerIsRateLimited(t *testing.T) {
 	t.Parallel()
 	core, logs := observer.New(zapcore.DebugLevel)

@@ -3,17 +3,13 @@ package streamfx
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/fx"
 	"go.uber.org/zap"
-	"go.uber.org/zap/zapcore"
-)
 
-// redisLogSampleTick is the period over which a repeated go-redis log line
-// is logged once.
-const redisLogSampleTick = 10 * time.Second
+	"github.com/streamfx/streamfx/internal/logsample"
+)
 
 // WithRedisLogger is an opt-in companion of Module that sends go-redis's own
 // log lines (connection pool errors while Redis is down, ...) to the app's
@@ -35,13 +31,12 @@ func WithRedisLogger() fx.Option {
 	)
 }
 
-// redisLogger adapts a *zap.Logger to go-redis's logger, rate limited.
+// redisLogger adapts a *zap.Logger to go-redis's logger, rate limited (each
+// distinct line at most once per logsample.Tick).
 type redisLogger struct{ l *zap.Logger }
 
 func newRedisLogger(l *zap.Logger) redisLogger {
-	return redisLogger{l: l.WithOptions(zap.WrapCore(func(c zapcore.Core) zapcore.Core {
-		return zapcore.NewSamplerWithOptions(c, redisLogSampleTick, 1, 0)
-	}))}
+	return redisLogger{l: logsample.Logger(l)}
 }
 
 // Printf logs one go-redis line at warn level.
