@@ -5,17 +5,13 @@ import (
 	"fmt"
 	"hash/fnv"
 	"strconv"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/streamfx/streamfx/dispatcher"
-	"github.com/streamfx/streamfx/dispatcher/redisstream"
 	"github.com/streamfx/streamfx/internal/marker"
 	"github.com/streamfx/streamfx/internal/redistest"
-	"github.com/streamfx/streamfx/internal/streamtest"
 )
 
 // Keys of the idempotent consumers, after the handled hash's name.
@@ -92,45 +88,13 @@ func (skipCounter) Reclaimed(string, string, int)            {}
 // window that markers leave open, as acks do).
 func TestReliabilityConsumerKilledIdempotent(t *testing.T) {
 	n := scaled(20_000, 4)
-	const stream, handled = "killed-idem", "killed-idem:handled"
 	srv := redistest.Start(t)
 	rdb := srv.Client(t)
 	ctx := context.Background()
-	begin := time.Now()
-	idem := envIdempotent + "=1"
-	victim := startConsumer(t, srv.Addr, stream, "victim", handled, idem)
-	survivor := startConsumer(t, srv.Addr, stream, "survivor", handled, idem)
-	pub := redisstream.NewPublisher(rdb, redisstream.PublisherConfig{})
-	published := make(chan []string, 1)
-	go func() {
-		ids, err := streamtest.Publish(pub, stream, consumerType, n)
-		if err != nil {
-			t.Errorf("publish: %v", err)
-		}
-		published <- ids
-	}()
-	streamtest.Eventually(t, 2*time.Minute, "a third is handled, some of it by the victim", func() bool {
-		return hlen(t, rdb, handled) >= int64(n/3) && pendingOf(t, rdb, stream, victim.name) > 0
-	})
-	victim.kill(syscall.SIGKILL)
-	held := pendingIDs(t, rdb, stream, victim.name)
-	ids := <-published
-	if len(ids) != n {
-		t.Fatalf("published %d entries, want %d", len(ids), n)
-	}
-	streamtest.Eventually(t, 3*time.Minute, "every entry is handled and acknowledged", func() bool {
-		return hlen(t, rdb, handled) >= int64(n) && streamtest.Pending(t, rdb, stream, consumerGroup) == 0
-	})
-	survivor.kill(syscall.SIGTERM)
-	if survivor.err != nil {
-		t.Errorf("survivor exited with %v:\n%s", survivor.err, survivor.tail())
-	}
-	elapsed := time.Since(begin)
-
-	counts := handledRuns(t, rdb, handled)
-	res := tallyRuns(counts, ids)
+	k := runKilledConsumer(t, srv, "killed-idem", n, envIdempotent+"=1")
+	res, held, handled, ids := k.tally, k.held, k.handled, k.ids
 	res.check(t)
-	for id, c := range counts {
+	for id, c := range k.runs {
 		if c > 1 && !held[id] {
 			t.Errorf("entry %s: route record ran %d times but the entry was not pending for the victim when it died", id, c)
 		}
@@ -154,7 +118,7 @@ func TestReliabilityConsumerKilledIdempotent(t *testing.T) {
 		n, failedFirst, skipped, res.duplicates, len(held), len(violations))
 	results.add(t, row{
 		scenario: "consumer killed (SIGKILL), idempotent routes", messages: n, handled: res.handled, lost: res.lost,
-		duplicates: res.duplicates, elapsed: elapsed,
+		duplicates: res.duplicates, elapsed: k.elapsed,
 		notes: fmt.Sprintf("%d runs skipped (%d entries redelivered by flaky), 0 runs after a marker, duplicates <= held %d",
 			skipped, failedFirst, len(held)),
 	})

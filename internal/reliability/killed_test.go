@@ -23,13 +23,50 @@ import (
 // be an entry that was pending for the victim when it died.
 func TestReliabilityConsumerKilled(t *testing.T) {
 	n := scaled(100_000, 5)
-	const stream, handled = "killed", "killed:handled"
 	srv := redistest.Start(t)
-	rdb := srv.Client(t)
-	begin := time.Now()
+	k := runKilledConsumer(t, srv, "killed", n)
+	k.tally.check(t)
+	for id, c := range k.runs {
+		if c > 1 && !k.held[id] {
+			t.Errorf("entry %s handled %d times but was not pending for the victim when it died", id, c)
+		}
+	}
+	reclaimed := reclaimedEntries(t, k.survivor)
+	if reclaimed < len(k.held) {
+		t.Errorf("survivor reclaimed %d entries, want at least the %d the victim held", reclaimed, len(k.held))
+	}
+	results.add(t, row{
+		scenario: "consumer killed (SIGKILL)", messages: n, handled: k.tally.handled, lost: k.tally.lost,
+		duplicates: k.tally.duplicates, elapsed: k.elapsed,
+		notes: fmt.Sprintf("victim held %d pending at SIGKILL, survivor reclaimed %d, duplicates <= held",
+			len(k.held), reclaimed),
+	})
+}
 
-	victim := startConsumer(t, srv.Addr, stream, "victim", handled)
-	survivor := startConsumer(t, srv.Addr, stream, "survivor", handled)
+// killedRun is what runKilledConsumer saw.
+type killedRun struct {
+	handled  string          // the hash of runs per entry ID: <stream>:handled
+	ids      []string        // the IDs published, in order
+	held     map[string]bool // the IDs pending for the victim when it died
+	runs     map[string]int  // runs per entry ID, from the handled hash
+	tally    tally           // runs against ids
+	survivor *child          // stopped with SIGTERM
+	elapsed  time.Duration   // from the consumers' start to the survivor's stop
+}
+
+// runKilledConsumer starts two consumer processes (with the extra env) that
+// share one group on stream and record their runs in <stream>:handled,
+// publishes n entries, kills the victim with SIGKILL once a third is handled
+// and it holds some, waits until every entry is handled and acknowledged,
+// stops the survivor with SIGTERM (a failed exit is an error) and returns
+// the runs.
+func runKilledConsumer(t *testing.T, srv *redistest.Server, stream string, n int, env ...string) killedRun {
+	t.Helper()
+	rdb := srv.Client(t)
+	k := killedRun{handled: stream + ":handled"}
+	begin := time.Now()
+	victim := startConsumer(t, srv.Addr, stream, "victim", k.handled, env...)
+	k.survivor = startConsumer(t, srv.Addr, stream, "survivor", k.handled, env...)
 	pub := redisstream.NewPublisher(rdb, redisstream.PublisherConfig{})
 	type result struct {
 		ids []string
@@ -42,42 +79,26 @@ func TestReliabilityConsumerKilled(t *testing.T) {
 	}()
 
 	streamtest.Eventually(t, 2*time.Minute, "a third is handled, some of it by the victim", func() bool {
-		return hlen(t, rdb, handled) >= int64(n/3) && pendingOf(t, rdb, stream, victim.name) > 0
+		return hlen(t, rdb, k.handled) >= int64(n/3) && pendingOf(t, rdb, stream, victim.name) > 0
 	})
 	victim.kill(syscall.SIGKILL)
-	held := pendingIDs(t, rdb, stream, victim.name)
+	k.held = pendingIDs(t, rdb, stream, victim.name)
 	pr := <-published
-	ids := pr.ids
-	if pr.err != nil || len(ids) != n {
-		t.Fatalf("published %d entries, want %d (%v)", len(ids), n, pr.err)
+	k.ids = pr.ids
+	if pr.err != nil || len(k.ids) != n {
+		t.Fatalf("published %d entries, want %d (%v)", len(k.ids), n, pr.err)
 	}
 	streamtest.Eventually(t, 3*time.Minute, "every entry is handled and acknowledged", func() bool {
-		return hlen(t, rdb, handled) >= int64(n) && streamtest.Pending(t, rdb, stream, consumerGroup) == 0
+		return hlen(t, rdb, k.handled) >= int64(n) && streamtest.Pending(t, rdb, stream, consumerGroup) == 0
 	})
-	survivor.kill(syscall.SIGTERM)
-	if survivor.err != nil {
-		t.Errorf("survivor exited with %v:\n%s", survivor.err, survivor.tail())
+	k.survivor.kill(syscall.SIGTERM)
+	if k.survivor.err != nil {
+		t.Errorf("survivor exited with %v:\n%s", k.survivor.err, k.survivor.tail())
 	}
-	elapsed := time.Since(begin)
-
-	counts := handledRuns(t, rdb, handled)
-	res := tallyRuns(counts, ids)
-	res.check(t)
-	for id, c := range counts {
-		if c > 1 && !held[id] {
-			t.Errorf("entry %s handled %d times but was not pending for the victim when it died", id, c)
-		}
-	}
-	reclaimed := reclaimedEntries(t, survivor)
-	if reclaimed < len(held) {
-		t.Errorf("survivor reclaimed %d entries, want at least the %d the victim held", reclaimed, len(held))
-	}
-	results.add(t, row{
-		scenario: "consumer killed (SIGKILL)", messages: n, handled: res.handled, lost: res.lost,
-		duplicates: res.duplicates, elapsed: elapsed,
-		notes: fmt.Sprintf("victim held %d pending at SIGKILL, survivor reclaimed %d, duplicates <= held",
-			len(held), reclaimed),
-	})
+	k.elapsed = time.Since(begin)
+	k.runs = handledRuns(t, rdb, k.handled)
+	k.tally = tallyRuns(k.runs, k.ids)
+	return k
 }
 
 // handledRuns returns the runs per entry ID recorded in hash key.
