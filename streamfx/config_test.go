@@ -116,6 +116,7 @@ func TestLoadConfig(t *testing.T) {
 		"APP_START_ID":               "$",
 		"APP_MAX_MESSAGE_BYTES":      "-1",
 		"APP_ORDER_KEY":              "account_id",
+		"APP_RETENTION_INTERVAL":     "30s",
 		"APP_ROUTE_GROUPS":           "billing,audit",
 		"APP_DEAD_LETTER_UNROUTABLE": "true",
 		"APP_PUBLISH_MAX_LEN":        "1000",
@@ -128,7 +129,8 @@ func TestLoadConfig(t *testing.T) {
 	want := redisstream.ProcessorConfig{
 		Group: "billing", Consumer: "pod-1", BatchSize: 50, Concurrency: 4,
 		Block: 250 * time.Millisecond, MinIdle: time.Minute, ReclaimInterval: 5 * time.Second,
-		MaxDeliveries: 3, DeadLetterStream: "dead", StartID: "$", MaxMessageBytes: -1, OrderKey: "account_id",
+		RetentionInterval: 30 * time.Second, MaxDeliveries: 3, DeadLetterStream: "dead", StartID: "$",
+		MaxMessageBytes: -1, OrderKey: "account_id",
 	}
 	if len(cfg.Processors) != 2 {
 		t.Fatalf("Processors = %+v, want orders and emails", cfg.Processors)

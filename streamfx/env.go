@@ -29,6 +29,7 @@ const (
 	envBlock                = "BLOCK"                  // Go duration
 	envMinIdle              = "MIN_IDLE"               // Go duration
 	envReclaimInterval      = "RECLAIM_INTERVAL"       // Go duration
+	envRetentionInterval    = "RETENTION_INTERVAL"     // Go duration; zero: no retention
 	envMaxDeliveries        = "MAX_DELIVERIES"         // integer
 	envDeadLetterStream     = "DEAD_LETTER_STREAM"     // one for every stream
 	envStartID              = "START_ID"               // ProcessorConfig.StartID
@@ -78,18 +79,19 @@ func LoadConfig(prefix string, environ []string) (Config, error) {
 		}
 	}
 	p := redisstream.ProcessorConfig{
-		Group:            e.str(envConsumerGroup),
-		Consumer:         e.str(envConsumer),
-		BatchSize:        e.count(envBatchSize),
-		Concurrency:      e.count(envConcurrency),
-		Block:            e.duration(envBlock),
-		MinIdle:          e.duration(envMinIdle),
-		ReclaimInterval:  e.duration(envReclaimInterval),
-		MaxDeliveries:    e.count(envMaxDeliveries),
-		DeadLetterStream: e.str(envDeadLetterStream),
-		StartID:          e.str(envStartID),
-		MaxMessageBytes:  e.integer(envMaxMessageBytes),
-		OrderKey:         e.str(envOrderKey),
+		Group:             e.str(envConsumerGroup),
+		Consumer:          e.str(envConsumer),
+		BatchSize:         e.count(envBatchSize),
+		Concurrency:       e.count(envConcurrency),
+		Block:             e.duration(envBlock),
+		MinIdle:           e.duration(envMinIdle),
+		ReclaimInterval:   e.duration(envReclaimInterval),
+		RetentionInterval: e.duration(envRetentionInterval),
+		MaxDeliveries:     e.count(envMaxDeliveries),
+		DeadLetterStream:  e.str(envDeadLetterStream),
+		StartID:           e.str(envStartID),
+		MaxMessageBytes:   e.integer(envMaxMessageBytes),
+		OrderKey:          e.str(envOrderKey),
 	}
 	var cfg Config
 	for _, name := range e.list(envStreams) {
