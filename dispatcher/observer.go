@@ -25,7 +25,9 @@ type Observer interface {
 	ObserveOutcome(msg *Message, o Outcome)
 	// Retried is called after a failed run of route was stored to run again
 	// outside the stream (a retry task of asynqretry: the first one, handed
-	// over through RetryScheduler, and each later one).
+	// over through RetryScheduler, and each later one), and by an ordered
+	// Processor (redisstream.ProcessorConfig.OrderKey) for each failed run
+	// it keeps to run again in place, after a backoff.
 	Retried(msg *Message, route string)
 	// DeadLettered is called after the failure of route was written to a
 	// dead-letter stream outside ObserveOutcome (by the retry side).

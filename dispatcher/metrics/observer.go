@@ -24,7 +24,9 @@ var _ dispatcher.Observer = (*Metrics)(nil)
 //
 // Retries handed to a RetryScheduler (Outcome.Scheduled) are not counted
 // here, because Outcome does not name their routes: the scheduler reports
-// them through Retried (asynqretry.Config.Observer). Handled and failed runs are counted by Middleware.
+// them through Retried (asynqretry.Config.Observer), as an ordered
+// Processor reports its retries in place. Handled and failed runs are
+// counted by Middleware.
 func (m *Metrics) ObserveOutcome(msg *dispatcher.Message, o dispatcher.Outcome) {
 	if o.Unroutable != nil {
 		m.unroutable.WithLabelValues(msg.ConsumerGroup, msg.Stream, reason(o.Unroutable)).Inc()
@@ -48,7 +50,7 @@ func (m *Metrics) ObserveOutcome(msg *dispatcher.Message, o dispatcher.Outcome) 
 }
 
 // Retried counts one retry of route for msg stored outside the stream (by
-// the retry side).
+// the retry side) or kept to run again in place (by an ordered Processor).
 func (m *Metrics) Retried(msg *dispatcher.Message, route string) {
 	t, r := m.routeLabels(route)
 	m.retried.WithLabelValues(msg.ConsumerGroup, msg.Stream, t, r).Inc()

@@ -29,7 +29,8 @@ const (
 // An entry with a key runs through Dispatcher.ProcessInPlace: a failure
 // keeps it, and its key, here, to run again after a backoff, only its
 // failed retryable routes, until its MaxDeliveries-th run; then it is
-// settled (dead-lettered) and the key goes on. Permanent failures of
+// settled (dead-lettered) and the key goes on; each failed route kept to
+// run again is reported to the Observer (Retried). Permanent failures of
 // earlier runs are dead-lettered with the final outcome. An entry without a
 // key runs through Dispatcher.Process, as with the FIFO policy.
 //
@@ -43,7 +44,8 @@ type keyedPolicy struct {
 	log           *zap.Logger
 	group         string
 	streams       []string
-	observer      OrderObserver // nil unless ProcessorConfig.Observer is one
+	outcomes      dispatcher.Observer // ProcessorConfig.Observer, told each retry in place; may be nil
+	observer      OrderObserver       // nil unless ProcessorConfig.Observer is one
 
 	overflow []job               // pushed, not yet taken by q, in order
 	running  map[entryKey]string // the key of each running entry
@@ -75,6 +77,7 @@ func newKeyedPolicy(cfg ProcessorConfig, log *zap.Logger) *keyedPolicy {
 		group:         cfg.Group,
 		streams:       cfg.Streams,
 	}
+	p.outcomes = cfg.Observer
 	p.observer, _ = cfg.Observer.(OrderObserver)
 	p.stats.Store(&map[string]keyedStats{})
 	return p
@@ -140,7 +143,9 @@ func (p *keyedPolicy) done(r *result, now time.Time) bool {
 	h := &r.done[0]
 	o := p.q.head(key)
 	if !h.rejected && h.out.Action == dispatcher.Retry && h.msg.Attempt < p.maxDeliveries {
-		p.q.retry(key, now.Add(p.retryIn(h)), p.again(o, h))
+		o = p.again(o, h)
+		p.retried(h.msg, o.e.routes)
+		p.q.retry(key, now.Add(p.retryIn(h)), o)
 		return false
 	}
 	if len(o.carried) > 0 && !h.rejected {
@@ -167,6 +172,17 @@ func (p *keyedPolicy) again(o ordered, h *handled) ordered {
 		}
 	}
 	return o
+}
+
+// retried tells the Observer, if any, that routes of msg failed and run
+// again in place (Observer.Retried).
+func (p *keyedPolicy) retried(msg *dispatcher.Message, routes []string) {
+	if p.outcomes == nil {
+		return
+	}
+	for _, r := range routes {
+		p.outcomes.Retried(msg, r)
+	}
 }
 
 // retryIn returns the delay before the run after h, and logs the failure.
