@@ -3,8 +3,10 @@ package streamfx
 import (
 	"context"
 	"slices"
+	"time"
 
 	"github.com/streamfx/streamfx/dispatcher"
+	"github.com/streamfx/streamfx/dispatcher/redisstream"
 	"github.com/streamfx/streamfx/streamfx/internal/hook"
 )
 
@@ -92,6 +94,16 @@ func (os observers) DeadLettered(msg *dispatcher.Message, route string) {
 func (os observers) Reclaimed(group, stream string, n int) {
 	for _, ob := range os {
 		ob.Reclaimed(group, stream, n)
+	}
+}
+
+// ObserveOrder tells the Observers that are redisstream.OrderObservers, so
+// that combining observers keeps the order gauges of an ordered Processor.
+func (os observers) ObserveOrder(group, stream string, keys, waiting int, longestWait time.Duration) {
+	for _, ob := range os {
+		if oo, ok := ob.(redisstream.OrderObserver); ok {
+			oo.ObserveOrder(group, stream, keys, waiting, longestWait)
+		}
 	}
 }
 

@@ -22,6 +22,9 @@
 //	streamfx_group_lag{group,stream}                               gauge     entries not yet delivered to the group (LagCollector)
 //	streamfx_group_pending{group,stream}                           gauge     entries delivered but not acknowledged (LagCollector)
 //	streamfx_group_up{group,stream}                                gauge     1 if XINFO GROUPS answered and the group exists (LagCollector)
+//	streamfx_order_keys_active{group,stream}                       gauge     keys of an ordered Processor with an entry held (ObserveOrder)
+//	streamfx_order_entries_waiting{group,stream}                   gauge     entries held behind an earlier entry of their key (ObserveOrder)
+//	streamfx_order_longest_wait_seconds{group,stream}              gauge     how long the longest of those has waited (ObserveOrder)
 //
 // # Cardinality
 //
@@ -45,8 +48,9 @@
 // so the per-message cost is a map lookup by stream and three atomic updates.
 //
 // The other counters need events only the engines see. *Metrics is a
-// dispatcher.Observer: set it as redisstream.ProcessorConfig.Observer (outcomes
-// and reclaims) and asynqretry.Config.Observer (retries stored and dead letters
-// written by the retry side). The fx module (streamfx/fxmetrics) does this
+// dispatcher.Observer: set it as redisstream.ProcessorConfig.Observer (outcomes,
+// reclaims, retries in place and, being a redisstream.OrderObserver, the
+// order gauges of an ordered Processor) and asynqretry.Config.Observer
+// (retries stored and dead letters written by the retry side). The fx module (streamfx/fxmetrics) does this
 // wiring.
 package metrics

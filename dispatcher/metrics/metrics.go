@@ -37,6 +37,7 @@ type Metrics struct {
 	reclaimed  *prometheus.CounterVec
 	batchSize  *prometheus.HistogramVec
 	skipped    *prometheus.CounterVec
+	order      orderGauges
 
 	mu     sync.RWMutex
 	routes map[string]string // mounted route name -> its event type
@@ -92,13 +93,14 @@ func newMetrics(buckets []float64) *Metrics {
 		}, routeLabels),
 		skipped: counter("route_runs_skipped_total", "Idempotent route runs skipped because the route had completed for the message before.",
 			[]string{labelGroup, labelStream, labelType}),
+		order:  newOrderGauges(),
 		routes: map[string]string{},
 	}
 }
 
 // register registers every collector, or none.
 func (m *Metrics) register(reg prometheus.Registerer) error {
-	cs := []prometheus.Collector{m.handled, m.failed, m.duration, m.retried, m.dead, m.unroutable, m.reclaimed, m.batchSize, m.skipped}
+	cs := m.collectors()
 	for i, c := range cs {
 		if err := reg.Register(c); err != nil {
 			for _, done := range cs[:i] {
@@ -117,9 +119,15 @@ func (m *Metrics) register(reg prometheus.Registerer) error {
 // Unregister removes the metrics from reg (the registerer given to New), for
 // example when the component that owned them is torn down.
 func (m *Metrics) Unregister(reg prometheus.Registerer) {
-	for _, c := range []prometheus.Collector{m.handled, m.failed, m.duration, m.retried, m.dead, m.unroutable, m.reclaimed, m.batchSize, m.skipped} {
+	for _, c := range m.collectors() {
 		reg.Unregister(c)
 	}
+}
+
+// collectors returns every collector of m.
+func (m *Metrics) collectors() []prometheus.Collector {
+	return []prometheus.Collector{m.handled, m.failed, m.duration, m.retried, m.dead, m.unroutable, m.reclaimed,
+		m.batchSize, m.skipped, m.order.keys, m.order.waiting, m.order.longest}
 }
 
 // remember records a mounted route so that outcomes can be labelled with its

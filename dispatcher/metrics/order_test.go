@@ -3,6 +3,7 @@ package metrics_test
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -50,6 +51,31 @@ func add(t *testing.T, rdb redis.UniversalClient, stream string, fields ...strin
 	}
 }
 
+// gauge returns the value of the gauge name{group="workers",stream=stream}
+// in reg, and whether it was gathered.
+func gauge(t *testing.T, reg *prometheus.Registry, name, stream string) (float64, bool) {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, x := range mf.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range x.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if labels["group"] == "workers" && labels["stream"] == stream {
+				return x.GetGauge().GetValue(), true
+			}
+		}
+	}
+	return 0, false
+}
+
 // TestOrderedRetriesInPlaceCounted: an ordered Processor retries a failed
 // entry in place, without a RetryScheduler and without leaving it pending;
 // each such retry counts in streamfx_messages_retried_total, as a retry
@@ -88,4 +114,58 @@ streamfx_messages_retried_total{group="workers",route="ledger",stream="ordered-r
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestOrderGauges: while the first entry of a key is stuck in its handler,
+// the gauges of the ordered Processor show the key active and its two later
+// entries waiting, for longer and longer; once released, they fall to zero.
+func TestOrderGauges(t *testing.T) {
+	t.Parallel()
+	rdb := redistest.Start(t).Client(t)
+	const stream = "ordered-gauges"
+	reg, m := registered(t)
+	release := make(chan struct{})
+	var handled atomic.Int64
+	d := dispatcher.New(dispatcher.Config{})
+	d.OnFunc("ev", func(ctx context.Context, msg *dispatcher.Message) error {
+		if msg.Fields["acct"] == "slow" && msg.Fields["n"] == "0" {
+			select {
+			case <-release:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		handled.Add(1)
+		return nil
+	})
+	for n := range 3 {
+		add(t, rdb, stream, "acct", "slow", "n", strconv.Itoa(n))
+	}
+	for n := range 10 {
+		add(t, rdb, stream, "acct", "k"+strconv.Itoa(n%5), "n", strconv.Itoa(n))
+	}
+	streamtest.StartProcessor(t, rdb, d, orderedConfig(t, m, stream))
+	value := func(name string) float64 {
+		v, _ := gauge(t, reg, name, stream)
+		return v
+	}
+	var firstWait float64
+	streamtest.Eventually(t, 15*time.Second, "one key active, two entries waiting", func() bool {
+		firstWait = value("streamfx_order_longest_wait_seconds")
+		return handled.Load() == 10 && value("streamfx_order_keys_active") == 1 &&
+			value("streamfx_order_entries_waiting") == 2 && firstWait > 0
+	})
+	streamtest.Eventually(t, 15*time.Second, "the longest wait grows", func() bool {
+		return value("streamfx_order_longest_wait_seconds") > firstWait
+	})
+	close(release)
+	streamtest.Eventually(t, 15*time.Second, "the gauges back to zero", func() bool {
+		for _, name := range []string{"streamfx_order_keys_active", "streamfx_order_entries_waiting",
+			"streamfx_order_longest_wait_seconds"} {
+			if v, ok := gauge(t, reg, name, stream); !ok || v != 0 {
+				return false
+			}
+		}
+		return handled.Load() == 13
+	})
 }

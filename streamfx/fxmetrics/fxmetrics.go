@@ -29,9 +29,10 @@ import (
 // group of the consumed streams, installs the metrics middleware as the
 // outermost route middleware (and its batch middleware around the batches
 // of batch routes: streamfx_batch_size, one handled or failed count per
-// message), and observes the processors (outcomes,
-// reclaims) and, with streamfx.WithAsynqRetry, the retry side (retries
-// stored, dead letters written). opts are passed to metrics.New (for example
+// message), and observes the processors (outcomes, reclaims, retries in
+// place, and the order gauges of processors with an OrderKey) and, with
+// streamfx.WithAsynqRetry, the retry side (retries stored, dead letters
+// written). opts are passed to metrics.New (for example
 // metrics.WithBuckets). The metrics are unregistered from reg when the app
 // stops, so reg may serve another app afterwards. Without streams it
 // registers nothing. fx.New fails with metrics.ErrNilRegisterer if reg is
