@@ -66,6 +66,39 @@ func TestPublishDedup(t *testing.T) {
 	}
 }
 
+// TestPublishDedupLargeBatch publishes a batch of more keys than Lua can
+// unpack at once (8,000) twice, the second time with 500 of them repeated
+// before the others: each payload is written once, and every event of a
+// key gets the first one's ID.
+func TestPublishDedupLargeBatch(t *testing.T) {
+	t.Parallel()
+	_, rdb := newRedis(t)
+	ctx := context.Background()
+	pub := redisstream.NewPublisher(rdb, redisstream.PublisherConfig{})
+	events := streamtest.KeyedEvents("a", "big", 8500)
+	first, err := pub.PublishBatch(ctx, "large", events)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := pub.PublishBatch(ctx, "large", append(events[8000:], events...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(again[500:], first) || !slices.Equal(again[:500], first[8000:]) {
+		t.Errorf("the second batch returned other IDs than the first")
+	}
+	if n := rdb.XLen(ctx, "large").Val(); n != 8500 {
+		t.Errorf("XLEN = %d, want 8500", n)
+	}
+	recorded := int64(0)
+	for _, k := range rdb.Keys(ctx, redisstream.DedupKeyPattern("large")).Val() {
+		recorded += rdb.HLen(ctx, k).Val()
+	}
+	if recorded != 8500 {
+		t.Errorf("%d dedup keys recorded, want 8500", recorded)
+	}
+}
+
 // TestPublishDedupWindow checks that a key is forgotten after the window:
 // a publish with it writes again.
 func TestPublishDedupWindow(t *testing.T) {
