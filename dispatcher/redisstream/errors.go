@@ -26,5 +26,11 @@ var ErrClosed = errors.New("redisstream: processor is shut down")
 var ErrReplyTimeout = errors.New("redisstream: no reply before timeout")
 
 // ErrNoCorrelationID is returned by Publisher.Reply when the request message
-// has no correlation_id field.
+// has no correlation_id field, and by Publisher.Request when its DedupID
+// names an event that has none (one published with Publish).
 var ErrNoCorrelationID = errors.New("redisstream: message has no correlation_id")
+
+// ErrRequestGone is returned by Publisher.Request when its DedupID names a
+// request entry that is no longer in the stream (trimmed or deleted): its
+// reply cannot be awaited.
+var ErrRequestGone = errors.New("redisstream: the request entry of the dedup key is gone")

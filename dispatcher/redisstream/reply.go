@@ -63,7 +63,26 @@ func (r *Reply) Payload() (map[string]any, error) {
 // that JSON; any other string is the reply as a JSON string. It returns
 // ErrReplyTimeout (wrapped) if no reply came in time; ctx ends the wait
 // early. payload must be nil or encode to a JSON object.
-func (p *Publisher) Request(ctx context.Context, stream, eventType string, payload any, timeout time.Duration) (*Reply, error) {
+//
+// With the DedupID option, a Request repeated with the same key (a retry
+// after a timeout or a lost connection, or a second caller) is one request:
+//   - the first writes the request entry; the others, within
+//     PublisherConfig.DedupWindow, write nothing and wait for the first
+//     one's reply (they read the first entry's correlation_id);
+//   - the reply is read without being removed from the reply list
+//     (BLMOVE onto itself, where a Request without a key pops it with
+//     BRPOP), so every caller gets it: the ones waiting when it comes, and
+//     the later ones until the list expires, PublisherConfig.ReplyTTL after
+//     the reply. A caller that comes after that waits until its timeout
+//     (ErrReplyTimeout). With a negative ReplyTTL the list is never
+//     removed. If the responder ran twice and replied twice, each read
+//     returns one of its replies;
+//   - if the key names an entry that is no longer in the stream (trimmed
+//     or deleted), Request returns ErrRequestGone, and if it names an
+//     event without a correlation_id (published with Publish),
+//     ErrNoCorrelationID.
+func (p *Publisher) Request(ctx context.Context, stream, eventType string, payload any, timeout time.Duration, opts ...PublishOption) (*Reply, error) {
+	call := publishOptions(opts)
 	if timeout <= 0 {
 		return nil, fmt.Errorf("%w: request timeout must be > 0", ErrInvalidConfig)
 	}
@@ -72,19 +91,60 @@ func (p *Publisher) Request(ctx context.Context, stream, eventType string, paylo
 	if err != nil {
 		return nil, err
 	}
+	if call.dedupID != "" {
+		corr, err = p.requestOnce(ctx, stream, call.dedupID, fields)
+		if err != nil {
+			return nil, fmt.Errorf("redisstream: request %s to %s: %w", eventType, stream, err)
+		}
+		return p.await(ctx, corr, timeout, true)
+	}
 	if err := p.xadd(ctx, stream, fields).Err(); err != nil {
 		return nil, fmt.Errorf("redisstream: request %s to %s: %w", eventType, stream, err)
 	}
-	return p.await(ctx, corr, timeout)
+	return p.await(ctx, corr, timeout, false)
 }
 
-// await blocks on the reply list. BRPOP takes whole seconds, so it is given
-// the timeout rounded up, and the exact timeout is enforced by the context.
-func (p *Publisher) await(ctx context.Context, corr string, timeout time.Duration) (*Reply, error) {
+// requestOnce writes the request fields to stream unless dedupID names an
+// entry of the window, and returns the correlation ID of the entry
+// written or named: fields' own, or the first request's.
+func (p *Publisher) requestOnce(ctx context.Context, stream, dedupID string, fields []string) (string, error) {
+	ids, err := p.publishOnce(ctx, stream, []Event{{DedupID: dedupID}}, [][]string{fields}, len(fields))
+	if err != nil {
+		return "", err
+	}
+	entries, err := p.rdb.XRangeN(ctx, stream, ids[0], ids[0], 1).Result()
+	if err != nil {
+		return "", err
+	}
+	if len(entries) == 0 {
+		return "", fmt.Errorf("%w: DedupID %q names entry %s", ErrRequestGone, dedupID, ids[0])
+	}
+	corr, _ := entries[0].Values[CorrelationIDField].(string)
+	if corr == "" {
+		return "", fmt.Errorf("%w: DedupID %q names entry %s", ErrNoCorrelationID, dedupID, ids[0])
+	}
+	return corr, nil
+}
+
+// await blocks on the reply list: with BRPOP, or, if keep, with BLMOVE
+// from the list onto itself, which leaves the reply for other readers.
+// Both take whole seconds here, so they are given the timeout rounded up,
+// and the exact timeout is enforced by the context.
+func (p *Publisher) await(ctx context.Context, corr string, timeout time.Duration, keep bool) (*Reply, error) {
 	wctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	secs := (timeout + time.Second - 1) / time.Second * time.Second
-	res, err := p.rdb.BRPop(wctx, secs, ReplyKey(corr)).Result()
+	key := ReplyKey(corr)
+	var value string
+	var err error
+	if keep {
+		value, err = p.rdb.BLMove(wctx, key, key, "RIGHT", "LEFT", secs).Result()
+	} else {
+		var res []string
+		if res, err = p.rdb.BRPop(wctx, secs, key).Result(); err == nil {
+			value = res[1]
+		}
+	}
 	timedOut := errors.Is(err, redis.Nil) || (err != nil && ctx.Err() == nil && wctx.Err() != nil)
 	switch {
 	case timedOut:
@@ -92,7 +152,7 @@ func (p *Publisher) await(ctx context.Context, corr string, timeout time.Duratio
 	case err != nil:
 		return nil, fmt.Errorf("redisstream: await reply %s: %w", corr, err)
 	}
-	raw, err := replyJSON(res[1])
+	raw, err := replyJSON(value)
 	if err != nil {
 		return nil, fmt.Errorf("redisstream: reply %s: %w", corr, err)
 	}
