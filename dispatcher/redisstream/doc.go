@@ -88,7 +88,8 @@
 // share stops reading until it moves. A failed entry blocks only its key:
 // it is retried in place with a backoff, never through the RetryScheduler
 // (which would let later entries of its key overtake it), up to
-// MaxDeliveries runs, then dead-lettered, and the key goes on. Entries
+// MaxDeliveries runs, then dead-lettered, and the key goes on; each retry
+// in place is reported to the Observer (Retried). Entries
 // without a key run unordered, as without OrderKey. OrderStats, and an
 // Observer that is an OrderObserver, show the keys held, the entries
 // waiting for their key and the longest wait.
@@ -104,7 +105,8 @@
 // meanwhile. A restarted consumer that keeps its name runs its own pending
 // entries first, before new ones. Order per key across processes therefore
 // needs each key read by one consumer: one consumer per stream, such as
-// the owner of a partition of a partitioned stream.
+// the owner of a partition of a partitioned stream (a PartitionedProcessor
+// whose Processor config sets OrderKey).
 //
 // # Publisher
 //
