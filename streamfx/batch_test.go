@@ -57,7 +57,7 @@ func TestBatchRouteInstrumented(t *testing.T) {
 	streamtest.Eventually(t, waitTimeout, "the 100 rows handled and acknowledged", func() bool {
 		return handled.Load() == 100 && streamtest.Pending(t, rdb, "rows", "g") == 0
 	})
-	route := map[string]string{"route": "rows.insert", "group": "g", "stream": "rows"}
+	route := map[string]string{"route": "rows.insert", "consumer_group": "g", "stream": "rows"}
 	if got := metricValue(t, reg, "streamfx_messages_handled_total", route); got != 100 {
 		t.Errorf("streamfx_messages_handled_total = %v, want 100 (one per message)", got)
 	}

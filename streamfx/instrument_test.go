@@ -104,7 +104,7 @@ func TestFxMetricsCountsOutcomes(t *testing.T) {
 			app := fxtest.New(t, append(opts, fx.Populate(&pub))...)
 			app.RequireStart()
 			publishGoodAndPoison(t, pub)
-			poison := map[string]string{"group": "workers", "stream": "orders", "route": "orders.poison"}
+			poison := map[string]string{"consumer_group": "workers", "stream": "orders", "route": "orders.poison"}
 			eventually(t, "3 handled and 1 dead-lettered", func() bool {
 				return metricValue(t, reg, "streamfx_messages_handled_total", nil) == 3 &&
 					metricValue(t, reg, "streamfx_messages_dead_lettered_total", poison) == 1
@@ -135,20 +135,20 @@ func TestFxMetricsCountsOutcomes(t *testing.T) {
 const wantScrape = `
 # HELP streamfx_messages_handled_total Route runs that returned nil.
 # TYPE streamfx_messages_handled_total counter
-streamfx_messages_handled_total{group="workers",route="orders.good",stream="orders",type="order.paid"} 3
-streamfx_messages_handled_total{group="workers",route="orders.poison",stream="orders",type="order.poison"} 0
+streamfx_messages_handled_total{consumer_group="workers",route="orders.good",stream="orders",type="order.paid"} 3
+streamfx_messages_handled_total{consumer_group="workers",route="orders.poison",stream="orders",type="order.poison"} 0
 # HELP streamfx_messages_dead_lettered_total Route failures written to a dead-letter stream.
 # TYPE streamfx_messages_dead_lettered_total counter
-streamfx_messages_dead_lettered_total{group="workers",route="orders.poison",stream="orders",type="order.poison"} 1
+streamfx_messages_dead_lettered_total{consumer_group="workers",route="orders.poison",stream="orders",type="order.poison"} 1
 # HELP streamfx_group_up 1 if XINFO GROUPS answered and the consumer group exists on the stream, else 0.
 # TYPE streamfx_group_up gauge
-streamfx_group_up{group="workers",stream="orders"} 1
+streamfx_group_up{consumer_group="workers",stream="orders"} 1
 # HELP streamfx_group_pending Entries delivered to the consumer group and not yet acknowledged (XINFO GROUPS pending).
 # TYPE streamfx_group_pending gauge
-streamfx_group_pending{group="workers",stream="orders"} 0
+streamfx_group_pending{consumer_group="workers",stream="orders"} 0
 # HELP streamfx_group_lag Entries of the stream not yet delivered to the consumer group (XINFO GROUPS lag).
 # TYPE streamfx_group_lag gauge
-streamfx_group_lag{group="workers",stream="orders"} 0
+streamfx_group_lag{consumer_group="workers",stream="orders"} 0
 `
 
 // publishGoodAndPoison publishes 3 "order.paid" and 1 "order.poison".
@@ -182,7 +182,7 @@ func TestFxMetricsPerConsumerGroup(t *testing.T) {
 	}
 	eventually(t, "3 handled", func() bool { return metricValue(t, reg, "streamfx_messages_handled_total", nil) == 3 })
 	for stream, group := range map[string]string{"orders": "billing", "refunds": "support"} {
-		labels := map[string]string{"stream": stream, "group": group}
+		labels := map[string]string{"stream": stream, "consumer_group": group}
 		if got := metricValue(t, reg, "streamfx_messages_handled_total", labels); got != want[stream] {
 			t.Errorf("handled %v = %v, want %v", labels, got, want[stream])
 		}

@@ -58,29 +58,29 @@ func TestBatchMiddleware(t *testing.T) {
 	const want = `
 # HELP streamfx_batch_size Messages per call of a batch route.
 # TYPE streamfx_batch_size histogram
-streamfx_batch_size_bucket{group="workers",route="ledger",stream="orders",type="order.paid",le="1"} 1
-streamfx_batch_size_bucket{group="workers",route="ledger",stream="orders",type="order.paid",le="2"} 2
-streamfx_batch_size_bucket{group="workers",route="ledger",stream="orders",type="order.paid",le="4"} 3
-streamfx_batch_size_bucket{group="workers",route="ledger",stream="orders",type="order.paid",le="8"} 3
-streamfx_batch_size_bucket{group="workers",route="ledger",stream="orders",type="order.paid",le="16"} 3
-streamfx_batch_size_bucket{group="workers",route="ledger",stream="orders",type="order.paid",le="32"} 3
-streamfx_batch_size_bucket{group="workers",route="ledger",stream="orders",type="order.paid",le="64"} 3
-streamfx_batch_size_bucket{group="workers",route="ledger",stream="orders",type="order.paid",le="128"} 3
-streamfx_batch_size_bucket{group="workers",route="ledger",stream="orders",type="order.paid",le="256"} 3
-streamfx_batch_size_bucket{group="workers",route="ledger",stream="orders",type="order.paid",le="512"} 3
-streamfx_batch_size_bucket{group="workers",route="ledger",stream="orders",type="order.paid",le="1024"} 3
-streamfx_batch_size_bucket{group="workers",route="ledger",stream="orders",type="order.paid",le="+Inf"} 3
-streamfx_batch_size_sum{group="workers",route="ledger",stream="orders",type="order.paid"} 7
-streamfx_batch_size_count{group="workers",route="ledger",stream="orders",type="order.paid"} 3
+streamfx_batch_size_bucket{consumer_group="workers",route="ledger",stream="orders",type="order.paid",le="1"} 1
+streamfx_batch_size_bucket{consumer_group="workers",route="ledger",stream="orders",type="order.paid",le="2"} 2
+streamfx_batch_size_bucket{consumer_group="workers",route="ledger",stream="orders",type="order.paid",le="4"} 3
+streamfx_batch_size_bucket{consumer_group="workers",route="ledger",stream="orders",type="order.paid",le="8"} 3
+streamfx_batch_size_bucket{consumer_group="workers",route="ledger",stream="orders",type="order.paid",le="16"} 3
+streamfx_batch_size_bucket{consumer_group="workers",route="ledger",stream="orders",type="order.paid",le="32"} 3
+streamfx_batch_size_bucket{consumer_group="workers",route="ledger",stream="orders",type="order.paid",le="64"} 3
+streamfx_batch_size_bucket{consumer_group="workers",route="ledger",stream="orders",type="order.paid",le="128"} 3
+streamfx_batch_size_bucket{consumer_group="workers",route="ledger",stream="orders",type="order.paid",le="256"} 3
+streamfx_batch_size_bucket{consumer_group="workers",route="ledger",stream="orders",type="order.paid",le="512"} 3
+streamfx_batch_size_bucket{consumer_group="workers",route="ledger",stream="orders",type="order.paid",le="1024"} 3
+streamfx_batch_size_bucket{consumer_group="workers",route="ledger",stream="orders",type="order.paid",le="+Inf"} 3
+streamfx_batch_size_sum{consumer_group="workers",route="ledger",stream="orders",type="order.paid"} 7
+streamfx_batch_size_count{consumer_group="workers",route="ledger",stream="orders",type="order.paid"} 3
 # HELP streamfx_messages_failed_total Route runs that returned an error or panicked.
 # TYPE streamfx_messages_failed_total counter
-streamfx_messages_failed_total{group="workers",route="ledger",stream="orders",type="order.paid"} 3
+streamfx_messages_failed_total{consumer_group="workers",route="ledger",stream="orders",type="order.paid"} 3
 # HELP streamfx_messages_handled_total Route runs that returned nil.
 # TYPE streamfx_messages_handled_total counter
-streamfx_messages_handled_total{group="workers",route="ledger",stream="orders",type="order.paid"} 5
+streamfx_messages_handled_total{consumer_group="workers",route="ledger",stream="orders",type="order.paid"} 5
 # HELP streamfx_messages_retried_total Failed route runs that will run again (retry scheduled or entry left pending).
 # TYPE streamfx_messages_retried_total counter
-streamfx_messages_retried_total{group="workers",route="ledger",stream="orders",type="order.paid"} 3
+streamfx_messages_retried_total{consumer_group="workers",route="ledger",stream="orders",type="order.paid"} 3
 `
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "streamfx_batch_size",
 		"streamfx_messages_handled_total", "streamfx_messages_failed_total", "streamfx_messages_retried_total"); err != nil {

@@ -11,27 +11,30 @@
 //
 // # Metrics
 //
-//	streamfx_messages_handled_total{group,stream,type,route}       counter   route runs that returned nil
-//	streamfx_messages_failed_total{group,stream,type,route}        counter   route runs that returned an error or panicked
-//	streamfx_handler_duration_seconds{group,stream,type,route}     histogram duration of one route run
-//	streamfx_messages_retried_total{group,stream,type,route}       counter   failed route runs that will run again
-//	streamfx_messages_dead_lettered_total{group,stream,type,route} counter   route failures written to a dead-letter stream
-//	streamfx_messages_unroutable_total{group,stream,reason}        counter   entries no route could take (reason: no_type, no_route, too_large, other)
-//	streamfx_messages_reclaimed_total{group,stream}                counter   pending entries reclaimed from idle consumers
-//	streamfx_batch_size{group,stream,type,route}                   histogram messages per call of a batch route (BatchMiddleware)
-//	streamfx_group_lag{group,stream}                               gauge     entries not yet delivered to the group (LagCollector)
-//	streamfx_group_pending{group,stream}                           gauge     entries delivered but not acknowledged (LagCollector)
-//	streamfx_group_up{group,stream}                                gauge     1 if XINFO GROUPS answered and the group exists (LagCollector)
-//	streamfx_order_keys_active{group,stream}                       gauge     keys of an ordered Processor with an entry held (ObserveOrder)
-//	streamfx_order_entries_waiting{group,stream}                   gauge     entries held behind an earlier entry of their key (ObserveOrder)
-//	streamfx_order_longest_wait_seconds{group,stream}              gauge     how long the longest of those has waited (ObserveOrder)
+//	streamfx_messages_handled_total{consumer_group,stream,type,route}       counter   route runs that returned nil
+//	streamfx_messages_failed_total{consumer_group,stream,type,route}        counter   route runs that returned an error or panicked
+//	streamfx_handler_duration_seconds{consumer_group,stream,type,route}     histogram duration of one route run
+//	streamfx_messages_retried_total{consumer_group,stream,type,route}       counter   failed route runs that will run again
+//	streamfx_messages_dead_lettered_total{consumer_group,stream,type,route} counter   route failures written to a dead-letter stream
+//	streamfx_messages_unroutable_total{consumer_group,stream,reason}        counter   entries no route could take (reason: no_type, no_route, too_large, other)
+//	streamfx_messages_reclaimed_total{consumer_group,stream}                counter   pending entries reclaimed from idle consumers
+//	streamfx_batch_size{consumer_group,stream,type,route}                   histogram messages per call of a batch route (BatchMiddleware)
+//	streamfx_group_lag{consumer_group,stream}                               gauge     entries not yet delivered to the group (LagCollector)
+//	streamfx_group_pending{consumer_group,stream}                           gauge     entries delivered but not acknowledged (LagCollector)
+//	streamfx_group_up{consumer_group,stream}                                gauge     1 if XINFO GROUPS answered and the group exists (LagCollector)
+//	streamfx_order_keys_active{consumer_group,stream}                       gauge     keys of an ordered Processor with an entry held (ObserveOrder)
+//	streamfx_order_entries_waiting{consumer_group,stream}                   gauge     entries held behind an earlier entry of their key (ObserveOrder)
+//	streamfx_order_longest_wait_seconds{consumer_group,stream}              gauge     how long the longest of those has waited (ObserveOrder)
 //
 // # Cardinality
 //
-// Label values never come from arbitrary message content. "group" is the
-// consumer group that delivered the entry (dispatcher.Message.ConsumerGroup,
-// set by the Processor and kept on asynq retries; empty for a message built
-// elsewhere): one Metrics covers every consumer group of a process. "stream" is the stream the Processor read the entry
+// Label values never come from arbitrary message content. "consumer_group"
+// is the consumer group that delivered the entry
+// (dispatcher.Message.ConsumerGroup, set by the Processor and kept on asynq
+// retries; empty for a message built elsewhere): one Metrics covers every
+// consumer group of a process. (Before this release the label was "group":
+// a dashboard or alert that selects by group must say consumer_group now.)
+// "stream" is the stream the Processor read the entry
 // from, so it is one of the configured streams. "type" and "route" are the
 // event type and the name of a route mounted on a Dispatcher whose
 // Config.Middleware includes this Metrics' Middleware: a message of a type no

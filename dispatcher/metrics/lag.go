@@ -15,7 +15,7 @@ const defaultLagTimeout = 2 * time.Second
 // LagConfig configures a LagCollector.
 type LagConfig struct {
 	// Group is the consumer group to report. Required. It is the value of
-	// the constant "group" label.
+	// the constant "consumer_group" label.
 	Group string
 	// Streams are the streams the group reads. Required, at least one.
 	Streams []string

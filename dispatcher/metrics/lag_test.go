@@ -69,20 +69,20 @@ func TestLagCollector(t *testing.T) {
 	const want = `
 # HELP streamfx_group_lag Entries of the stream not yet delivered to the consumer group (XINFO GROUPS lag).
 # TYPE streamfx_group_lag gauge
-streamfx_group_lag{group="workers",stream="emails"} 0
-streamfx_group_lag{group="workers",stream="orders"} 6
+streamfx_group_lag{consumer_group="workers",stream="emails"} 0
+streamfx_group_lag{consumer_group="workers",stream="orders"} 6
 # HELP streamfx_group_pending Entries delivered to the consumer group and not yet acknowledged (XINFO GROUPS pending).
 # TYPE streamfx_group_pending gauge
-streamfx_group_pending{group="workers",stream="emails"} 0
-streamfx_group_pending{group="workers",stream="holes"} 1
-streamfx_group_pending{group="workers",stream="orders"} 3
+streamfx_group_pending{consumer_group="workers",stream="emails"} 0
+streamfx_group_pending{consumer_group="workers",stream="holes"} 1
+streamfx_group_pending{consumer_group="workers",stream="orders"} 3
 # HELP streamfx_group_up 1 if XINFO GROUPS answered and the consumer group exists on the stream, else 0.
 # TYPE streamfx_group_up gauge
-streamfx_group_up{group="workers",stream="audit"} 0
-streamfx_group_up{group="workers",stream="emails"} 1
-streamfx_group_up{group="workers",stream="holes"} 1
-streamfx_group_up{group="workers",stream="nostream"} 0
-streamfx_group_up{group="workers",stream="orders"} 1
+streamfx_group_up{consumer_group="workers",stream="audit"} 0
+streamfx_group_up{consumer_group="workers",stream="emails"} 1
+streamfx_group_up{consumer_group="workers",stream="holes"} 1
+streamfx_group_up{consumer_group="workers",stream="nostream"} 0
+streamfx_group_up{consumer_group="workers",stream="orders"} 1
 `
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(want)); err != nil {
 		t.Fatal(err)
@@ -95,8 +95,8 @@ streamfx_group_up{group="workers",stream="orders"} 1
 	const after = `
 # HELP streamfx_group_lag Entries of the stream not yet delivered to the consumer group (XINFO GROUPS lag).
 # TYPE streamfx_group_lag gauge
-streamfx_group_lag{group="workers",stream="emails"} 0
-streamfx_group_lag{group="workers",stream="orders"} 0
+streamfx_group_lag{consumer_group="workers",stream="emails"} 0
+streamfx_group_lag{consumer_group="workers",stream="orders"} 0
 `
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(after), "streamfx_group_lag"); err != nil {
 		t.Fatal(err)
@@ -115,8 +115,8 @@ func TestLagCollectorRedisDown(t *testing.T) {
 	const want = `
 # HELP streamfx_group_up 1 if XINFO GROUPS answered and the consumer group exists on the stream, else 0.
 # TYPE streamfx_group_up gauge
-streamfx_group_up{group="g",stream="a"} 0
-streamfx_group_up{group="g",stream="b"} 0
+streamfx_group_up{consumer_group="g",stream="a"} 0
+streamfx_group_up{consumer_group="g",stream="b"} 0
 `
 	if err := testutil.CollectAndCompare(c, strings.NewReader(want)); err != nil {
 		t.Fatal(err)

@@ -13,7 +13,7 @@ const Namespace = "streamfx"
 
 // Label names.
 const (
-	labelGroup  = "group"
+	labelGroup  = "consumer_group"
 	labelStream = "stream"
 	labelType   = "type"
 	labelRoute  = "route"
@@ -24,7 +24,7 @@ const (
 const unknown = "unknown"
 
 // Metrics holds the counters and the histogram of a process, every consumer
-// group in one set: the "group" label is the consumer group that delivered
+// group in one set: the "consumer_group" label is the consumer group that delivered
 // the message (dispatcher.Message.ConsumerGroup). Its methods are safe for
 // concurrent use. Create it with New.
 type Metrics struct {

@@ -65,13 +65,13 @@ func TestScenarioHandledFailedDeadLettered(t *testing.T) {
 	const want = `
 # HELP streamfx_messages_dead_lettered_total Route failures written to a dead-letter stream.
 # TYPE streamfx_messages_dead_lettered_total counter
-streamfx_messages_dead_lettered_total{group="workers",route="ledger",stream="orders",type="order.paid"} 1
+streamfx_messages_dead_lettered_total{consumer_group="workers",route="ledger",stream="orders",type="order.paid"} 1
 # HELP streamfx_messages_failed_total Route runs that returned an error or panicked.
 # TYPE streamfx_messages_failed_total counter
-streamfx_messages_failed_total{group="workers",route="ledger",stream="orders",type="order.paid"} 1
+streamfx_messages_failed_total{consumer_group="workers",route="ledger",stream="orders",type="order.paid"} 1
 # HELP streamfx_messages_handled_total Route runs that returned nil.
 # TYPE streamfx_messages_handled_total counter
-streamfx_messages_handled_total{group="workers",route="ledger",stream="orders",type="order.paid"} 3
+streamfx_messages_handled_total{consumer_group="workers",route="ledger",stream="orders",type="order.paid"} 3
 `
 	err := testutil.GatherAndCompare(reg, strings.NewReader(want),
 		"streamfx_messages_handled_total", "streamfx_messages_failed_total", "streamfx_messages_dead_lettered_total",
@@ -96,24 +96,24 @@ func TestOutcomes(t *testing.T) {
 		{
 			name: "panic counts as failure", msgs: []*dispatcher.Message{msg("1-0", "order.paid", "panic")},
 			metric: "streamfx_messages_failed_total",
-			want:   `streamfx_messages_failed_total{group="workers",route="ledger",stream="orders",type="order.paid"} 1`,
+			want:   `streamfx_messages_failed_total{consumer_group="workers",route="ledger",stream="orders",type="order.paid"} 1`,
 		},
 		{
 			name: "left pending without scheduler", msgs: []*dispatcher.Message{msg("1-0", "order.paid", "transient")},
 			metric: "streamfx_messages_retried_total",
-			want:   `streamfx_messages_retried_total{group="workers",route="ledger",stream="orders",type="order.paid"} 1`,
+			want:   `streamfx_messages_retried_total{consumer_group="workers",route="ledger",stream="orders",type="order.paid"} 1`,
 		},
 		{
 			name: "schedule failure leaves pending", retry: &fakeScheduler{err: errors.New("asynq down")},
 			msgs:   []*dispatcher.Message{msg("1-0", "order.paid", "transient")},
 			metric: "streamfx_messages_retried_total",
-			want:   `streamfx_messages_retried_total{group="workers",route="ledger",stream="orders",type="order.paid"} 1`,
+			want:   `streamfx_messages_retried_total{consumer_group="workers",route="ledger",stream="orders",type="order.paid"} 1`,
 		},
 		{
 			name: "unknown type and no type", msgs: []*dispatcher.Message{msg("1-0", "attacker.chosen", ""), msg("2-0", "", "")},
 			metric: "streamfx_messages_unroutable_total",
-			want: `streamfx_messages_unroutable_total{group="workers",reason="no_route",stream="orders"} 1
-streamfx_messages_unroutable_total{group="workers",reason="no_type",stream="orders"} 1`,
+			want: `streamfx_messages_unroutable_total{consumer_group="workers",reason="no_route",stream="orders"} 1
+streamfx_messages_unroutable_total{consumer_group="workers",reason="no_type",stream="orders"} 1`,
 		},
 	}
 	for _, tc := range cases {
@@ -149,12 +149,12 @@ func TestDeadLetteredUnroutableUsesUnknownType(t *testing.T) {
 	const want = `
 # HELP streamfx_messages_dead_lettered_total Route failures written to a dead-letter stream.
 # TYPE streamfx_messages_dead_lettered_total counter
-streamfx_messages_dead_lettered_total{group="workers",route="",stream="orders",type="unknown"} 3
-streamfx_messages_dead_lettered_total{group="workers",route="unknown",stream="orders",type="unknown"} 1
+streamfx_messages_dead_lettered_total{consumer_group="workers",route="",stream="orders",type="unknown"} 3
+streamfx_messages_dead_lettered_total{consumer_group="workers",route="unknown",stream="orders",type="unknown"} 1
 # HELP streamfx_messages_unroutable_total Stream entries no route could take.
 # TYPE streamfx_messages_unroutable_total counter
-streamfx_messages_unroutable_total{group="workers",reason="no_route",stream="orders"} 1
-streamfx_messages_unroutable_total{group="workers",reason="too_large",stream="orders"} 1
+streamfx_messages_unroutable_total{consumer_group="workers",reason="no_route",stream="orders"} 1
+streamfx_messages_unroutable_total{consumer_group="workers",reason="too_large",stream="orders"} 1
 `
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(want),
 		"streamfx_messages_dead_lettered_total", "streamfx_messages_unroutable_total"); err != nil {
@@ -189,8 +189,8 @@ func TestReclaimed(t *testing.T) {
 	const want = `
 # HELP streamfx_messages_reclaimed_total Pending entries reclaimed from idle consumers.
 # TYPE streamfx_messages_reclaimed_total counter
-streamfx_messages_reclaimed_total{group="g",stream="orders"} 5
-streamfx_messages_reclaimed_total{group="h",stream="orders"} 1
+streamfx_messages_reclaimed_total{consumer_group="g",stream="orders"} 5
+streamfx_messages_reclaimed_total{consumer_group="h",stream="orders"} 1
 `
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "streamfx_messages_reclaimed_total"); err != nil {
 		t.Fatal(err)
@@ -219,7 +219,7 @@ func TestNewRegistration(t *testing.T) {
 	}
 	same := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: "streamfx", Name: "messages_handled_total", Help: "Route runs that returned nil.",
-	}, []string{"group", "stream", "type", "route"})
+	}, []string{"consumer_group", "stream", "type", "route"})
 	if err := reg2.Register(same); err != nil {
 		t.Fatalf("handled counter left registered by a failed New: %v", err)
 	}

@@ -19,7 +19,7 @@ const labelConsumer = "consumer"
 //   - streamfx_partition_lease_losses_total: the leases it lost (expired or
 //     taken while it held them).
 //
-// Each carries the constant labels stream (the logical name), group and
+// Each carries the constant labels stream (the logical name), consumer_group and
 // consumer, so the collectors of several consumers can share a registry.
 type PartitionCollector struct {
 	c                              *partition.Coordinator

@@ -24,7 +24,7 @@ import (
 //	fx.New(streamfx.Module, fxmetrics.Module(reg), ...)
 //	http.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 //
-// It registers one metrics.Metrics (its "group" label is the consumer group
+// It registers one metrics.Metrics (its "consumer_group" label is the consumer group
 // that delivered each message) and one metrics.LagCollector per consumer
 // group of the consumed streams, installs the metrics middleware as the
 // outermost route middleware (and its batch middleware around the batches
