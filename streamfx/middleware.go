@@ -1,11 +1,15 @@
 package streamfx
 
-import "github.com/streamfx/streamfx/dispatcher"
+import (
+	"go.uber.org/fx"
 
-// middlewareTag is the fx tag of the named value through which the app
-// gives the dispatcher its dispatcher.Config.Middleware (logging, ...). It
-// is one ordered slice, not a value group, because middleware order matters.
-const middlewareTag = `name:"streamfx.middleware"`
+	"github.com/streamfx/streamfx/dispatcher"
+)
+
+// middlewareName names the value through which the app gives the
+// dispatcher its dispatcher.Config.Middleware (logging, ...). It is one
+// ordered slice, not a value group, because middleware order matters.
+const middlewareName = "streamfx.middleware"
 
 // AsMiddleware annotates constructor, a function returning
 // []dispatcher.RouteMiddleware or ([]dispatcher.RouteMiddleware, error), so
@@ -16,5 +20,5 @@ const middlewareTag = `name:"streamfx.middleware"`
 //		return []dispatcher.RouteMiddleware{middleware.Logging(log)}
 //	}))
 func AsMiddleware(constructor any) any {
-	return annotate[[]dispatcher.RouteMiddleware](constructor, middlewareTag)
+	return annotate[[]dispatcher.RouteMiddleware](constructor, fx.Annotated{Name: middlewareName})
 }

@@ -32,7 +32,7 @@ const (
 	RouterTag = `group:"` + routersGroup + `"`
 )
 
-// AsRoute annotates constructor so that the dispatcher.Route it returns is
+// AsRoute provides constructor so that the dispatcher.Route it returns is
 // contributed to routesGroup; use it inside fx.Provide:
 //
 //	fx.Provide(streamfx.AsRoute(NewWelcomeEmail))
@@ -41,75 +41,43 @@ const (
 // (dispatcher.Route, error); fx injects its parameters (repositories,
 // clients, the logger). The route must have a Type, a Handler and a Name
 // unique in the app. If constructor has another shape, fx.New fails with an
-// error wrapping ErrBadConstructor that names it.
+// error wrapping ErrBadConstructor that names it. fx is handed constructor
+// itself, so that its errors (a missing dependency, an error returned) and
+// its logs name constructor.
 func AsRoute(constructor any) any {
-	return annotate[dispatcher.Route](constructor, RouteTag)
+	return annotate[dispatcher.Route](constructor, fx.Annotated{Group: routesGroup})
 }
 
-// AsRouter annotates constructor so that the *dispatcher.Router it returns
+// AsRouter provides constructor so that the *dispatcher.Router it returns
 // is contributed to routersGroup (the seed's include_router):
 //
 //	fx.Provide(streamfx.AsRouter(NewBookingRouter))
 //
 // constructor is any function returning *dispatcher.Router or
-// (*dispatcher.Router, error). The router's routes keep their order. A
-// panic of constructor (Router.On with a nil handler, for example) fails
-// fx.New with an error wrapping ErrInvalidRoute that names constructor and
-// the event type, instead of crashing the process; fx then names the
-// constructor reflect.makeFuncStub in its own messages.
+// (*dispatcher.Router, error). The router's routes keep their order. As
+// with AsRoute, fx's errors and logs name constructor. A panic of
+// constructor (Router.On with a nil handler, for example) is what a panic
+// of any fx constructor is: fx.New panics, unless the app is built with
+// fx.RecoverFromPanics(), which makes fx.New fail with an error naming
+// constructor and quoting the panic.
 func AsRouter(constructor any) any {
-	if checkConstructor(constructor, reflect.TypeFor[*dispatcher.Router]()) == nil {
-		// Router.On panics on a wiring mistake (a nil handler): fail fx.New.
-		constructor = recovering[*dispatcher.Router](constructor)
-	}
-	return annotate[*dispatcher.Router](constructor, RouterTag)
+	return annotate[*dispatcher.Router](constructor, fx.Annotated{Group: routersGroup})
 }
 
-// annotate checks constructor's shape and tags its result, or returns a
-// constructor that fails fx.New with a readable error.
-func annotate[T any](constructor any, tag string) any {
+// annotate returns a, with constructor as its Target if it returns T or
+// (T, error), else with a constructor that fails fx.New with a readable
+// error. fx.Annotated hands the target to fx as it is: fx.Annotate would
+// wrap it in a function made by reflect.MakeFunc, which fx's dependency
+// errors name "reflect".makeFuncStub.
+func annotate[T any](constructor any, a fx.Annotated) any {
+	a.Target = constructor
 	if err := checkConstructor(constructor, reflect.TypeFor[T]()); err != nil {
-		fail := func() (T, error) {
+		a.Target = func() (T, error) {
 			var zero T
 			return zero, err
 		}
-		return fx.Annotate(fail, fx.ResultTags(tag))
 	}
-	return fx.Annotate(constructor, fx.ResultTags(tag))
-}
-
-// recovering wraps constructor, a function returning T or (T, error), in a
-// function with the same parameters that returns (T, error) and turns a
-// panic of constructor into an error wrapping ErrInvalidRoute that names it:
-// a wiring mistake such as Router.On(type, nil) inside an AsRouter
-// constructor then fails fx.New instead of the process.
-func recovering[T any](constructor any) any {
-	fn := reflect.ValueOf(constructor)
-	t := fn.Type()
-	in := make([]reflect.Type, t.NumIn())
-	for i := range in {
-		in[i] = t.In(i)
-	}
-	errorType := reflect.TypeFor[error]()
-	ft := reflect.FuncOf(in, []reflect.Type{reflect.TypeFor[T](), errorType}, t.IsVariadic())
-	return reflect.MakeFunc(ft, func(args []reflect.Value) (out []reflect.Value) {
-		defer func() {
-			if v := recover(); v != nil {
-				err := fmt.Errorf("%w: %s panicked: %v", ErrInvalidRoute, funcName(constructor), v)
-				out = []reflect.Value{reflect.Zero(reflect.TypeFor[T]()), reflect.ValueOf(&err).Elem()}
-			}
-		}()
-		var res []reflect.Value
-		if t.IsVariadic() {
-			res = fn.CallSlice(args)
-		} else {
-			res = fn.Call(args)
-		}
-		if len(res) == 1 {
-			res = append(res, reflect.Zero(errorType))
-		}
-		return res
-	}).Interface()
+	return a
 }
 
 // checkConstructor reports whether c is a function returning want or

@@ -119,12 +119,13 @@ func TestWiringErrorsFailNew(t *testing.T) {
 			want: []string{`type "user.registered"`, "has no Name ("},
 		},
 		{
-			// Router.On panics on a nil handler; inside AsRouter that fails
-			// fx.New, naming the constructor and the event type.
+			// Router.On panics on a nil handler; with fx.RecoverFromPanics
+			// that fails fx.New, naming the constructor and the event type.
 			name: "router with a nil handler",
-			opts: []fx.Option{fx.Supply(monolith), provideRedis, provideLogger, fx.Provide(streamfx.AsRouter(newNilHandlerRouter))},
-			is:   streamfx.ErrInvalidRoute,
-			want: []string{"newNilHandlerRouter panicked", `nil handler for event type "user.registered"`},
+			opts: []fx.Option{fx.RecoverFromPanics(), fx.Supply(monolith), provideRedis, provideLogger,
+				fx.Provide(streamfx.AsRouter(newNilHandlerRouter))},
+			want: []string{`in func: "github.com/streamfx/streamfx/streamfx_test".newNilHandlerRouter (`,
+				`nil handler for event type \"user.registered\"`},
 		},
 	}
 	for _, tt := range tests {
