@@ -74,7 +74,7 @@ func TestFxMetricsOrderGauges(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	labels := map[string]string{"group": "workers", "stream": "accounts"}
+	labels := map[string]string{"consumer_group": "workers", "stream": "accounts"}
 	gauge := func(name string) float64 { return metricValue(t, reg, name, labels) }
 	eventually(t, "one key active, two events waiting", func() bool {
 		return gauge("streamfx_order_keys_active") == 1 && gauge("streamfx_order_entries_waiting") == 2 &&

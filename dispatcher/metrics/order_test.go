@@ -51,7 +51,7 @@ func add(t *testing.T, rdb redis.UniversalClient, stream string, fields ...strin
 	}
 }
 
-// gauge returns the value of the gauge name{group="workers",stream=stream}
+// gauge returns the value of the gauge name{consumer_group="workers",stream=stream}
 // in reg, and whether it was gathered.
 func gauge(t *testing.T, reg *prometheus.Registry, name, stream string) (float64, bool) {
 	t.Helper()
@@ -68,7 +68,7 @@ func gauge(t *testing.T, reg *prometheus.Registry, name, stream string) (float64
 			for _, l := range x.GetLabel() {
 				labels[l.GetName()] = l.GetValue()
 			}
-			if labels["group"] == "workers" && labels["stream"] == stream {
+			if labels["consumer_group"] == "workers" && labels["stream"] == stream {
 				return x.GetGauge().GetValue(), true
 			}
 		}
@@ -101,13 +101,13 @@ func TestOrderedRetriesInPlaceCounted(t *testing.T) {
 	const want = `
 # HELP streamfx_messages_failed_total Route runs that returned an error or panicked.
 # TYPE streamfx_messages_failed_total counter
-streamfx_messages_failed_total{group="workers",route="ledger",stream="ordered-retries",type="ev"} 2
+streamfx_messages_failed_total{consumer_group="workers",route="ledger",stream="ordered-retries",type="ev"} 2
 # HELP streamfx_messages_handled_total Route runs that returned nil.
 # TYPE streamfx_messages_handled_total counter
-streamfx_messages_handled_total{group="workers",route="ledger",stream="ordered-retries",type="ev"} 1
+streamfx_messages_handled_total{consumer_group="workers",route="ledger",stream="ordered-retries",type="ev"} 1
 # HELP streamfx_messages_retried_total Failed route runs that will run again (retry scheduled or entry left pending).
 # TYPE streamfx_messages_retried_total counter
-streamfx_messages_retried_total{group="workers",route="ledger",stream="ordered-retries",type="ev"} 2
+streamfx_messages_retried_total{consumer_group="workers",route="ledger",stream="ordered-retries",type="ev"} 2
 `
 	err := testutil.GatherAndCompare(reg, strings.NewReader(want), "streamfx_messages_handled_total",
 		"streamfx_messages_failed_total", "streamfx_messages_retried_total", "streamfx_messages_dead_lettered_total")
