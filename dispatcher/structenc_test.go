@@ -48,11 +48,11 @@ func TestEncodeStructFloats(t *testing.T) {
 	}
 	p := payload{
 		floatBase: floatBase{Rate: 1, Shade: "blue"}, floatConflict: floatConflict{Dup: 1}, floatOther: floatOther{Dup: 2},
-		Total: 100, Small: 3, Quoted: 5, Ptr: &f, List: []float64{1, 0.5}, ByName: map[string]float64{"b": 1, "a": -0.0},
+		Total: 100, Small: 3, Quoted: 5, Ptr: &f, List: []float64{1, 0.5}, ByName: map[string]float64{"b": 1, "a": math.Copysign(0, -1)},
 		Any: 7.0, At: at, Note: "a\u2028b", Count: 3, Skipped: 1, hidden: 1,
 	}
 	want := `json:{"rate":1.0,"Shade":"blue","total":100.0,"small":3.0,"quoted":"5","ptr":2.0,"list":[1.0,0.5],` +
-		`"by_name":{"a":0.0,"b":1.0},"any":7.0,"at":"2024-05-01T12:00:00Z","note":"a` + "\u2028" + `b","count":3}`
+		`"by_name":{"a":-0.0,"b":1.0},"any":7.0,"at":"2024-05-01T12:00:00Z","note":"a` + "\u2028" + `b","count":3}`
 	for name, v := range map[string]any{"value": p, "pointer": &p} {
 		got, err := dispatcher.EncodeValue(v)
 		if err != nil || got != want {

@@ -3,8 +3,6 @@ package inspect
 import (
 	"context"
 	"strings"
-
-	"github.com/redis/go-redis/v9"
 )
 
 // countPage is how many entries one XRANGE of a count reads.
@@ -35,9 +33,4 @@ func (in *Inspector) countRange(ctx context.Context, stream, start, end string, 
 // (XINFO on a key that does not exist).
 func isNoSuchKey(err error) bool {
 	return err != nil && strings.Contains(err.Error(), "no such key")
-}
-
-// isNoGroup reports whether err is Redis's NOGROUP reply.
-func isNoGroup(err error) bool {
-	return redis.HasErrorPrefix(err, "NOGROUP")
 }

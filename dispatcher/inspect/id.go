@@ -40,14 +40,6 @@ func (id streamID) less(o streamID) bool {
 	return id.ms < o.ms || (id.ms == o.ms && id.seq < o.seq)
 }
 
-// next returns the smallest ID after id.
-func (id streamID) next() streamID {
-	if id.seq == math.MaxUint64 {
-		return streamID{ms: id.ms + 1}
-	}
-	return streamID{ms: id.ms, seq: id.seq + 1}
-}
-
 // IDTime returns the time encoded in a stream entry ID (its milliseconds
 // part), or the zero time if id is not a stream ID.
 func IDTime(id string) time.Time {

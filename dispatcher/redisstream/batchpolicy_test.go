@@ -43,16 +43,6 @@ func newTestBatchPolicy(limit int) (*batchPolicy, *policyClock) {
 	return p, c
 }
 
-// nextIDs returns the IDs of the next job and whether it is a batch, or
-// nil.
-func nextIDs(p *batchPolicy, now time.Time) ([]string, bool) {
-	u, ok := p.next(now)
-	if !ok {
-		return nil, false
-	}
-	return ids(u.entries), u.batch
-}
-
 // drainNext returns the IDs of every job next gives at now, and whether
 // each is a batch.
 func drainNext(p *batchPolicy, now time.Time) (got [][]string, batch []bool) {

@@ -79,7 +79,7 @@ func TestBatchMiddleware(t *testing.T) {
 		"messaging.batch.message_count": "3", "messaging.destination.name": "rows",
 		tracing.RouteKey: "rows.insert", tracing.TypeKey: "row",
 	} {
-		if got := attrs[k].Emit(); got != want {
+		if got := attrs[k].String(); got != want {
 			t.Errorf("attribute %s = %q, want %q", k, got, want)
 		}
 	}
