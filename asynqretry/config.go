@@ -78,7 +78,15 @@ type Config struct {
 	// (see dispatcher.Idempotent) is kept; it must equal the Processor's
 	// MarkerTTL (redisstream.ProcessorConfig), whose markers the worker
 	// reads: a retry of a route that completed is skipped, and a retry
-	// that succeeds records its marker. Default 15 minutes.
+	// that succeeds records its marker. The TTL is part of the markers'
+	// key names: with another value, the worker and the Processor do not
+	// see each other's markers at all. streamfx.WithAsynqRetry sets it to
+	// the processors' when zero, and fails fx.New when it differs. It
+	// should also exceed the longest Backoff: a retry waiting longer would
+	// find the marker of a route that completed meanwhile (the message
+	// redelivered from the stream, the route run and succeeded) expired,
+	// and run the route again; NewScheduler logs a warning then. Default
+	// 15 minutes.
 	MarkerTTL time.Duration
 	// DeadLetterStream names the dead-letter stream of a source stream.
 	// Default dispatcher.DeadLetterStream ("<stream>:dead").

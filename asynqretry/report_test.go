@@ -137,3 +137,35 @@ func TestSubSecondBackoffWarns(t *testing.T) {
 		}
 	}
 }
+
+// TestBackoffBeyondMarkerTTLWarns: a retry that may wait longer than
+// MarkerTTL gets a warning (the marker of a route that completed meanwhile
+// would be gone); the defaults, a longer MarkerTTL, or no retry at all
+// (MaxAttempts 1) do not.
+func TestBackoffBeyondMarkerTTLWarns(t *testing.T) {
+	t.Parallel()
+	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"}) // never used
+	t.Cleanup(func() { _ = rdb.Close() })
+	grows := func(attempt int) time.Duration { return time.Duration(attempt) * 10 * time.Minute }
+	for _, tt := range []struct {
+		name  string
+		cfg   asynqretry.Config
+		warns int
+	}{
+		{"defaults", asynqretry.Config{}, 0},
+		{"fourth delay 40m, MarkerTTL 15m", asynqretry.Config{Backoff: grows, MaxAttempts: 5}, 1},
+		{"second delay 20m, MarkerTTL 15m", asynqretry.Config{Backoff: grows, MaxAttempts: 3}, 1},
+		{"first delay 10m only, MarkerTTL 15m", asynqretry.Config{Backoff: grows, MaxAttempts: 2}, 0},
+		{"fourth delay 40m, MarkerTTL 1h", asynqretry.Config{Backoff: grows, MaxAttempts: 5, MarkerTTL: time.Hour}, 0},
+		{"no retry", asynqretry.Config{Backoff: grows, MaxAttempts: 1, MarkerTTL: time.Minute}, 0},
+	} {
+		core, logs := observer.New(zapcore.WarnLevel)
+		tt.cfg.Logger = zap.New(core)
+		if _, err := asynqretry.NewScheduler(rdb, tt.cfg); err != nil {
+			t.Fatal(err)
+		}
+		if n := logs.FilterMessageSnippet("longer than MarkerTTL").Len(); n != tt.warns {
+			t.Errorf("%s: %d warnings, want %d", tt.name, n, tt.warns)
+		}
+	}
+}

@@ -44,6 +44,11 @@ func NewScheduler(rdb redis.UniversalClient, cfg Config) (*Scheduler, error) {
 		log.Warn("asynqretry: Backoff(1) is under a second, but asynq stores due times in whole seconds: " +
 			"such a retry runs anywhere from at once to about a second later (see Config.Backoff)")
 	}
+	if d := longestDelay(cfg.Backoff, cfg.MaxAttempts); d >= cfg.MarkerTTL {
+		log.Warn("asynqretry: a retry may wait longer than MarkerTTL: a route that completed meanwhile "+
+			"(run again from the stream) loses its completion marker before the retry runs, and runs again (see Config.MarkerTTL)",
+			zap.Duration("longest_backoff", d), zap.Duration("marker_ttl", cfg.MarkerTTL), zap.Int("max_attempts", cfg.MaxAttempts))
+	}
 	// A client built from an existing connection does not own it: its Close
 	// refuses to close it (asynq v0.26 client.go, sharedConnection).
 	return &Scheduler{rdb: rdb, client: asynq.NewClientFromRedisClient(rdb), cfg: cfg, log: log}, nil
@@ -58,6 +63,19 @@ func subSecond(backoff func(int) time.Duration) bool {
 		}
 	}
 	return true
+}
+
+// longestDelay returns the longest delay backoff gives a retry before the
+// last of maxAttempts runs, over a few calls per attempt (it may be
+// jittered). Attempts beyond 1,000 are not looked at.
+func longestDelay(backoff func(int) time.Duration, maxAttempts int) time.Duration {
+	var longest time.Duration
+	for attempt := 1; attempt < min(maxAttempts, 1000); attempt++ {
+		for range 8 {
+			longest = max(longest, backoff(attempt))
+		}
+	}
+	return longest
 }
 
 // Config returns the configuration with defaults applied.

@@ -49,8 +49,10 @@ type Config struct {
 	DeadLetterUnroutable bool
 	// IdempotentRoutes makes every route idempotent (dispatcher.Idempotent):
 	// a route that completed for a message is recorded, and skipped when
-	// the message is delivered again. With WithAsynqRetry, keep
-	// asynqretry.Config.MarkerTTL equal to the streams' MarkerTTL.
+	// the message is delivered again. With WithAsynqRetry, the retry
+	// worker uses the processors' MarkerTTL (which must then be the same
+	// for all of them); an asynqretry.Config.MarkerTTL that differs fails
+	// fx.New.
 	IdempotentRoutes bool
 	// Publisher configures the provided *redisstream.Publisher.
 	Publisher redisstream.PublisherConfig

@@ -21,7 +21,9 @@ import (
 // after them (so in-flight handlers drain first), then the scheduler is
 // closed. Each failed route is retried alone, up to cfg.MaxAttempts runs,
 // then dead-lettered. cfg.Logger defaults to the app's logger,
-// cfg.DeadLetterStream to the dead-letter streams of Config.Streams, and
+// cfg.DeadLetterStream to the dead-letter streams of Config.Streams,
+// cfg.MarkerTTL to the processors' MarkerTTL (a different one fails fx.New:
+// the worker would not share the completion markers of idempotent routes), and
 // cfg.Queue to a queue named after the app's consumer groups ("streamfx"
 // for the default group, "streamfx:billing" for a worker consuming with
 // group "billing"): split workers, which must use their own consumer groups,
@@ -67,6 +69,11 @@ func newRetryScheduler(p retrySchedulerParams) (*asynqretry.Scheduler, error) {
 		cfg.Logger = p.Logger
 	}
 	cfg.Observer = combineObservers(cfg.Observer, p.Hooks)
+	ttl, err := p.Config.retryMarkerTTL(cfg.MarkerTTL)
+	if err != nil {
+		return nil, err
+	}
+	cfg.MarkerTTL = ttl
 	if dls := p.Config.deadLetterStreams(); cfg.DeadLetterStream == nil && len(dls) > 0 {
 		cfg.DeadLetterStream = func(stream string) string {
 			if s, ok := dls[stream]; ok {
