@@ -335,3 +335,44 @@ func TestOrderedSlowKey(t *testing.T) {
 		return p.OrderStats(stream) == (redisstream.OrderStats{}) && obs.get("g/"+stream) == (redisstream.OrderStats{})
 	})
 }
+
+// TestOrderedAbortedStopReportsZeros: an ordered Processor whose stop is
+// aborted while its buffer is full (a key stuck in its handler holds it)
+// still tells its OrderObserver at the end that it holds nothing, so that
+// gauges fed by it do not keep the last values of a stopped Processor.
+func TestOrderedAbortedStopReportsZeros(t *testing.T) {
+	_, rdb := newRedis(t)
+	const stream = "aborted-stop"
+	d := dispatcher.New(dispatcher.Config{})
+	d.OnFunc("ev", func(ctx context.Context, msg *dispatcher.Message) error {
+		if msg.Fields["n"] == "0" {
+			<-ctx.Done() // stuck until the stop is aborted
+			return ctx.Err()
+		}
+		return nil
+	})
+	for n := range 5 {
+		addEntry(t, rdb, stream, "type", "ev", "acct", "a", "n", strconv.Itoa(n))
+	}
+	obs := &orderObserver{last: map[string]redisstream.OrderStats{}}
+	cfg := fastConfig(t, stream)
+	cfg.OrderKey = "acct"
+	cfg.OrderBuffer, cfg.OrderKeyBuffer = 2, 2 // full with the stuck entry and the next one
+	cfg.Observer = obs
+	p := streamtest.Start(t, rdb, d, cfg)
+	eventually(t, "the key shown holding one waiting entry", func() bool {
+		s := obs.get("g/" + stream)
+		return s.Keys == 1 && s.Waiting == 1
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	if err := p.Shutdown(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Shutdown = %v, want the deadline exceeded (aborted)", err)
+	}
+	if s := obs.get("g/" + stream); s != (redisstream.OrderStats{}) {
+		t.Errorf("last OrderStats reported after the aborted stop = %+v, want zeros", s)
+	}
+	if n := pending(t, rdb, stream, "g"); n != 5 {
+		t.Errorf("pending after the aborted stop = %d, want 5", n)
+	}
+}

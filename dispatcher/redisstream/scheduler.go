@@ -71,8 +71,9 @@ type handled struct {
 //   - held returns how many entries the policy holds, not running.
 //   - drain is called once, at stop: it returns every entry the policy
 //     holds that is not running, grouped in jobs of one stream; they are
-//     given back unstarted (they stay pending; see handBack). No other
-//     method is called after it.
+//     given back unstarted (they stay pending; see handBack), or, when the
+//     stop was aborted, dropped (they stay pending too). No other method
+//     is called after it.
 type policy interface {
 	push(u job)
 	full() bool
@@ -108,8 +109,9 @@ func newPolicy(cfg ProcessorConfig, d *dispatcher.Dispatcher, log *zap.Logger) p
 // scheduler gives back what the policy holds and the jobs no worker took
 // yet, closes work, forwards the results of the jobs still running, then
 // closes settled and returns. When ctx ends first (an aborted stop), it
-// closes work and settled at once: the results that arrive later are
-// discarded, and those entries stay pending.
+// drains the policy, without giving its entries back, and closes work and
+// settled at once: the results that arrive later are discarded, and those
+// entries stay pending.
 type scheduler struct {
 	pol      policy
 	workers  int
@@ -185,6 +187,7 @@ func (s *scheduler) run(ctx context.Context) error {
 			armed = time.Time{}
 		case <-ctx.Done():
 			if in != nil {
+				s.pol.drain() // its entries stay pending: the policy only lets go of them (and says so)
 				close(s.work)
 			}
 			return ctx.Err()
