@@ -157,6 +157,10 @@ type ProcessorConfig struct {
 	// once another consumer owns the partition. (An interface, not a func,
 	// keeps the struct comparable.)
 	fence fence
+	// limit, if not nil, is a semaphore that the workers of several
+	// Processors share (see limit.go): a PartitionedProcessor bounds the
+	// handlers of every partition it owns by its Concurrency.
+	limit limit
 }
 
 // Validate reports the first problem that makes c unusable, wrapped in

@@ -29,9 +29,13 @@ type PartitionedConfig struct {
 	// dead-letters to its own dead-letter stream (partition.Stream
 	// DeadLetter), in its slot. Consumer names this consumer both in the
 	// consumer group and among the partitions' owners; if empty, a unique
-	// name. Block must be below LeaseTTL/4, so that a read started before
-	// this consumer counts a lease lost ends before Redis gives the
-	// partition to another.
+	// name. Concurrency bounds the handlers running at once in this
+	// consumer as a whole, over every partition it owns (each partition's
+	// Processor has Concurrency workers, which share Concurrency slots: one
+	// busy partition may use them all); BatchSize, OrderBuffer and
+	// OrderKeyBuffer apply to each owned partition. Block must be below
+	// LeaseTTL/4, so that a read started before this consumer counts a
+	// lease lost ends before Redis gives the partition to another.
 	Processor ProcessorConfig
 	// LeaseTTL is how long a partition's lease lasts without renewal (see
 	// partition.CoordinatorConfig). If zero, 10s.
@@ -46,8 +50,7 @@ type PartitionedConfig struct {
 // the previous owners left pending (XCLAIM, in ID order), which its
 // Processor then runs first, in ID order, before reading new entries; so,
 // with one reader per partition, the events of a key keep their stream
-// order across a handover (with Concurrency 1, or a scheduler that keeps
-// order per key). Delivery stays at least once: entries a previous owner
+// order across a handover (with Concurrency 1, or with OrderKey). Delivery stays at least once: entries a previous owner
 // ran but did not acknowledge run again.
 //
 // A revoked partition's Processor stops gracefully (Processor.Shutdown:
@@ -63,6 +66,7 @@ type PartitionedProcessor struct {
 	cfg   PartitionedConfig
 	log   *zap.Logger
 	coord *partition.Coordinator
+	limit limit // the handler slots every owned partition's Processor shares
 
 	mu    sync.Mutex
 	owned map[int]*ownedPartition // by partition
@@ -92,6 +96,7 @@ func NewPartitionedProcessor(rdb redis.UniversalClient, d *dispatcher.Dispatcher
 	}
 	cfg.Processor = pc
 	p := &PartitionedProcessor{rdb: rdb, d: d, cfg: cfg, owned: make(map[int]*ownedPartition),
+		limit: make(limit, pc.Concurrency),
 		log: pc.Logger.With(zap.String("stream", cfg.Stream.Name()), zap.String("group", pc.Group),
 			zap.String("consumer", pc.Consumer))}
 	p.coord, err = partition.NewCoordinator(rdb, partition.CoordinatorConfig{

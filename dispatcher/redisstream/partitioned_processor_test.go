@@ -323,3 +323,57 @@ func TestPartitionedProcessorFenced(t *testing.T) {
 		})
 	}
 }
+
+// TestPartitionedProcessorConcurrency checks that Concurrency bounds the
+// handlers running at once in a consumer as a whole: one consumer owning 4
+// partitions with Concurrency 2 never runs more than 2 handlers together
+// (with a limit per partition it would run up to 8), and does run 2.
+func TestPartitionedProcessorConcurrency(t *testing.T) {
+	t.Parallel()
+	const events, concurrency = 16, 2
+	srv := redistest.Start(t)
+	admin := srv.Client(t)
+	stream, err := partition.New("limited", 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	publishKeyed(t, admin, stream, events, events) // one event per key, 4 per partition
+	var running, most, handled atomic.Int64
+	release := make(chan struct{})
+	d := dispatcher.New(dispatcher.Config{})
+	d.OnFunc("e", func(context.Context, *dispatcher.Message) error {
+		n := running.Add(1)
+		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+		}
+		<-release
+		running.Add(-1)
+		handled.Add(1)
+		return nil
+	})
+	p, err := redisstream.NewPartitionedProcessor(admin, d, redisstream.PartitionedConfig{
+		Stream: stream, LeaseTTL: 2 * time.Second,
+		Processor: redisstream.ProcessorConfig{Group: "g", Consumer: "a", Block: 50 * time.Millisecond,
+			Concurrency: concurrency, MinIdle: time.Minute, Logger: zaptest.NewLogger(t)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+		defer cancel()
+		_ = p.Shutdown(ctx)
+	})
+	for i := range int64(events) {
+		eventually(t, "as many handlers run as Concurrency allows", func() bool {
+			return running.Load() >= min(concurrency, events-i) && handled.Load() == i
+		})
+		release <- struct{}{}
+	}
+	eventually(t, "every event is handled", func() bool { return handled.Load() == events })
+	if m := most.Load(); m != concurrency {
+		t.Errorf("at most %d handlers ran at once, want %d (Concurrency)", m, concurrency)
+	}
+}

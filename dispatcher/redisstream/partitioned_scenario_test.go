@@ -20,7 +20,7 @@ const scenariosEnv = "STREAMFX_SCENARIOS"
 // TestScenarioPartitionedHandover publishes 100,000 events over 1,000 keys
 // into 12 partitions (about 10,000/s, while they are consumed), 1% of them
 // failing their first run, consumed by 3 consumers (separate clients) with
-// ordered routes (OrderKey "key", Concurrency 16 per owned partition: a
+// ordered routes (OrderKey "key", Concurrency 16 per consumer: a
 // failed event is retried in place while its key waits); at 50,000 handled
 // one consumer is killed (client closed: no ack, no lease release), at
 // 75,000 a fourth joins. Nothing is lost, and for every key the handled

@@ -109,6 +109,7 @@ func (p *PartitionedProcessor) takeOver(ctx context.Context, o *ownedPartition) 
 			cfg.DeadLetterStream = p.cfg.Stream.DeadLetter(i)
 			cfg.Logger = cfg.Logger.With(zap.Int("partition", i))
 			cfg.fence = &leaseFence{coord: p.coord, lease: o.lease}
+			cfg.limit = p.limit
 			var proc *Processor
 			if proc, err = NewProcessor(p.rdb, p.d, cfg); err == nil {
 				err = proc.Start(ctx)

@@ -44,12 +44,13 @@ func (w *workers) run(ctx context.Context) error {
 	for i := range w.slots {
 		wg.Go(func() {
 			for u := range w.work {
-				if ctx.Err() != nil {
+				if ctx.Err() != nil || !w.acquire(ctx) {
 					continue // aborted: neither run nor report it
 				}
 				w.slots[i].set(u)
 				r := w.runJob(ctx, u)
 				w.slots[i].set(job{})
+				w.release()
 				if ctx.Err() != nil {
 					continue // aborted meanwhile: the result is discarded
 				}
