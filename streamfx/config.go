@@ -35,6 +35,15 @@ type Config struct {
 	// empty, no processor runs (then no route may be contributed either: see
 	// ErrNoStreams). ConfigFromEnv builds one processor per stream.
 	Processors []redisstream.ProcessorConfig
+	// Partitioned lists the partitioned streams to consume, each by a
+	// redisstream.PartitionedProcessor (one member of the consumer group
+	// that shares the stream's partitions) configured with the engine's
+	// own redisstream.PartitionedConfig, with the same two differences as
+	// Processors: an empty Processor.Group means DefaultConsumerGroup, and
+	// a nil Processor.Logger the app's logger. A partition may not also be
+	// listed in Processors. ConfigFromEnv fills it instead of Processors
+	// when STREAMFX_PARTITIONS is set.
+	Partitioned []redisstream.PartitionedConfig
 	// RouteGroups, if not empty, mounts only the routes whose route group
 	// (Route.Group, dispatcher.InGroup) is listed, and the routes without a
 	// route group: the seed's enabled_groups, so one binary runs as a
@@ -93,13 +102,12 @@ func (c Config) Validate() error {
 			}
 			seen[s] = true
 		}
-		if len(c.RouteGroups) > 0 && p.Group == DefaultConsumerGroup {
-			return fmt.Errorf("%w: %w: streams %q are consumed with consumer group %q by a worker "+
-				"that mounts only the route groups %q; give this worker its own consumer group "+
-				"(ProcessorConfig.Group or STREAMFX_CONSUMER_GROUP), or it would acknowledge messages "+
-				"meant for the routes it does not mount",
-				ErrInvalidConfig, ErrDefaultGroupInPartialWorker, p.Streams, DefaultConsumerGroup, c.RouteGroups)
+		if err := c.checkGroup(p.Streams, p.Group); err != nil {
+			return err
 		}
+	}
+	if err := c.validatePartitioned(seen); err != nil {
+		return err
 	}
 	for i, g := range c.RouteGroups {
 		if g == "" {
@@ -118,6 +126,19 @@ func (c Config) Validate() error {
 	return nil
 }
 
+// checkGroup enforces the seed's rule on the consumer group of streams: a
+// partial worker (RouteGroups set) may not use DefaultConsumerGroup.
+func (c Config) checkGroup(streams []string, group string) error {
+	if len(c.RouteGroups) > 0 && group == DefaultConsumerGroup {
+		return fmt.Errorf("%w: %w: streams %q are consumed with consumer group %q by a worker "+
+			"that mounts only the route groups %q; give this worker its own consumer group "+
+			"(ProcessorConfig.Group or STREAMFX_CONSUMER_GROUP), or it would acknowledge messages "+
+			"meant for the routes it does not mount",
+			ErrInvalidConfig, ErrDefaultGroupInPartialWorker, streams, DefaultConsumerGroup, c.RouteGroups)
+	}
+	return nil
+}
+
 // retryQueue returns the asynq queue of this app's retries when
 // asynqretry.Config.Queue is empty: "streamfx" for an app that only uses the
 // default consumer group, else "streamfx:" followed by its sorted consumer
@@ -128,6 +149,9 @@ func (c Config) retryQueue() string {
 	var groups []string
 	for _, p := range c.processorConfigs(zap.NewNop()) {
 		groups = append(groups, p.Group)
+	}
+	for _, p := range c.partitionedConfigs(zap.NewNop()) {
+		groups = append(groups, p.Processor.Group)
 	}
 	slices.Sort(groups)
 	groups = slices.Compact(groups)

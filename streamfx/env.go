@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/streamfx/streamfx/dispatcher/redisstream"
+	"github.com/streamfx/streamfx/dispatcher/redisstream/partition"
 )
 
 // defaultEnvPrefix is the prefix of the variables read by ConfigFromEnv and
@@ -35,6 +36,8 @@ const (
 	envStartID              = "START_ID"               // ProcessorConfig.StartID
 	envMaxMessageBytes      = "MAX_MESSAGE_BYTES"      // integer; negative: no limit
 	envOrderKey             = "ORDER_KEY"              // ProcessorConfig.OrderKey
+	envPartitions           = "PARTITIONS"             // integer: partitions of every stream
+	envLeaseTTL             = "LEASE_TTL"              // Go duration: PartitionedConfig.LeaseTTL
 	envRouteGroups          = "ROUTE_GROUPS"           // comma separated
 	envDeadLetterUnroutable = "DEAD_LETTER_UNROUTABLE" // true/false
 	envPublishMaxLen        = "PUBLISH_MAX_LEN"        // integer
@@ -63,7 +66,10 @@ func ConfigFromEnv(prefix string) (Config, error) {
 // same key) whose key is prefix + "_" + a variable listed in the README
 // (STREAMFX_STREAMS, STREAMFX_CONSUMER_GROUP, ...). An empty prefix means
 // "STREAMFX". Every stream of STREAMFX_STREAMS gets a processor of its own,
-// with the same settings. Every malformed or negative variable is reported,
+// with the same settings; with STREAMFX_PARTITIONS=P (P > 0) every stream
+// is instead a partitioned stream of P partitions (Config.Partitioned,
+// partition.New), consumed by a PartitionedProcessor with those settings
+// and STREAMFX_LEASE_TTL. Every malformed or negative variable is reported,
 // joined into one error that wraps ErrInvalidConfig and names each variable
 // and its value; the result is then checked with Config.Validate. A variable
 // with the prefix that LoadConfig does not know (a misspelling) is kept in
@@ -94,9 +100,16 @@ func LoadConfig(prefix string, environ []string) (Config, error) {
 		OrderKey:          e.str(envOrderKey),
 	}
 	var cfg Config
-	for _, name := range e.list(envStreams) {
-		p.Streams = []string{name}
-		cfg.Processors = append(cfg.Processors, p)
+	if partitions, ttl := e.count(envPartitions), e.duration(envLeaseTTL); partitions > 0 {
+		cfg.Partitioned = e.partitioned(e.list(envStreams), partitions, ttl, p)
+	} else {
+		if ttl != 0 {
+			e.fail(envLeaseTTL, e.str(envLeaseTTL), "is set but "+e.prefix+envPartitions+" is not")
+		}
+		for _, name := range e.list(envStreams) {
+			p.Streams = []string{name}
+			cfg.Processors = append(cfg.Processors, p)
+		}
 	}
 	cfg.RouteGroups = e.list(envRouteGroups)
 	cfg.DeadLetterUnroutable = e.boolean(envDeadLetterUnroutable)
@@ -111,6 +124,21 @@ func LoadConfig(prefix string, environ []string) (Config, error) {
 		return Config{}, err
 	}
 	return cfg, nil
+}
+
+// partitioned returns a partitioned stream of partitions partitions for
+// each of names, consumed with p and lease TTL ttl.
+func (e *envReader) partitioned(names []string, partitions int, ttl time.Duration, p redisstream.ProcessorConfig) []redisstream.PartitionedConfig {
+	var out []redisstream.PartitionedConfig
+	for _, name := range names {
+		stream, err := partition.New(name, partitions)
+		if err != nil {
+			e.fail(envPartitions, e.str(envPartitions), fmt.Sprintf("cannot partition stream %q: %v", name, err))
+			continue
+		}
+		out = append(out, redisstream.PartitionedConfig{Stream: stream, Processor: p, LeaseTTL: ttl})
+	}
+	return out
 }
 
 // envReader reads typed variables, collects their errors and remembers

@@ -23,7 +23,10 @@ const recencySlack = time.Second
 // and the consumer group exists ("group:<stream>", health.RedisGroup), and
 // that the stream's processor read successfully within 3 x Block + 1s
 // ("read:<stream>", health.Recency): so it fails before the processors have
-// started, once they have stopped, and while Redis is unreachable. An app
+// started, once they have stopped, and while Redis is unreachable. For each
+// partitioned stream it checks that its partitions have owners and that its
+// consumer reaches Redis ("partitions:<name>", health.Partitions with twice
+// the lease TTL). An app
 // that consumes nothing gets one check, "redis", that Redis answers PING.
 //
 // Module provides it; it is built only if the app asks for it, and it
@@ -43,6 +46,10 @@ func newHealth(rdb redis.UniversalClient, ps *Processors) *Health {
 			checks["group:"+s] = health.RedisGroup(rdb, s, cfg.Group)
 			checks["read:"+s] = health.Recency(proc.LastRead, 3*cfg.Block+recencySlack)
 		}
+	}
+	for _, proc := range ps.Partitioned() {
+		cfg := proc.Config()
+		checks["partitions:"+cfg.Stream.Name()] = health.Partitions(proc.Coordinator(), 2*cfg.LeaseTTL)
 	}
 	if len(checks) == 0 {
 		checks["redis"] = func(ctx context.Context) error {

@@ -49,12 +49,12 @@ func newProcessors(p processorsParams) (*Processors, error) {
 	if err := p.Config.Validate(); err != nil {
 		return nil, err
 	}
-	routes := len(p.Dispatcher.Routes())
+	routes, consumers := len(p.Dispatcher.Routes()), len(p.Config.Processors)+len(p.Config.Partitioned)
 	switch {
-	case len(p.Config.Processors) > 0 && routes == 0:
+	case consumers > 0 && routes == 0:
 		return nil, fmt.Errorf("%w: contribute routes with streamfx.AsRoute or streamfx.AsRouter", ErrNoRoutes)
-	case len(p.Config.Processors) == 0 && routes > 0:
-		return nil, fmt.Errorf("%w: %d routes are mounted but Config.Processors is empty "+
+	case consumers == 0 && routes > 0:
+		return nil, fmt.Errorf("%w: %d routes are mounted but Config.Processors and Config.Partitioned are empty "+
 			"(set STREAMFX_STREAMS when loading the config from the environment)", ErrNoStreams, routes)
 	}
 	if len(p.Config.unknownEnv) > 0 {
@@ -73,6 +73,16 @@ func newProcessors(p processorsParams) (*Processors, error) {
 		warnReclaim(p.Logger, proc.Config())
 		ps.list = append(ps.list, proc)
 		ps.runners = append(ps.runners, proc)
+	}
+	for _, cfg := range p.Config.partitionedConfigs(p.Logger) {
+		cfg.Processor.Observer = combineObservers(cfg.Processor.Observer, p.Hooks)
+		proc, err := redisstream.NewPartitionedProcessor(p.Redis, p.Dispatcher, cfg)
+		if err != nil {
+			return nil, fmt.Errorf("%w: partitioned stream %q: %w", ErrInvalidConfig, cfg.Stream.Name(), err)
+		}
+		warnReclaim(p.Logger, proc.Config().Processor)
+		ps.partitioned = append(ps.partitioned, proc)
+		ps.runners = append(ps.runners, newPartitionedRunner(proc))
 	}
 	p.Lifecycle.Append(fx.Hook{OnStart: ps.Start, OnStop: ps.Shutdown})
 	return ps, nil
@@ -114,19 +124,26 @@ const retryStopGrace = 2 * time.Second
 // stops it with the app in one lifecycle hook; Start and Shutdown are
 // exported for apps that drive it themselves.
 type Processors struct {
-	list       []*redisstream.Processor
-	runners    []runner
-	retry      retryServer // nil without WithAsynqRetry
-	log        *zap.Logger
-	shutdowner fx.Shutdowner
-	stop       chan struct{}
-	stopOnce   sync.Once
-	watchers   sync.WaitGroup
+	list        []*redisstream.Processor
+	partitioned []*redisstream.PartitionedProcessor
+	runners     []runner
+	retry       retryServer // nil without WithAsynqRetry
+	log         *zap.Logger
+	shutdowner  fx.Shutdowner
+	stop        chan struct{}
+	stopOnce    sync.Once
+	watchers    sync.WaitGroup
 }
 
 // All returns the processors, one per configured stream, in Config order.
 func (ps *Processors) All() []*redisstream.Processor {
 	return append([]*redisstream.Processor(nil), ps.list...)
+}
+
+// Partitioned returns the processors of the partitioned streams, one per
+// Config.Partitioned entry, in Config order.
+func (ps *Processors) Partitioned() []*redisstream.PartitionedProcessor {
+	return append([]*redisstream.PartitionedProcessor(nil), ps.partitioned...)
 }
 
 // Start starts the asynq retry server, if any, then every processor: it

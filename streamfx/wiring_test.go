@@ -97,7 +97,7 @@ func TestWiringErrorsFailNew(t *testing.T) {
 			name: "routes but no stream",
 			opts: []fx.Option{fx.Supply(streamfx.Config{}), provideRedis, provideLogger, usersModule},
 			is:   streamfx.ErrNoStreams,
-			want: []string{"1 routes are mounted but Config.Processors is empty"},
+			want: []string{"1 routes are mounted but Config.Processors and Config.Partitioned are empty"},
 		},
 		{
 			name: "streams but no route",

@@ -73,28 +73,53 @@ type PartitionedProcessor struct {
 	lost  sync.WaitGroup          // stops of lost partitions' Processors
 }
 
+// Validate reports the first problem that makes c unusable, wrapped in
+// ErrInvalidConfig (see NewPartitionedProcessor). It is exported for the
+// configuration layers above (package streamfx).
+func (c PartitionedConfig) Validate() error {
+	_, err := c.withDefaults()
+	return err
+}
+
+// withDefaults returns a copy of c with every zero value replaced by its
+// default, or an error if c cannot be used: no partitioned stream,
+// Processor.Streams or DeadLetterStream set, an unusable Processor config,
+// or a Block not below LeaseTTL/4.
+func (c PartitionedConfig) withDefaults() (PartitionedConfig, error) {
+	pc := c.Processor
+	switch {
+	case c.Stream.Partitions() == 0:
+		return c, fmt.Errorf("%w: no partitioned stream", ErrInvalidConfig)
+	case len(pc.Streams) > 0 || pc.DeadLetterStream != "":
+		return c, fmt.Errorf("%w: Processor.Streams and DeadLetterStream are set per partition", ErrInvalidConfig)
+	case c.LeaseTTL < 0:
+		return c, fmt.Errorf("%w: negative LeaseTTL", ErrInvalidConfig)
+	}
+	pc.Streams = []string{c.Stream.Key(0)} // to check the rest of the config
+	pc, err := pc.withDefaults()
+	if err != nil {
+		return c, err
+	}
+	pc.Streams = nil
+	c.LeaseTTL = cmp.Or(c.LeaseTTL, defaultLeaseTTL)
+	if pc.Block >= c.LeaseTTL/4 {
+		return c, fmt.Errorf("%w: Block %v is not below LeaseTTL/4 (%v)", ErrInvalidConfig, pc.Block, c.LeaseTTL/4)
+	}
+	c.Processor = pc
+	return c, nil
+}
+
 // NewPartitionedProcessor validates cfg and returns a PartitionedProcessor
 // that is not yet started.
 func NewPartitionedProcessor(rdb redis.UniversalClient, d *dispatcher.Dispatcher, cfg PartitionedConfig) (*PartitionedProcessor, error) {
-	pc := cfg.Processor
-	switch {
-	case rdb == nil || d == nil:
+	if rdb == nil || d == nil {
 		return nil, fmt.Errorf("%w: nil redis client or dispatcher", ErrInvalidConfig)
-	case cfg.Stream.Partitions() == 0:
-		return nil, fmt.Errorf("%w: no partitioned stream", ErrInvalidConfig)
-	case len(pc.Streams) > 0 || pc.DeadLetterStream != "":
-		return nil, fmt.Errorf("%w: Processor.Streams and DeadLetterStream are set per partition", ErrInvalidConfig)
 	}
-	pc.Streams = []string{cfg.Stream.Key(0)} // to check the rest of the config
-	pc, err := pc.withDefaults()
+	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
 	}
-	cfg.LeaseTTL = cmp.Or(cfg.LeaseTTL, defaultLeaseTTL)
-	if pc.Block >= cfg.LeaseTTL/4 {
-		return nil, fmt.Errorf("%w: Block %v is not below LeaseTTL/4 (%v)", ErrInvalidConfig, pc.Block, cfg.LeaseTTL/4)
-	}
-	cfg.Processor = pc
+	pc := cfg.Processor
 	p := &PartitionedProcessor{rdb: rdb, d: d, cfg: cfg, owned: make(map[int]*ownedPartition),
 		limit: make(limit, pc.Concurrency),
 		log: pc.Logger.With(zap.String("stream", cfg.Stream.Name()), zap.String("group", pc.Group),
@@ -134,6 +159,9 @@ func (p *PartitionedProcessor) Shutdown(ctx context.Context) error {
 	p.lost.Wait()
 	return err
 }
+
+// Config returns the configuration, with its defaults applied.
+func (p *PartitionedProcessor) Config() PartitionedConfig { return p.cfg }
 
 // Coordinator returns the Coordinator of this consumer's partitions, for
 // its Status (owned and unowned partitions, rebalances, lease losses).
