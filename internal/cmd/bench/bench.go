@@ -40,6 +40,8 @@ type results struct {
 	lat                         *latencyStats
 	memRaw, memStreamfx         *memDelta
 	cpuRaw, cpuStreamfx         time.Duration // least CPU time of the consume runs
+	partitioned1, partitioned3  float64       // msgs/s on the cluster: 1 consumer on 1 stream, 3 on 12 partitions
+	partitionedSkipped          string        // why the partitioned scenario did not run, if it did not
 }
 
 // row is one line of the table.
@@ -70,6 +72,7 @@ func (b *bench) runAll(ctx context.Context) error {
 		{"dedup", b.dedup},
 		{"idempotent", b.idempotent},
 		{"latency", b.latency},
+		{"partitioned", b.partitioned},
 	}
 	for _, s := range steps {
 		if !b.opts.runs(s.name) {

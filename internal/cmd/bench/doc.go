@@ -1,7 +1,7 @@
 // Command bench measures streamfx against a raw go-redis loop on the same
 // data, in one run, and prints a table followed by one machine-readable line:
 //
-//	RESULT consume_ratio=... publish_batch_ratio=... publish_single_ratio=... sleep1ms_c64_msgs_per_s=... p99_ms=... allocs_per_msg=... dedup_publish_ratio=... batch_ratio=... cpu_ratio=... ordered_ratio=... idempotent_consume_ratio=...
+//	RESULT consume_ratio=... publish_batch_ratio=... publish_single_ratio=... sleep1ms_c64_msgs_per_s=... p99_ms=... allocs_per_msg=... dedup_publish_ratio=... batch_ratio=... cpu_ratio=... ordered_ratio=... idempotent_consume_ratio=... partitioned_scale=...
 //
 // It starts its own redis-server on a free loopback port, or uses REDIS_URL
 // if set (its keys are then prefixed with "streamfx-bench:<pid>:" and deleted
@@ -42,7 +42,20 @@
 // without, alternating -rounds times (ordered_ratio: ordered msgs/s over
 // unordered).
 //
-// -only consume,sleep,ordered,batch,publish,dedup,idempotent,latency runs some scenarios (the others are
+// The partitioned scenario starts a 3-master Redis Cluster of its own
+// (redis-server in cluster mode, joined with redis-cli --cluster create;
+// without them, it says why and is skipped) and consumes min(n, 100000)
+// no-op messages with one Processor on one unpartitioned stream, then with
+// 3 PartitionedProcessors, each with its own cluster client, on 12
+// partitions (1000 keys), alternating -rounds times: partitioned_scale is
+// the 3 consumers' rate over the one's. Each run publishes first, behind a
+// group at the end of the streams, starts the consumers (the 3 own 4
+// partitions each before the clock starts), then moves the group to the
+// start; the row notes the partitions per master and the masters' CPU per
+// message (INFO cpu). All of it runs on this one machine, so the figure
+// shows the cost of partitioning here, not the capacity of 3 machines.
+//
+// -only consume,sleep,ordered,batch,publish,dedup,idempotent,latency,partitioned runs some scenarios (the others are
 // "-" in the RESULT line). With -cpuprofile, each scenario carries the pprof
 // label scenario=<name>: `go tool pprof -tagfocus scenario=consume-streamfx`
 // shows one of them.

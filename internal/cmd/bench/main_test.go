@@ -14,7 +14,7 @@ import (
 
 // resultRE is the exact shape of a complete RESULT line.
 var resultRE = regexp.MustCompile(`^RESULT consume_ratio=\d+\.\d{3} publish_batch_ratio=\d+\.\d{3} ` +
-	`publish_single_ratio=\d+\.\d{3} sleep1ms_c64_msgs_per_s=\d+ p99_ms=\d+\.\d{3} allocs_per_msg=\d+\.\d dedup_publish_ratio=\d+\.\d{3} batch_ratio=\d+\.\d{3} cpu_ratio=\d+\.\d{3} ordered_ratio=\d+\.\d{3} idempotent_consume_ratio=\d+\.\d{3}$`)
+	`publish_single_ratio=\d+\.\d{3} sleep1ms_c64_msgs_per_s=\d+ p99_ms=\d+\.\d{3} allocs_per_msg=\d+\.\d dedup_publish_ratio=\d+\.\d{3} batch_ratio=\d+\.\d{3} cpu_ratio=\d+\.\d{3} ordered_ratio=\d+\.\d{3} idempotent_consume_ratio=\d+\.\d{3} partitioned_scale=\d+\.\d{3}$`)
 
 // small are options that keep a whole run to a few seconds.
 var small = []string{"-n", "2000", "-rounds", "1", "-single-n", "300", "-latency-n", "300", "-timeout", "30s"}
@@ -49,7 +49,8 @@ func TestRunAllOnRedisURL(t *testing.T) {
 	}
 	for _, want := range []string{"consume raw", "consume streamfx (", "1 ms handler", "OrderKey", "Publish, sequential",
 		"PublishBatch", "encoding/json", "DedupID each", "idempotent no-op", "latency publish->handler", "batch route MaxBatch 500, 1 ms/call",
-		"batch route MaxBatch 500, no-op", "per-message route, default Concurrency, no-op", "allocs", "µs CPU", "peak RSS"} {
+		"batch route MaxBatch 500, no-op", "per-message route, default Concurrency, no-op", "allocs", "µs CPU", "peak RSS",
+		"cluster: 1 Processor, 1 stream", "3 PartitionedProcessors, 12 partitions", "partitions per master 4/4/4"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
@@ -68,7 +69,7 @@ func TestRunOwnServerOnly(t *testing.T) {
 		t.Fatalf("run: %v\nstderr:\n%s", err, errOut)
 	}
 	want := regexp.MustCompile(`^RESULT consume_ratio=- publish_batch_ratio=\d+\.\d{3} publish_single_ratio=\d+\.\d{3} ` +
-		`sleep1ms_c64_msgs_per_s=- p99_ms=- allocs_per_msg=- dedup_publish_ratio=- batch_ratio=- cpu_ratio=- ordered_ratio=- idempotent_consume_ratio=-$`)
+		`sleep1ms_c64_msgs_per_s=- p99_ms=- allocs_per_msg=- dedup_publish_ratio=- batch_ratio=- cpu_ratio=- ordered_ratio=- idempotent_consume_ratio=- partitioned_scale=-$`)
 	if line := lastLine(out); !want.MatchString(line) {
 		t.Errorf("last line %q does not match %s", line, want)
 	}

@@ -32,7 +32,7 @@ type options struct {
 }
 
 // scenario names accepted by -only.
-var scenarioNames = []string{"consume", "sleep", "ordered", "batch", "publish", "dedup", "idempotent", "latency"}
+var scenarioNames = []string{"consume", "sleep", "ordered", "batch", "publish", "dedup", "idempotent", "latency", "partitioned"}
 
 // parseOptions reads the flags; -n defaults to BENCH_N, then to 200000.
 func parseOptions(args []string) (options, error) {

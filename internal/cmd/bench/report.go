@@ -33,6 +33,9 @@ func (b *bench) report(w io.Writer) {
 		fmt.Fprintf(w, "  streamfx:  %6.0f bytes %6.1f allocs %6.2f µs CPU\n",
 			r.memStreamfx.bytesPerMsg(), r.memStreamfx.allocsPerMsg(), r.memStreamfx.cpuPerMsg())
 	}
+	if r.partitionedSkipped != "" {
+		fmt.Fprintf(w, "partitioned scenario skipped: %s\n", r.partitionedSkipped)
+	}
 	fmt.Fprintf(w, "peak RSS of this process: %s\n", peakRSS())
 	fmt.Fprintln(w, "µs CPU/msg: CPU time of this process (not of redis-server) per message, least of the runs.")
 	fmt.Fprintln(w)
@@ -55,6 +58,7 @@ func (b *bench) resultLine() string {
 		{"cpu_ratio", ratio(float64(r.cpuStreamfx), float64(r.cpuRaw))},
 		{"ordered_ratio", ratio(r.ordered, r.unordered)},
 		{"idempotent_consume_ratio", ratio(r.idemRoute, r.plainRoute)},
+		{"partitioned_scale", ratio(r.partitioned3, r.partitioned1)},
 	}
 	if r.lat != nil {
 		fields[4].val = number(float64(r.lat.p99)/1e6, 3)
