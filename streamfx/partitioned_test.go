@@ -10,19 +10,22 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/fx"
 	"go.uber.org/fx/fxtest"
 
 	"github.com/streamfx/streamfx/dispatcher"
 	"github.com/streamfx/streamfx/dispatcher/redisstream"
 	"github.com/streamfx/streamfx/streamfx"
+	"github.com/streamfx/streamfx/streamfx/fxmetrics"
 )
 
 // TestPartitionedFromEnv checks that STREAMFX_PARTITIONS makes every stream
 // of STREAMFX_STREAMS a partitioned stream, with the other variables as
 // its settings, and that Module consumes it: every event is handled once,
-// in order per key, the consumer owns every partition, and the health
-// check of its partitions passes.
+// in order per key, the consumer owns every partition (Status and
+// fxmetrics' streamfx_partitions_owned), and the health check of its
+// partitions passes.
 func TestPartitionedFromEnv(t *testing.T) {
 	t.Parallel()
 	cfg, err := streamfx.LoadConfig("STREAMFX", []string{
@@ -65,8 +68,9 @@ func TestPartitionedFromEnv(t *testing.T) {
 		ps  *streamfx.Processors
 		h   *streamfx.Health
 	)
-	app := fxtest.New(t, baseOptions(t, rdb, cfg, nil), streamfx.Module, fx.Provide(streamfx.AsRoute(route)),
-		fx.Populate(&pub, &ps, &h))
+	reg := prometheus.NewRegistry()
+	app := fxtest.New(t, baseOptions(t, rdb, cfg, nil), streamfx.Module, fxmetrics.Module(reg),
+		fx.Provide(streamfx.AsRoute(route)), fx.Populate(&pub, &ps, &h))
 	app.RequireStart()
 	defer app.RequireStop()
 
@@ -105,6 +109,9 @@ func TestPartitionedFromEnv(t *testing.T) {
 	if owned := ps.Partitioned()[0].Coordinator().Status().Owned; len(owned) != 4 {
 		t.Errorf("the only consumer owns partitions %v, want all 4", owned)
 	}
+	if owned := gauge(t, reg, "streamfx_partitions_owned"); owned != 4 {
+		t.Errorf("streamfx_partitions_owned = %v, want 4", owned)
+	}
 	if code, rep := probe(t, h); code != http.StatusOK || rep.Checks["partitions:orders"].Status != "ok" {
 		t.Errorf("health: %d %+v, want 200 with the partitions:orders check", code, rep)
 	}
@@ -140,4 +147,20 @@ func TestLoadConfigPartitionedErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// gauge returns the value of the one metric of the family name in reg.
+func gauge(t *testing.T, reg *prometheus.Registry, name string) float64 {
+	t.Helper()
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() == name && len(f.GetMetric()) == 1 {
+			return f.GetMetric()[0].GetGauge().GetValue()
+		}
+	}
+	t.Fatalf("no single metric %s in the registry", name)
+	return 0
 }

@@ -30,7 +30,9 @@ import (
 // outermost route middleware (and its batch middleware around the batches
 // of batch routes: streamfx_batch_size, one handled or failed count per
 // message), and observes the processors (outcomes, reclaims, retries in
-// place, and the order gauges of processors with an OrderKey) and, with
+// place, and the order gauges of processors with an OrderKey), the
+// partitions of each partitioned stream's consumer (metrics.PartitionCollector:
+// owned, unowned, rebalances, lease losses) and, with
 // streamfx.WithAsynqRetry, the retry side (retries stored, dead letters
 // written). opts are passed to metrics.New (for example
 // metrics.WithBuckets). The metrics are unregistered from reg when the app
@@ -45,6 +47,7 @@ func Module(reg prometheus.Registerer, opts ...metrics.Option) fx.Option {
 	opts = slices.Clone(opts)
 	return fx.Module("streamfx.metrics",
 		fx.Provide(func(p params) (hook.Out, error) { return register(reg, opts, p) }),
+		fx.Invoke(func(lc fx.Lifecycle, ps *streamfx.Processors) error { return registerPartitions(reg, lc, ps) }),
 	)
 }
 
@@ -65,6 +68,10 @@ func register(reg prometheus.Registerer, opts []metrics.Option, p params) (hook.
 	for _, proc := range p.Config.Processors {
 		g := cmp.Or(proc.Group, streamfx.DefaultConsumerGroup)
 		streamsOf[g] = append(streamsOf[g], proc.Streams...)
+	}
+	for _, proc := range p.Config.Partitioned {
+		g := cmp.Or(proc.Processor.Group, streamfx.DefaultConsumerGroup)
+		streamsOf[g] = append(streamsOf[g], proc.Stream.Keys()...)
 	}
 	if len(streamsOf) == 0 {
 		return hook.Out{}, nil
@@ -94,4 +101,26 @@ func register(reg prometheus.Registerer, opts []metrics.Option, p params) (hook.
 	p.Lifecycle.Append(fx.StopHook(unregister))
 	return hook.Out{Hook: hook.Hook{Rank: hook.RankMetrics, Middleware: m.Middleware(),
 		Batch: m.BatchMiddleware(), Observer: m}}, nil
+}
+
+// registerPartitions registers a metrics.PartitionCollector for each
+// partitioned stream's consumer on reg and unregisters them when the app
+// stops.
+func registerPartitions(reg prometheus.Registerer, lc fx.Lifecycle, ps *streamfx.Processors) error {
+	var done []prometheus.Collector
+	unregister := func() {
+		for _, c := range done {
+			reg.Unregister(c)
+		}
+	}
+	for _, p := range ps.Partitioned() {
+		c := metrics.NewPartitionCollector(p.Coordinator())
+		if err := reg.Register(c); err != nil {
+			unregister()
+			return fmt.Errorf("fxmetrics: partition collector of %q: %w", p.Config().Stream.Name(), err)
+		}
+		done = append(done, c)
+	}
+	lc.Append(fx.StopHook(unregister))
+	return nil
 }
