@@ -45,8 +45,9 @@
 // members and releases each lease as soon as its revoke returns; the
 // leases of a member that died expire. A member that cannot renew a lease
 // for 3/4 LeaseTTL counts it lost (Listener.Lost) before Redis would give
-// it to another. Coordinator.Ack acknowledges entries only while the lease
-// still holds in Redis (one Lua script), so a consumer that lost a
-// partition, even one paused past its lease, cannot acknowledge past the
-// loss.
+// it to another. Coordinator.Ack acknowledges entries, and
+// Coordinator.Append adds entries to a stream of the partition's slot
+// (its dead letters), only while the lease still holds in Redis (one Lua
+// script each), so a consumer that lost a partition, even one paused past
+// its lease, cannot acknowledge nor dead-letter past the loss.
 package partition
