@@ -215,7 +215,7 @@ func publishKeyed(t *testing.T, rdb redis.UniversalClient, stream partition.Stre
 }
 
 // TestPartitionedProcessorHandover runs 3,000 events over 60 keys in 4
-// partitions through consumers with one handler each per partition
+// partitions through consumers that run one handler at a time
 // (Concurrency 1): a kills abruptly after a third (client closed, no ack,
 // no lease release), c joins after two thirds. Nothing is lost, and for
 // every key the handled sequence, duplicates removed keeping the first,
@@ -337,7 +337,7 @@ func TestPartitionedProcessorConcurrency(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	publishKeyed(t, admin, stream, events, events) // one event per key, 4 per partition
+	publishKeyed(t, admin, stream, events, events) // one event per key, spread over the partitions
 	var running, most, handled atomic.Int64
 	release := make(chan struct{})
 	d := dispatcher.New(dispatcher.Config{})
