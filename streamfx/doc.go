@@ -88,6 +88,10 @@
 // STREAMFX_MAX_MESSAGE_BYTES, STREAMFX_ROUTE_GROUPS (comma separated),
 // STREAMFX_DEAD_LETTER_UNROUTABLE (true/false), STREAMFX_PUBLISH_MAX_LEN,
 // STREAMFX_PUBLISH_MIN_ID and STREAMFX_REPLY_TTL. Unset means default.
+// STREAMFX_PARTITIONS=P (P > 0) makes every stream of STREAMFX_STREAMS a
+// partitioned stream of P partitions (Config.Partitioned), each consumed by
+// a redisstream.PartitionedProcessor with the settings above and the lease
+// TTL STREAMFX_LEASE_TTL.
 //
 // # Retries
 //
