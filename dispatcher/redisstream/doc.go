@@ -22,7 +22,9 @@
 //   - the scheduler (scheduler.go): its policy decides which ready entry
 //     runs next; the default policy (fifo.go) starts them in the order read,
 //     on at most Concurrency workers, and makes the readers wait while it
-//     holds a batch;
+//     holds a batch. Under a backlog it hands each worker a run of
+//     consecutive entries at once (about the entries queued divided by
+//     twice Concurrency), which that worker runs one after the other;
 //   - the workers (worker.go): Concurrency goroutines shared by every
 //     stream that run Dispatcher.Process; a stuck handler holds one of them
 //     and never a reader;
@@ -69,7 +71,8 @@
 //
 // Shutdown runs the stop sequence (pipeline.stop in processor.go), in this
 // order: stop reading (readers and reclaimer return) → the scheduler gives
-// back what it holds, unstarted → wait for the workers within Shutdown's
+// back what it holds, unstarted, and each worker gives back the entries of
+// its job after the one it runs → wait for the workers within Shutdown's
 // context (at its end: log the routes still running and cancel their
 // context) → the settler's final acknowledgements → hand back the entries
 // read but not started, so that another consumer's next reclaim takes them

@@ -235,7 +235,8 @@ func newPipeline(p *Processor) *pipeline {
 	pol := newPolicy(c, p.d, p.log)
 	pl.order, _ = pol.(*keyedPolicy)
 	pl.sched = newScheduler(pol, c.Concurrency, max(c.BatchSize, c.Concurrency), pl.giveBack)
-	pl.workers = &workers{slots: make([]slot, c.Concurrency), d: p.d, cfg: c, work: pl.sched.work, results: pl.sched.results}
+	pl.workers = &workers{slots: make([]slot, c.Concurrency), d: p.d, cfg: c, work: pl.sched.work,
+		results: pl.sched.results, stopping: &pl.sched.stopping, giveBack: pl.giveBack}
 	deleted := make(chan deletedEntries, len(c.Streams)+1)
 	markers := marker.New(p.rdb, c.Group, c.MarkerTTL)
 	pl.settler = &settler{rdb: p.rdb, cfg: c, log: p.log, flights: pl.flights, health: pl.health,
@@ -280,7 +281,8 @@ func (pl *pipeline) start() {
 //     the batch it was sending;
 //  2. the scheduler's intake closes: it gives back what its policy holds
 //     and the jobs no worker took yet;
-//  3. the workers finish the jobs they run. If Shutdown's context ends
+//  3. the workers finish the entries they run, and give back the entries
+//     of their jobs not started yet. If Shutdown's context ends
 //     first (an abort), the routes still running are logged, the handlers'
 //     context is cancelled, and those that honour it get abortGrace to
 //     return; their results are discarded and their entries stay pending;

@@ -95,7 +95,9 @@ func newPolicy(cfg ProcessorConfig, d *dispatcher.Dispatcher, log *zap.Logger) p
 	if most := maxBatch(d); most > 0 {
 		return newBatchPolicy(cfg.BatchSize, limit+most, d.BatchLimits)
 	}
-	return newFIFO(cfg.BatchSize, limit)
+	f := newFIFO(cfg.BatchSize, limit)
+	f.spread = 2 * cfg.Concurrency // the jobs the scheduler keeps started: each worker's, and its next
+	return f
 }
 
 // scheduler is the stage between the readers and the workers: it owns the
@@ -121,6 +123,7 @@ type scheduler struct {
 	settled  chan []result // to the settler; closed by the scheduler
 	recycled chan []result // slices the settler is done with
 	giveBack func(job)     // lets go of entries not started (see run.giveBack)
+	stopping atomic.Bool   // set at stop: workers give back the rest of their jobs
 	queued   atomic.Int64  // entries held by the policy, for readBound
 	limit    int           // queue size the backlog reader compares queued with
 	now      func() time.Time
@@ -234,9 +237,12 @@ func (s *scheduler) reuse() []result {
 	}
 }
 
-// stop gives back what the policy holds and the jobs no worker took yet,
-// then closes work. It returns how many jobs it took back from work.
+// stop tells the workers to start no further entry of the jobs they run
+// (see workers.runJob), gives back what the policy holds and the jobs no
+// worker took yet, then closes work. It returns how many jobs it took back
+// from work.
 func (s *scheduler) stop() int {
+	s.stopping.Store(true)
 	for _, u := range s.pol.drain() {
 		s.giveBack(u)
 	}

@@ -295,3 +295,35 @@ func TestSchedulerRetryInPlace(t *testing.T) {
 		t.Errorf("settled %v, want [a-0] once", settled)
 	}
 }
+
+// TestFIFOSpread: with spread set, a job is the entries queued divided by
+// spread, rounded up, taken from the head batch only, in order; a short
+// queue still goes one entry per job.
+func TestFIFOSpread(t *testing.T) {
+	f := newFIFO(10, 20)
+	f.spread = 4
+	f.push(testJob("s", "a", 10))
+	f.push(testJob("t", "b", 3))
+	var sizes []int
+	var got []string
+	for {
+		u, ok := f.next(time.Time{})
+		if !ok {
+			break
+		}
+		sizes = append(sizes, len(u.entries))
+		got = append(got, ids(u.entries)...)
+	}
+	want := append(ids(testJob("s", "a", 10).entries), ids(testJob("t", "b", 3).entries)...)
+	if !slices.Equal(got, want) {
+		t.Errorf("started %v, want %v", got, want)
+	}
+	// 13 queued: 4 of a; 9: 3 of a; 6: 2 of a; 4: a's last one (the head
+	// batch only); 3 of b: one each.
+	if wantSizes := []int{4, 3, 2, 1, 1, 1, 1}; !slices.Equal(sizes, wantSizes) {
+		t.Errorf("job sizes %v, want %v", sizes, wantSizes)
+	}
+	if f.held() != 0 {
+		t.Errorf("held %d after all started", f.held())
+	}
+}

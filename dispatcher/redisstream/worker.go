@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"go.uber.org/zap"
 
@@ -12,12 +13,16 @@ import (
 
 // workers is the stage that runs the handlers: a pool of goroutines, each
 // running the jobs the scheduler sends on work, one at a time, through
-// Dispatcher.Process, and reporting each job's result on results.
+// Dispatcher.Process, and reporting each job's result on results. Once
+// stopping is set (the scheduler stops), a worker starts no further entry
+// of its job: it gives the rest back unstarted and reports what ran.
 type workers struct {
-	d       *dispatcher.Dispatcher
-	cfg     ProcessorConfig
-	work    <-chan job
-	results chan<- result
+	d        *dispatcher.Dispatcher
+	cfg      ProcessorConfig
+	work     <-chan job
+	results  chan<- result
+	stopping *atomic.Bool // scheduler.stopping
+	giveBack func(job)    // lets go of entries not started (see pipeline.giveBack)
 
 	slots []slot // one per worker: what it runs, for logRunning
 }
@@ -63,7 +68,9 @@ func (w *workers) run(ctx context.Context) error {
 }
 
 // runJob runs the entries of u one after the other, or, for a batch,
-// together.
+// together. Once stopping is set, or ctx ends, it starts no further entry:
+// the result holds the entries that ran, and those that did not are given
+// back (after an abort, ctx ended, the caller discards the result anyway).
 func (w *workers) runJob(ctx context.Context, u job) result {
 	r := result{job: u, done: make([]handled, len(u.entries))}
 	if u.batch {
@@ -71,6 +78,13 @@ func (w *workers) runJob(ctx context.Context, u job) result {
 		return r
 	}
 	for i, e := range u.entries {
+		if i > 0 && (w.stopping.Load() || ctx.Err() != nil) {
+			if ctx.Err() == nil {
+				w.giveBack(job{stream: u.stream, entries: u.entries[i:]})
+			}
+			r.entries, r.done = u.entries[:i], r.done[:i]
+			break
+		}
 		if r.done[i] = w.prepare(u.stream, e); r.done[i].rejected {
 			continue
 		}
