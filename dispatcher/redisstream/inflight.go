@@ -12,17 +12,28 @@ type entryKey struct{ stream, id string }
 // neither acknowledged nor given back. The reclaim loop skips them, so that a
 // slow handler's entry, or one whose ack waits for Redis to come back, is
 // not run twice by this process; and it keeps them fresh in the PEL (see
-// run.refresh), so that no XAUTOCLAIM counts them as redelivered.
+// reclaimer.refresh), so that no XAUTOCLAIM counts them as redelivered.
 //
 // Each entry carries the time it was claimed or last refreshed, taken once
 // Redis had answered: never before Redis's own delivery time of the entry,
 // which handBack relies on.
 type inflight struct {
 	mu  sync.Mutex
-	set map[entryKey]time.Time
+	set map[string]map[string]time.Time // stream -> ID -> claimed or refreshed
 }
 
-func newInflight() *inflight { return &inflight{set: make(map[entryKey]time.Time)} }
+func newInflight() *inflight { return &inflight{set: make(map[string]map[string]time.Time)} }
+
+// ofStream returns the entries of stream held, creating its map if needed;
+// the caller holds mu.
+func (f *inflight) ofStream(stream string) map[string]time.Time {
+	held := f.set[stream]
+	if held == nil {
+		held = make(map[string]time.Time)
+		f.set[stream] = held
+	}
+	return held
+}
 
 // claim adds the entries not yet held and returns them, reusing (and
 // overwriting) the caller's array.
@@ -31,10 +42,10 @@ func (f *inflight) claim(stream string, entries []entry) []entry {
 	kept := entries[:0]
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	held := f.ofStream(stream)
 	for _, e := range entries {
-		k := entryKey{stream, e.id}
-		if _, held := f.set[k]; !held {
-			f.set[k] = now
+		if _, ok := held[e.id]; !ok {
+			held[e.id] = now
 			kept = append(kept, e)
 		}
 	}
@@ -45,8 +56,9 @@ func (f *inflight) claim(stream string, entries []entry) []entry {
 func (f *inflight) release(stream string, ids ...string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	held := f.set[stream]
 	for _, id := range ids {
-		delete(f.set, entryKey{stream, id})
+		delete(held, id)
 	}
 }
 
@@ -55,10 +67,10 @@ func (f *inflight) release(stream string, ids ...string) {
 func (f *inflight) drop(stream string, entries []entry, fn func(id string, since time.Time)) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	held := f.set[stream]
 	for _, e := range entries {
-		k := entryKey{stream, e.id}
-		if since, held := f.set[k]; held {
-			delete(f.set, k)
+		if since, ok := held[e.id]; ok {
+			delete(held, e.id)
 			if fn != nil {
 				fn(e.id, since)
 			}
@@ -72,9 +84,9 @@ func (f *inflight) stale(stream string, cutoff time.Time) []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var ids []string
-	for k, since := range f.set {
-		if k.stream == stream && since.Before(cutoff) {
-			ids = append(ids, k.id)
+	for id, since := range f.set[stream] {
+		if since.Before(cutoff) {
+			ids = append(ids, id)
 		}
 	}
 	return ids
@@ -84,10 +96,10 @@ func (f *inflight) stale(stream string, cutoff time.Time) []string {
 func (f *inflight) touch(stream string, t time.Time, ids []string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	held := f.set[stream]
 	for _, id := range ids {
-		k := entryKey{stream, id}
-		if _, held := f.set[k]; held {
-			f.set[k] = t
+		if _, ok := held[id]; ok {
+			held[id] = t
 		}
 	}
 }

@@ -144,7 +144,7 @@ func (p *keyedPolicy) done(r *result, now time.Time) bool {
 	o := p.q.head(key)
 	if !h.rejected && h.out.Action == dispatcher.Retry && h.msg.Attempt < p.maxDeliveries {
 		o = p.again(o, h)
-		p.retried(h.msg, o.e.routes)
+		p.retried(&h.msg, o.e.routes)
 		p.q.retry(key, now.Add(p.retryIn(h)), o)
 		return false
 	}

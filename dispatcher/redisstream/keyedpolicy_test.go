@@ -35,7 +35,7 @@ func ran(j job, o dispatcher.Outcome) *result {
 	e := j.entries[0]
 	msg := dispatcher.NewMessage(j.stream, e.id, map[string]string{})
 	msg.Attempt = e.attempts
-	return &result{job: j, done: []handled{{msg: msg, out: o}}}
+	return &result{job: j, done: []handled{{msg: *msg, out: o}}}
 }
 
 func mustNext(t *testing.T, p *keyedPolicy, now time.Time, wantID string) job {

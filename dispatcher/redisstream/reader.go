@@ -86,7 +86,7 @@ type entry struct {
 // toBatch converts messages, each with one delivery so far. A message with
 // no fields is an entry deleted from the stream while it was pending.
 func toBatch(msgs []redis.XMessage) batch {
-	var b batch
+	b := batch{entries: make([]entry, 0, len(msgs))}
 	for _, m := range msgs {
 		b.last = m.ID
 		if m.Values == nil {

@@ -28,9 +28,10 @@ type result struct {
 
 // handled is one entry as its worker ran it: the message built from it and
 // the Dispatcher's outcome, or a dead-letter outcome for an entry rejected
-// before any handler ran.
+// before any handler ran. The message lives in the result's array, one
+// allocation per job rather than one per message.
 type handled struct {
-	msg      *dispatcher.Message
+	msg      dispatcher.Message
 	out      dispatcher.Outcome
 	rejected bool // dead-lettered unrun: too large, or delivered too often
 }

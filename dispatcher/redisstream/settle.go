@@ -21,8 +21,8 @@ var errNoFailure = fmt.Errorf("%w: no failure recorded", ErrTooManyDeliveries)
 // the scheduler for reuse.
 func (s *settler) settleAll(rs []result) {
 	for i := range rs {
-		for _, h := range rs[i].done {
-			s.settle(h)
+		for j := range rs[i].done {
+			s.settle(&rs[i].done[j])
 		}
 	}
 	clear(rs)
@@ -36,8 +36,8 @@ func (s *settler) settleAll(rs []result) {
 // then ack. Each failure is logged once: a retry handed to the
 // RetryScheduler and an entry left pending at warn level, a dead letter at
 // error level (see deadLetter).
-func (s *settler) settle(h handled) {
-	msg, out := h.msg, h.out
+func (s *settler) settle(h *handled) {
+	msg, out := &h.msg, h.out
 	if len(out.Completed) > 0 {
 		s.mark(msg.Stream, msg.ID, out.Completed)
 	}

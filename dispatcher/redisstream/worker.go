@@ -85,13 +85,14 @@ func (w *workers) runJob(ctx context.Context, u job) result {
 			r.entries, r.done = u.entries[:i], r.done[:i]
 			break
 		}
-		if r.done[i] = w.prepare(u.stream, e); r.done[i].rejected {
+		h := &r.done[i]
+		if w.prepare(h, u.stream, e); h.rejected {
 			continue
 		}
 		if u.inPlace { // the policy retries failures itself: no RetryScheduler
-			r.done[i].out = w.d.ProcessInPlace(ctx, r.done[i].msg, e.routes...)
+			h.out = w.d.ProcessInPlace(ctx, &h.msg, e.routes...)
 		} else {
-			r.done[i].out = w.d.ProcessExcept(ctx, r.done[i].msg, e.completed)
+			h.out = w.d.ProcessExcept(ctx, &h.msg, e.completed)
 		}
 	}
 	return r
@@ -104,8 +105,8 @@ func (w *workers) runBatch(ctx context.Context, stream string, entries []entry, 
 	msgs := make([]*dispatcher.Message, 0, len(entries))
 	at := make([]int, 0, len(entries)) // at[j]: index in entries of msgs[j]
 	for i, e := range entries {
-		if done[i] = w.prepare(stream, e); !done[i].rejected {
-			msgs, at = append(msgs, done[i].msg), append(at, i)
+		if w.prepare(&done[i], stream, e); !done[i].rejected {
+			msgs, at = append(msgs, &done[i].msg), append(at, i)
 		}
 	}
 	for j, o := range w.d.ProcessBatch(ctx, msgs) {
@@ -113,18 +114,17 @@ func (w *workers) runBatch(ctx context.Context, stream string, entries []entry, 
 	}
 }
 
-// prepare builds the message of e, with a dead-letter outcome if it must be
-// dead-lettered without running any handler.
-func (w *workers) prepare(stream string, e entry) handled {
+// prepare builds the message of e in h, with a dead-letter outcome if it
+// must be dead-lettered without running any handler.
+func (w *workers) prepare(h *handled, stream string, e entry) {
 	fields, size := toFields(e.values)
-	msg := dispatcher.NewMessage(stream, e.id, fields)
-	msg.ConsumerGroup = w.cfg.Group
-	msg.Attempt = e.attempts
-	if reason := w.reject(msg, size); reason != nil {
-		return handled{msg: msg, rejected: true, out: dispatcher.Outcome{Action: dispatcher.DeadLetter,
-			Failures: []dispatcher.RouteFailure{{Err: reason}}}}
+	h.msg = *dispatcher.NewMessage(stream, e.id, fields)
+	h.msg.ConsumerGroup = w.cfg.Group
+	h.msg.Attempt = e.attempts
+	if reason := w.reject(&h.msg, size); reason != nil {
+		h.rejected = true
+		h.out = dispatcher.Outcome{Action: dispatcher.DeadLetter, Failures: []dispatcher.RouteFailure{{Err: reason}}}
 	}
-	return handled{msg: msg}
 }
 
 // reject returns why msg, of size bytes (see toFields), must be
