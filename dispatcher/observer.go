@@ -21,7 +21,9 @@ type Observer interface {
 	//   - Action Retry with the same Failures when the dead-letter write
 	//     failed, since the entry then stays pending and is delivered again.
 	// It is not called for an entry whose handlers were abandoned by an
-	// aborted Shutdown: that entry stays pending, unsettled.
+	// aborted Shutdown: that entry stays pending, unsettled. Like a
+	// handler, it must not keep msg after it returns: the Processor reuses
+	// its memory.
 	ObserveOutcome(msg *Message, o Outcome)
 	// Retried is called after a failed run of route was stored to run again
 	// outside the stream (a retry task of asynqretry: the first one, handed

@@ -235,12 +235,13 @@ func newPipeline(p *Processor) *pipeline {
 	pol := newPolicy(c, p.d, p.log)
 	pl.order, _ = pol.(*keyedPolicy)
 	pl.sched = newScheduler(pol, c.Concurrency, max(c.BatchSize, c.Concurrency), pl.giveBack)
+	arrays := &recycler{}
 	pl.workers = &workers{slots: make([]slot, c.Concurrency), d: p.d, cfg: c, work: pl.sched.work,
-		results: pl.sched.results, stopping: &pl.sched.stopping, giveBack: pl.giveBack}
+		results: pl.sched.results, stopping: &pl.sched.stopping, giveBack: pl.giveBack, arrays: arrays}
 	deleted := make(chan deletedEntries, len(c.Streams)+1)
 	markers := marker.New(p.rdb, c.Group, c.MarkerTTL)
 	pl.settler = &settler{rdb: p.rdb, cfg: c, log: p.log, flights: pl.flights, health: pl.health,
-		in: pl.sched.settled, recycle: pl.sched.recycled, deleted: deleted, markers: markers}
+		in: pl.sched.settled, recycle: pl.sched.recycled, deleted: deleted, markers: markers, arrays: arrays}
 	f := &feed{rdb: p.rdb, cfg: c, flights: pl.flights, out: pl.sched.in, deleted: deleted, giveBack: pl.giveBack,
 		d: p.d, markers: markers, log: p.log}
 	for _, s := range c.Streams {

@@ -17,13 +17,24 @@ const deadLetterTimeout = 10 * time.Second
 // failure.
 var errNoFailure = fmt.Errorf("%w: no failure recorded", ErrTooManyDeliveries)
 
-// settleAll settles every entry of the results rs, then hands rs back to
-// the scheduler for reuse.
+// settleAll settles every entry of the results rs, queueing the
+// acknowledgements of each result's stream at once, then recycles the
+// arrays of outcomes and hands rs back to the scheduler for reuse.
 func (s *settler) settleAll(rs []result) {
 	for i := range rs {
-		for j := range rs[i].done {
-			s.settle(&rs[i].done[j])
+		r := &rs[i]
+		ids := s.acks[r.stream]
+		queued := len(ids)
+		for j := range r.done {
+			if s.settle(&r.done[j]) {
+				ids = append(ids, r.done[j].msg.ID)
+			}
 		}
+		s.acks[r.stream] = ids
+		s.queued += len(ids) - queued
+	}
+	for i := range rs {
+		s.arrays.put(rs[i].done)
 	}
 	clear(rs)
 	select {
@@ -32,18 +43,17 @@ func (s *settler) settleAll(rs []result) {
 	}
 }
 
-// settle acts on one entry's outcome: ack, leave pending, or dead-letter
-// then ack. Each failure is logged once: a retry handed to the
-// RetryScheduler and an entry left pending at warn level, a dead letter at
-// error level (see deadLetter).
-func (s *settler) settle(h *handled) {
-	msg, out := &h.msg, h.out
+// settle acts on one entry's outcome and reports whether to acknowledge
+// it: ack, leave pending, or dead-letter then ack. Each failure is logged
+// once: a retry handed to the RetryScheduler and an entry left pending at
+// warn level, a dead letter at error level (see deadLetter).
+func (s *settler) settle(h *handled) (ack bool) {
+	msg, out := &h.msg, &h.out
 	if len(out.Completed) > 0 {
 		s.mark(msg.Stream, msg.ID, out.Completed)
 	}
 	if h.rejected {
-		s.settleDeadLetter(msg, out)
-		return
+		return s.settleDeadLetter(msg, *out)
 	}
 	switch out.Action {
 	case dispatcher.Ack:
@@ -51,42 +61,45 @@ func (s *settler) settle(h *handled) {
 			s.msgLog(msg).Warn("message not routed; acknowledged", zap.Error(out.Unroutable))
 		}
 		s.logFailures(msg, out.Retried, "route failed; retry scheduled")
-		s.ack(msg.Stream, msg.ID)
 		s.observe(msg, out)
+		return true
 	case dispatcher.Retry:
 		if out.ScheduleErr != nil {
 			s.msgLog(msg).Error("retry scheduling failed; message left pending", zap.Error(out.ScheduleErr))
 		}
 		if msg.Attempt >= s.cfg.MaxDeliveries {
 			out.Action = dispatcher.DeadLetter
-			s.settleDeadLetter(msg, out)
-			return
+			return s.settleDeadLetter(msg, *out)
 		}
 		s.logFailures(msg, out.Failures, "route failed; message left pending for redelivery")
 		s.flights.release(msg.Stream, msg.ID)
 		s.observe(msg, out)
 	case dispatcher.DeadLetter:
 		s.logFailures(msg, out.Retried, "route failed; retry scheduled")
-		s.settleDeadLetter(msg, out)
+		return s.settleDeadLetter(msg, *out)
 	}
+	return false
 }
 
 // settleDeadLetter dead-letters msg for o.Failures and reports o to the
-// Observer, as a Retry if the write failed (msg then stays pending).
-func (s *settler) settleDeadLetter(msg *dispatcher.Message, o dispatcher.Outcome) {
+// Observer, as a Retry if the write failed (msg then stays pending). It
+// reports whether to acknowledge msg: whether the write succeeded.
+func (s *settler) settleDeadLetter(msg *dispatcher.Message, o dispatcher.Outcome) bool {
 	if len(o.Failures) == 0 {
 		o.Failures = []dispatcher.RouteFailure{{Err: errNoFailure}}
 	}
-	if !s.deadLetter(msg, o.Failures) {
+	ok := s.deadLetter(msg, o.Failures)
+	if !ok {
 		o.Action = dispatcher.Retry
 	}
-	s.observe(msg, o)
+	s.observe(msg, &o)
+	return ok
 }
 
 // deadLetter writes one dead-letter entry per failure (settleDeadLetter
-// makes sure there is one), then acks msg, and reports whether it did. If
-// the write fails, msg is not acked: it stays pending and is tried again
-// later.
+// makes sure there is one) and reports whether it did: msg is then to be
+// acknowledged. If the write fails, msg is not acked: it stays pending and
+// is tried again later.
 func (s *settler) deadLetter(msg *dispatcher.Message, failures []dispatcher.RouteFailure) bool {
 	dl := s.cfg.deadLetterStream(msg.Stream)
 	ctx, cancel := context.WithTimeout(context.Background(), deadLetterTimeout)
@@ -103,7 +116,6 @@ func (s *settler) deadLetter(msg *dispatcher.Message, failures []dispatcher.Rout
 		}
 		s.msgLog(msg).Error("message dead-lettered", fields...)
 	}
-	s.ack(msg.Stream, msg.ID)
 	return true
 }
 
@@ -122,8 +134,8 @@ func (s *settler) msgLog(msg *dispatcher.Message) *zap.Logger {
 
 // observe reports the outcome the Processor acted on for msg, if an
 // Observer is configured.
-func (s *settler) observe(msg *dispatcher.Message, o dispatcher.Outcome) {
+func (s *settler) observe(msg *dispatcher.Message, o *dispatcher.Outcome) {
 	if obs := s.cfg.Observer; obs != nil {
-		obs.ObserveOutcome(msg, o)
+		obs.ObserveOutcome(msg, *o)
 	}
 }

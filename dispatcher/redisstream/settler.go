@@ -35,6 +35,7 @@ type settler struct {
 	in      <-chan []result       // from the scheduler; closed at stop
 	recycle chan<- []result       // slices settled, back to the scheduler
 	deleted <-chan deletedEntries // from the readers and the reclaimer
+	arrays  *recycler             // takes back the arrays of outcomes settled
 
 	acks    map[string][]string // stream -> IDs to acknowledge; run's goroutine only
 	queued  int                 // IDs in acks, and marker fields in marks

@@ -23,6 +23,7 @@ type workers struct {
 	results  chan<- result
 	stopping *atomic.Bool // scheduler.stopping
 	giveBack func(job)    // lets go of entries not started (see pipeline.giveBack)
+	arrays   *recycler    // the arrays of outcomes (result.done)
 
 	slots []slot // one per worker: what it runs, for logRunning
 }
@@ -72,7 +73,7 @@ func (w *workers) run(ctx context.Context) error {
 // the result holds the entries that ran, and those that did not are given
 // back (after an abort, ctx ended, the caller discards the result anyway).
 func (w *workers) runJob(ctx context.Context, u job) result {
-	r := result{job: u, done: make([]handled, len(u.entries))}
+	r := result{job: u, done: w.arrays.get(len(u.entries))}
 	if u.batch {
 		w.runBatch(ctx, u.stream, u.entries, r.done)
 		return r
