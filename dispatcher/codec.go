@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"reflect"
 	"slices"
 	"strings"
 )
@@ -29,27 +28,16 @@ const TypeField = "type"
 // float, -0.0 keeps its sign) wherever they are, in maps, slices and struct
 // fields; non-ASCII characters and <, >, & kept as they are; map keys sorted,
 // struct fields in encoding/json's order and under its names. json.Number
-// and json.RawMessage are written verbatim (compacted), and so is what a
-// type's own MarshalJSON or MarshalText writes. NaN and infinities are
-// rejected with an error wrapping ErrEncode: JSON cannot carry them.
+// is written verbatim; json.RawMessage, what a type's own MarshalJSON or
+// MarshalText writes, a []byte and a map whose keys are not strings are
+// written as encoding/json writes them (compact; it escapes U+2028 and
+// U+2029, which Python reads as the same characters). NaN and infinities
+// are rejected with an error wrapping ErrEncode: JSON cannot carry them; so
+// is a value that contains itself.
+//
+// It inspects the types of v on every call; an Encoder remembers them.
 func EncodeValue(v any) (string, error) {
-	s, err := encodeValue(v)
-	if err != nil {
-		return "", fmt.Errorf("%w: %w", ErrEncode, err)
-	}
-	return s, nil
-}
-
-// encodeValue is EncodeValue with errors not yet wrapped.
-func encodeValue(v any) (string, error) {
-	if s, ok := v.(string); ok && !strings.HasPrefix(s, JSONPrefix) {
-		return s, nil
-	}
-	buf, err := appendJSON(append(make([]byte, 0, 32), JSONPrefix...), v)
-	if err != nil {
-		return "", err
-	}
-	return string(buf), nil
+	return (*Encoder)(nil).EncodeValue(v)
 }
 
 // DecodeValue decodes one stream field value. A value without JSONPrefix is a
@@ -125,54 +113,16 @@ func firstFieldError(fields map[string]string) error {
 // a float64 field holding 100.0 is written json:100.0, as Python writes it.
 // A "type" key in the payload is ignored: eventType wins. Errors wrap
 // ErrEncode.
+//
+// It inspects the types of payload on every call; an Encoder remembers them.
 func EncodeFields(eventType string, payload any) ([]string, error) {
-	if eventType == "" {
-		return nil, fmt.Errorf("%w: event type is empty", ErrEncode)
-	}
-	switch p := payload.(type) {
-	case nil:
-		return []string{TypeField, eventType}, nil
-	case map[string]string:
-		return encodeMap(eventType, p)
-	case map[string]any:
-		return encodeMap(eventType, p)
-	}
-	members, err := objectMembers(reflect.ValueOf(payload))
-	if err != nil {
-		return nil, fmt.Errorf("%w: payload %T: %w", ErrEncode, payload, err)
-	}
-	var w fieldWriter
-	w.init(eventType, len(members))
-	for _, m := range members {
-		if m.key == TypeField {
-			continue
-		}
-		if s, ok := m.plainString(); ok {
-			w.addString(m.key, s)
-		} else if err := w.addJSON(m.key, true, m.appendTo); err != nil {
-			return nil, fmt.Errorf("%w field %q: %w", ErrEncode, m.key, err)
-		}
-	}
-	return w.fields(), nil
+	return (*Encoder)(nil).EncodeFields(eventType, payload)
 }
 
-// encodeMap is EncodeFields for a map payload: keys sorted, "type" skipped.
-func encodeMap[V any](eventType string, m map[string]V) ([]string, error) {
-	var w fieldWriter
-	w.init(eventType, len(m))
-	var small [smallKeys]string
-	for _, k := range sortedKeys(small[:], m) {
-		if k == TypeField {
-			continue
-		}
-		if s, ok := any(m[k]).(string); ok {
-			w.addString(k, s)
-			continue
-		}
-		v := any(m[k])
-		if err := w.addJSON(k, false, func(buf []byte) ([]byte, error) { return appendJSON(buf, v) }); err != nil {
-			return nil, fmt.Errorf("%w field %q: %w", ErrEncode, k, err)
-		}
-	}
-	return w.fields(), nil
+// isNumber reports whether s is one JSON number: a valid JSON text that
+// starts with '-' or a digit and ends with a digit.
+func isNumber(s string) bool {
+	return s != "" && (s[0] == '-' || isDigit(s[0])) && isDigit(s[len(s)-1]) && json.Valid([]byte(s))
 }
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }

@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"encoding"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"slices"
@@ -19,17 +20,26 @@ var (
 	textMarshalerType = reflect.TypeFor[encoding.TextMarshaler]()
 )
 
-// appendJSON appends v as compact JSON in the form Python's
-// json.dumps(v, ensure_ascii=False, separators=(",", ":")) writes: floats as
-// Python's repr (1.0 stays 1.0), also in struct fields; non-ASCII and <, >, &
-// unescaped; map keys sorted, struct fields in the order encoding/json
-// writes them. What encoding/json writes for a value is what it holds: a
-// value whose type has its own MarshalJSON or MarshalText, a []byte, a map
-// with keys that are not strings and a struct field with the ",string"
-// option are written by encoding/json, then only their strings are
-// rewritten in Python's form.
-func appendJSON(buf []byte, v any) ([]byte, error) {
-	switch x := v.(type) { // the common types of a map[string]any payload
+// maxDepth bounds the nesting of a value, as encoding/json bounds it before
+// it looks for cycles: a value that contains itself fails instead of
+// overflowing the stack.
+const maxDepth = 1000
+
+var errTooDeep = errors.New("value nested deeper than 1000 levels (a cycle?)")
+
+// encodeFunc appends the JSON of v, at nesting depth depth, in the form
+// Python's json.dumps(v, ensure_ascii=False, separators=(",", ":"))
+// writes: floats as Python's repr (1.0 stays 1.0); non-ASCII, U+2028 and
+// <, >, & unescaped; map keys sorted; struct members as encoding/json
+// writes them (names, order, omitempty, omitzero, ",string"). A value whose
+// type has its own MarshalJSON or MarshalText, a []byte and a map whose
+// keys are not strings are written by encoding/json.
+type encodeFunc func(e *Encoder, buf []byte, v reflect.Value, depth int) ([]byte, error)
+
+// appendAny appends v, with a fast path for the types of a map[string]any
+// payload.
+func (e *Encoder) appendAny(buf []byte, v any, depth int) ([]byte, error) {
+	switch x := v.(type) {
 	case nil:
 		return append(buf, "null"...), nil
 	case string:
@@ -45,54 +55,148 @@ func appendJSON(buf []byte, v any) ([]byte, error) {
 	case json.Number:
 		return appendNumber(buf, x)
 	case map[string]any:
-		return appendObject(buf, x)
+		return e.appendObject(buf, x, depth)
 	case []any:
-		return appendArray(buf, x)
+		return e.appendArray(buf, x, depth)
 	}
-	return appendValue(buf, reflect.ValueOf(v))
+	rv := reflect.ValueOf(v)
+	return e.encoderFor(rv.Type())(e, buf, rv, depth)
 }
 
-// appendValue is appendJSON for any value, by its kind.
-func appendValue(buf []byte, v reflect.Value) ([]byte, error) {
-	if !v.IsValid() {
-		return append(buf, "null"...), nil
+// encoderFor returns the encodeFunc of type t, made once per Encoder (on
+// every call for a nil Encoder).
+func (e *Encoder) encoderFor(t reflect.Type) encodeFunc {
+	if e == nil {
+		return newEncoder(t)
 	}
-	if t := v.Type(); t == numberType {
-		return appendNumber(buf, json.Number(cmp.Or(v.String(), "0"))) // encoding/json's rule
-	} else if t.Implements(marshalerType) || t.Implements(textMarshalerType) ||
-		(v.CanAddr() && (reflect.PointerTo(t).Implements(marshalerType) || reflect.PointerTo(t).Implements(textMarshalerType))) {
-		return appendMarshaled(buf, v)
+	if f, ok := e.types.Load(t); ok {
+		return f.(encodeFunc)
 	}
+	f, _ := e.types.LoadOrStore(t, newEncoder(t))
+	return f.(encodeFunc)
+}
+
+// newEncoder makes the encodeFunc of t. It makes those of the fields of a
+// struct too (a struct cannot hold itself by value), not those of the
+// elements of a pointer, slice, array, map or interface, which may hold t:
+// they are found when written.
+func newEncoder(t reflect.Type) encodeFunc {
+	switch {
+	case t == numberType:
+		return func(_ *Encoder, buf []byte, v reflect.Value, _ int) ([]byte, error) {
+			return appendNumber(buf, json.Number(cmp.Or(v.String(), "0"))) // encoding/json writes "" as 0
+		}
+	case isMarshaler(t):
+		return appendMarshaled
+	case t.Kind() != reflect.Pointer && isMarshaler(reflect.PointerTo(t)):
+		plain := kindEncoder(t)
+		return func(e *Encoder, buf []byte, v reflect.Value, depth int) ([]byte, error) {
+			if v.CanAddr() { // encoding/json calls the method through a pointer when it can
+				return appendMarshaled(e, buf, v.Addr(), depth)
+			}
+			return plain(e, buf, v, depth)
+		}
+	}
+	return kindEncoder(t)
+}
+
+// kindEncoder makes the encodeFunc of t by its kind.
+func kindEncoder(t reflect.Type) encodeFunc {
+	switch t.Kind() {
+	case reflect.String, reflect.Bool, reflect.Float32, reflect.Float64,
+		reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return appendScalar
+	case reflect.Pointer:
+		return appendPointer
+	case reflect.Interface:
+		return func(e *Encoder, buf []byte, v reflect.Value, depth int) ([]byte, error) {
+			if v.IsNil() {
+				return append(buf, "null"...), nil
+			}
+			return e.appendAny(buf, v.Elem().Interface(), depth)
+		}
+	case reflect.Map:
+		if t.Key().Kind() == reflect.String && !isMarshaler(t.Key()) {
+			return appendMap
+		}
+	case reflect.Slice, reflect.Array:
+		if t.Elem().Kind() != reflect.Uint8 { // bytes: base64, or numbers, as encoding/json writes them
+			return appendList
+		}
+	case reflect.Struct:
+		return newStructPlan(t).append
+	}
+	return appendMarshaled // and encoding/json fails on a channel, a function, a complex number
+}
+
+// appendScalar appends a string, a boolean or a number.
+func appendScalar(_ *Encoder, buf []byte, v reflect.Value, _ int) ([]byte, error) {
 	switch v.Kind() {
 	case reflect.String:
 		return appendJSONString(buf, v.String()), nil
 	case reflect.Bool:
 		return strconv.AppendBool(buf, v.Bool()), nil
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return strconv.AppendInt(buf, v.Int(), 10), nil
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		return strconv.AppendUint(buf, v.Uint(), 10), nil
 	case reflect.Float32:
 		return appendFloat(buf, v.Float(), 32)
 	case reflect.Float64:
 		return appendFloat(buf, v.Float(), 64)
-	case reflect.Pointer, reflect.Interface:
-		if v.IsNil() {
-			return append(buf, "null"...), nil
-		}
-		return appendValue(buf, v.Elem())
-	case reflect.Map:
-		if v.Type().Key().Kind() == reflect.String && !v.Type().Key().Implements(textMarshalerType) {
-			return appendMap(buf, v)
-		}
-	case reflect.Slice, reflect.Array:
-		if v.Type().Elem().Kind() != reflect.Uint8 { // bytes are base64
-			return appendList(buf, v)
-		}
-	case reflect.Struct:
-		return appendStruct(buf, v)
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return strconv.AppendInt(buf, v.Int(), 10), nil
 	}
-	return appendMarshaled(buf, v)
+	return strconv.AppendUint(buf, v.Uint(), 10), nil
+}
+
+// isMarshaler reports whether encoding/json writes values of type t with
+// their own method.
+func isMarshaler(t reflect.Type) bool {
+	return t.Implements(marshalerType) || t.Implements(textMarshalerType)
+}
+
+func appendPointer(e *Encoder, buf []byte, v reflect.Value, depth int) ([]byte, error) {
+	if v.IsNil() {
+		return append(buf, "null"...), nil
+	}
+	if depth++; depth > maxDepth {
+		return nil, errTooDeep
+	}
+	return e.encoderFor(v.Type().Elem())(e, buf, v.Elem(), depth)
+}
+
+func (e *Encoder) appendObject(buf []byte, m map[string]any, depth int) ([]byte, error) {
+	if depth++; depth > maxDepth {
+		return nil, errTooDeep
+	}
+	buf = append(buf, '{')
+	var small [smallKeys]string
+	for i, k := range sortedKeys(small[:], m) {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = append(appendJSONString(buf, k), ':')
+		var err error
+		if buf, err = e.appendAny(buf, m[k], depth); err != nil {
+			return nil, err
+		}
+	}
+	return append(buf, '}'), nil
+}
+
+func (e *Encoder) appendArray(buf []byte, a []any, depth int) ([]byte, error) {
+	if depth++; depth > maxDepth {
+		return nil, errTooDeep
+	}
+	buf = append(buf, '[')
+	for i, v := range a {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		var err error
+		if buf, err = e.appendAny(buf, v, depth); err != nil {
+			return nil, err
+		}
+	}
+	return append(buf, ']'), nil
 }
 
 // smallKeys is how many keys the encoders sort in an array on the stack
@@ -110,43 +214,17 @@ func sortedKeys[V any](keys []string, m map[string]V) []string {
 	return keys
 }
 
-func appendObject(buf []byte, m map[string]any) ([]byte, error) {
-	buf = append(buf, '{')
-	var small [smallKeys]string
-	for i, k := range sortedKeys(small[:], m) {
-		if i > 0 {
-			buf = append(buf, ',')
-		}
-		buf = append(appendJSONString(buf, k), ':')
-		var err error
-		if buf, err = appendJSON(buf, m[k]); err != nil {
-			return nil, err
-		}
-	}
-	return append(buf, '}'), nil
-}
-
-func appendArray(buf []byte, a []any) ([]byte, error) {
-	buf = append(buf, '[')
-	for i, v := range a {
-		if i > 0 {
-			buf = append(buf, ',')
-		}
-		var err error
-		if buf, err = appendJSON(buf, v); err != nil {
-			return nil, err
-		}
-	}
-	return append(buf, ']'), nil
-}
-
 // appendMap appends a map with string keys, keys sorted (nil is null).
-func appendMap(buf []byte, v reflect.Value) ([]byte, error) {
+func appendMap(e *Encoder, buf []byte, v reflect.Value, depth int) ([]byte, error) {
 	if v.IsNil() {
 		return append(buf, "null"...), nil
 	}
+	if depth++; depth > maxDepth {
+		return nil, errTooDeep
+	}
 	keys := v.MapKeys()
 	slices.SortFunc(keys, func(a, b reflect.Value) int { return strings.Compare(a.String(), b.String()) })
+	enc := e.encoderFor(v.Type().Elem())
 	buf = append(buf, '{')
 	for i, k := range keys {
 		if i > 0 {
@@ -154,7 +232,7 @@ func appendMap(buf []byte, v reflect.Value) ([]byte, error) {
 		}
 		buf = append(appendJSONString(buf, k.String()), ':')
 		var err error
-		if buf, err = appendValue(buf, v.MapIndex(k)); err != nil {
+		if buf, err = enc(e, buf, v.MapIndex(k), depth); err != nil {
 			return nil, err
 		}
 	}
@@ -162,17 +240,21 @@ func appendMap(buf []byte, v reflect.Value) ([]byte, error) {
 }
 
 // appendList appends a slice (nil is null) or an array.
-func appendList(buf []byte, v reflect.Value) ([]byte, error) {
+func appendList(e *Encoder, buf []byte, v reflect.Value, depth int) ([]byte, error) {
 	if v.Kind() == reflect.Slice && v.IsNil() {
 		return append(buf, "null"...), nil
 	}
+	if depth++; depth > maxDepth {
+		return nil, errTooDeep
+	}
+	enc := e.encoderFor(v.Type().Elem())
 	buf = append(buf, '[')
 	for i := range v.Len() {
 		if i > 0 {
 			buf = append(buf, ',')
 		}
 		var err error
-		if buf, err = appendValue(buf, v.Index(i)); err != nil {
+		if buf, err = enc(e, buf, v.Index(i), depth); err != nil {
 			return nil, err
 		}
 	}
@@ -187,82 +269,14 @@ func appendNumber(buf []byte, n json.Number) ([]byte, error) {
 	return append(buf, n...), nil
 }
 
-// isNumber reports whether s is one JSON number: a valid JSON text that
-// starts with '-' or a digit and ends with a digit.
-func isNumber(s string) bool {
-	return s != "" && (s[0] == '-' || isDigit(s[0])) && isDigit(s[len(s)-1]) && json.Valid([]byte(s))
-}
-
-func isDigit(c byte) bool { return '0' <= c && c <= '9' }
-
-// appendMarshaled appends what encoding/json writes for v, its strings
-// rewritten in Python's form.
-func appendMarshaled(buf []byte, v reflect.Value) ([]byte, error) {
+// appendMarshaled appends what encoding/json writes for v: compact, with
+// U+2028 and U+2029 escaped, which Python decodes to the same characters.
+func appendMarshaled(_ *Encoder, buf []byte, v reflect.Value, _ int) ([]byte, error) {
 	if !v.CanInterface() {
 		return append(buf, "null"...), nil
 	}
-	x := v.Interface()
-	if v.CanAddr() && !isMarshaler(v.Type()) && isMarshaler(reflect.PointerTo(v.Type())) {
-		x = v.Addr().Interface() // as encoding/json does for an addressable value
-	}
-	b, err := marshalCompact(x)
-	if err != nil {
-		return nil, err
-	}
-	return appendRaw(buf, b)
-}
-
-// appendRaw appends the JSON text raw in Python's form: compact, strings
-// rewritten by appendJSONString, numbers as they are.
-func appendRaw(buf, raw []byte) ([]byte, error) {
-	if len(raw) > 0 && raw[0] == '"' { // a string, such as a time.Time
-		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
-			return nil, err
-		}
-		return appendJSONString(buf, s), nil
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	return appendTokens(buf, dec)
-}
-
-// appendTokens appends the next JSON value of dec (see appendRaw).
-func appendTokens(buf []byte, dec *json.Decoder) ([]byte, error) {
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, err
-	}
-	switch x := tok.(type) {
-	case json.Delim: // '{' or '['; Token checks that keys are strings
-		buf = append(buf, byte(x))
-		for i := 0; dec.More(); i++ {
-			if i > 0 {
-				buf = append(buf, ',')
-			}
-			if x == '{' {
-				key, err := dec.Token()
-				if err != nil {
-					return nil, err
-				}
-				buf = append(appendJSONString(buf, key.(string)), ':')
-			}
-			if buf, err = appendTokens(buf, dec); err != nil {
-				return nil, err
-			}
-		}
-		if _, err := dec.Token(); err != nil {
-			return nil, err
-		}
-		return append(buf, byte(x)+2), nil // '}' and ']' follow '{' and '[' by 2
-	case string:
-		return appendJSONString(buf, x), nil
-	case json.Number:
-		return append(buf, x...), nil
-	case bool:
-		return strconv.AppendBool(buf, x), nil
-	}
-	return append(buf, "null"...), nil
+	b, err := marshalCompact(v.Interface())
+	return append(buf, b...), err
 }
 
 // marshalCompact marshals v to compact JSON without HTML escaping.

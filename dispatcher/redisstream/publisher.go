@@ -81,6 +81,7 @@ type Publisher struct {
 	cfgErr error                                               // why cfg cannot be used, or nil
 	trim   []any                                               // the XADD trim arguments of cfg, or none
 	fields func(ctx context.Context, fields []string) []string // WithFields, or nil
+	enc    dispatcher.Encoder                                  // remembers the payload types written
 
 	windowMS     string        // cfg.DedupWindow in milliseconds, part of the dedup hashes' names
 	dedupTTL     string        // two windows in milliseconds, the TTL of a dedup hash
@@ -224,7 +225,7 @@ func (p *Publisher) encode(ctx context.Context, eventType string, payload any, s
 	if p.cfgErr != nil {
 		return nil, p.cfgErr
 	}
-	fields, err := dispatcher.EncodeFields(eventType, payload)
+	fields, err := p.enc.EncodeFields(eventType, payload)
 	if err != nil {
 		return nil, err
 	}

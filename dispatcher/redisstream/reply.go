@@ -191,7 +191,7 @@ func (p *Publisher) Reply(ctx context.Context, req *dispatcher.Message, payload 
 	if err != nil || corr == "" {
 		return fmt.Errorf("%w: %s/%s", ErrNoCorrelationID, req.Stream, req.ID)
 	}
-	body, err := replyBody(payload)
+	body, err := replyBody(&p.enc, payload)
 	if err != nil {
 		return err
 	}
@@ -213,11 +213,11 @@ func (p *Publisher) Reply(ctx context.Context, req *dispatcher.Message, payload 
 
 // replyBody encodes payload as a reply: a JSON object, as EncodeValue
 // writes it.
-func replyBody(payload any) (string, error) {
+func replyBody(enc *dispatcher.Encoder, payload any) (string, error) {
 	if payload == nil {
 		return dispatcher.JSONPrefix + "{}", nil
 	}
-	body, err := dispatcher.EncodeValue(payload)
+	body, err := enc.EncodeValue(payload)
 	if err != nil {
 		return "", fmt.Errorf("redisstream: encode reply: %w", err)
 	}
