@@ -11,7 +11,9 @@
 // codex_platform.streams writes them: a string is stored as-is, any other value
 // as "json:" followed by compact JSON (see EncodeValue and DecodeValue). A Go
 // service and a Python service can share one stream. Numbers decode as
-// json.Number, so an integer above 2^53 keeps every digit.
+// json.Number, so an integer above 2^53 keeps every digit. An Encoder works
+// out how to write each struct type once, where the package functions do it
+// on every call.
 //
 // A Handler handles one Message. Routes bind an event type to a Handler, with
 // an optional filter, logical group and stable name. A Router collects routes
