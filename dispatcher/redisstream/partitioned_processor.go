@@ -122,7 +122,7 @@ func NewPartitionedProcessor(rdb redis.UniversalClient, d *dispatcher.Dispatcher
 	pc := cfg.Processor
 	p := &PartitionedProcessor{rdb: rdb, d: d, cfg: cfg, owned: make(map[int]*ownedPartition),
 		limit: make(limit, pc.Concurrency),
-		log: pc.Logger.With(zap.String("stream", cfg.Stream.Name()), zap.String("group", pc.Group),
+		log: pc.Logger.With(zap.String("stream", cfg.Stream.Name()), zap.String("consumer_group", pc.Group),
 			zap.String("consumer", pc.Consumer))}
 	p.coord, err = partition.NewCoordinator(rdb, partition.CoordinatorConfig{
 		Stream: cfg.Stream, Group: pc.Group, Consumer: pc.Consumer, LeaseTTL: cfg.LeaseTTL,

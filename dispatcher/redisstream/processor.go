@@ -58,7 +58,7 @@ func NewProcessor(rdb redis.UniversalClient, d *dispatcher.Dispatcher, cfg Proce
 	if err != nil {
 		return nil, err
 	}
-	log := c.Logger.With(zap.String("group", c.Group), zap.String("consumer", c.Consumer))
+	log := c.Logger.With(zap.String("consumer_group", c.Group), zap.String("consumer", c.Consumer))
 	return &Processor{rdb: rdb, d: d, cfg: c, log: log, done: make(chan struct{})}, nil
 }
 

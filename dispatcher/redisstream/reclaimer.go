@@ -69,7 +69,7 @@ func (r *reclaimer) refresh(ctx context.Context, stream string) {
 		var refused redis.Error
 		if errors.As(err, &refused) {
 			r.log.Warn("cannot refresh in-flight entries; handlers slower than MinIdle may be redelivered",
-				zap.String("stream", stream), zap.String("group", r.cfg.Group), zap.Error(err))
+				zap.String("stream", stream), zap.String("consumer_group", r.cfg.Group), zap.Error(err))
 		}
 		return
 	}

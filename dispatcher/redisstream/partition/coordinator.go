@@ -120,7 +120,7 @@ func NewCoordinator(rdb redis.UniversalClient, cfg CoordinatorConfig) (*Coordina
 	return &Coordinator{
 		rdb: rdb, cfg: cfg,
 		log: cfg.Logger.With(zap.String("stream", cfg.Stream.Name()),
-			zap.String("group", cfg.Group), zap.String("consumer", cfg.Consumer)),
+			zap.String("consumer_group", cfg.Group), zap.String("consumer", cfg.Consumer)),
 		lostAfter: cfg.LeaseTTL * 3 / 4,
 		revoked:   make(chan int, p),
 		leave:     make(chan struct{}),
