@@ -111,10 +111,7 @@ func TestReliabilityReclaimDuringAckRetry(t *testing.T) {
 	rdb.AddHook(gate)
 	seen := new(streamtest.Recorder)
 	d := dispatcher.New(dispatcher.Config{})
-	d.OnFunc("job", func(_ context.Context, msg *dispatcher.Message) error {
-		seen.Record(msg)
-		return nil
-	})
+	d.OnFunc("job", seen.Handle)
 	p := newProcessor(t, rdb, d, redisstream.ProcessorConfig{
 		Streams: []string{"ackrace"}, Group: "g", Consumer: "c1", Block: 50 * time.Millisecond,
 		MinIdle: 100 * time.Millisecond, ReclaimInterval: 20 * time.Millisecond,

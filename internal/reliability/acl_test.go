@@ -132,10 +132,7 @@ func TestReliabilityACLUser(t *testing.T) {
 func aclDispatcher(pub *redisstream.Publisher, seen *streamtest.Recorder) *dispatcher.Dispatcher {
 	var flaky atomic.Int32
 	d := dispatcher.New(dispatcher.Config{})
-	d.OnFunc("order.paid", func(_ context.Context, msg *dispatcher.Message) error {
-		seen.Record(msg)
-		return nil
-	})
+	d.OnFunc("order.paid", seen.Handle)
 	d.OnFunc("order.flaky", func(_ context.Context, msg *dispatcher.Message) error {
 		if flaky.Add(1) == 1 {
 			return errors.New("first delivery fails") // redelivered by XAUTOCLAIM

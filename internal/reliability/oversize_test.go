@@ -33,10 +33,7 @@ func TestReliabilityOversizedReclaimed(t *testing.T) {
 	}
 	seen := new(streamtest.Recorder)
 	d := dispatcher.New(dispatcher.Config{})
-	d.OnFunc("job", func(_ context.Context, msg *dispatcher.Message) error {
-		seen.Record(msg)
-		return nil
-	})
+	d.OnFunc("job", seen.Handle)
 	log, _ := observedLogger()
 	p := newProcessor(t, rdb, d, badConfig(stream, log))
 	dl := dispatcher.DeadLetterStream(stream)

@@ -52,10 +52,7 @@ func TestReliabilityPasswordNotLogged(t *testing.T) {
 	createACLUser(t, admin)
 	d := dispatcher.New(dispatcher.Config{})
 	seen := new(streamtest.Recorder)
-	d.OnFunc("order.paid", func(_ context.Context, msg *dispatcher.Message) error {
-		seen.Record(msg)
-		return nil
-	})
+	d.OnFunc("order.paid", seen.Handle)
 	begin := time.Now()
 
 	startWithWrongPassword(t, srv.Addr, d, logger)

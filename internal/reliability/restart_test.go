@@ -31,10 +31,7 @@ func TestReliabilityRedisRestart(t *testing.T) {
 	consumerRDB, publisherRDB := srv.Client(t), srv.Client(t)
 	seen := new(streamtest.Recorder)
 	d := dispatcher.New(dispatcher.Config{})
-	d.OnFunc("tick", func(_ context.Context, msg *dispatcher.Message) error {
-		seen.Record(msg)
-		return nil
-	})
+	d.OnFunc("tick", seen.Handle)
 	log, logs := observedLogger()
 	begin := time.Now()
 	p := newProcessor(t, consumerRDB, d, redisstream.ProcessorConfig{
