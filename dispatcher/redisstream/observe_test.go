@@ -179,7 +179,7 @@ func TestLastRead(t *testing.T) {
 		t.Fatalf("LastRead before Start = %v, want zero", got)
 	}
 	before := time.Now()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
 	if err := p.Start(ctx); err != nil {
 		t.Fatal(err)
