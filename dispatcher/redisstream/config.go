@@ -108,9 +108,11 @@ type ProcessorConfig struct {
 	// route. A marker lives at least MarkerTTL and at most twice that, and
 	// takes about 65 bytes of Redis memory plus the lengths of the entry ID
 	// and the route name (measured: 100 bytes for a 15-character route in
-	// a hash of 10,000 markers). Keep it above the longest time an entry may wait
-	// for a redelivery or an asynq retry, and equal to asynqretry's
-	// Config.MarkerTTL. If zero, 15 minutes.
+	// a hash of 10,000 markers, 90 in one of 100,000; see
+	// BenchmarkMarkerMemory in internal/marker). Keep it above the longest
+	// time an entry may wait for a redelivery or an asynq retry, and equal
+	// to asynqretry's Config.MarkerTTL (streamfx.WithAsynqRetry takes it
+	// from the processors). If zero, 15 minutes.
 	MarkerTTL time.Duration
 	// Logger receives the processor's logs. If nil, zap.NewNop().
 	Logger *zap.Logger
