@@ -21,6 +21,7 @@ func (b *bench) dedup(ctx context.Context) error {
 		}
 		plain = append(plain, t)
 		t, err = b.onFreshStream(ctx, "dedup-keyed", n, b.keyedBatch)
+		b.dropMatching(context.WithoutCancel(ctx), redisstream.DedupKeyPattern(b.env.prefix+"dedup-keyed"))
 		if err != nil {
 			return fmt.Errorf("PublishBatch with DedupIDs: %w", err)
 		}
@@ -33,12 +34,12 @@ func (b *bench) dedup(ctx context.Context) error {
 	return nil
 }
 
-// keyedBatch is streamfxBatch with a DedupID on every event; it deletes
-// the dedup keys afterwards.
+// keyedBatch is streamfxBatch with a DedupID on every event. The caller
+// deletes the dedup keys, outside the timed run (as onFreshStream deletes
+// the stream).
 func (b *bench) keyedBatch(ctx context.Context, stream string, n int) error {
 	pub := redisstream.NewPublisher(b.env.rdb, redisstream.PublisherConfig{})
 	events := make([]redisstream.Event, 0, b.opts.pubBatch)
-	defer b.dropMatching(context.WithoutCancel(ctx), redisstream.DedupKeyPattern(stream))
 	for start := 0; start < n; start += b.opts.pubBatch {
 		events = events[:0]
 		for i := start; i < min(n, start+b.opts.pubBatch); i++ {
