@@ -5,11 +5,12 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/streamfx/streamfx/dispatcher/redisstream"
 	"github.com/streamfx/streamfx/internal/marker"
 )
 
 // retryMarkerTTL returns the MarkerTTL the asynq retry worker must use: the
-// one every processor uses (the engine's default where a processor leaves
+// one every processor (of Processors and Partitioned) uses (the engine's default where a processor leaves
 // it zero), which the worker needs to read and write the same completion
 // markers (the TTL is part of the hashes' names). set is
 // asynqretry.Config.MarkerTTL: zero takes the processors' value; another
@@ -18,13 +19,24 @@ import (
 func (c Config) retryMarkerTTL(set time.Duration) (time.Duration, error) {
 	var ttl time.Duration
 	var streams []string
-	for _, p := range c.Processors {
+	check := func(p redisstream.ProcessorConfig, names []string) error {
 		own := cmp.Or(p.MarkerTTL, marker.DefaultTTL)
 		if ttl != 0 && own != ttl {
-			return 0, fmt.Errorf("%w: the processors of streams %v and %v have MarkerTTL %s and %s: "+
-				"the one asynq retry worker cannot share the completion markers of both", ErrInvalidConfig, streams, p.Streams, ttl, own)
+			return fmt.Errorf("%w: the processors of streams %v and %v have MarkerTTL %s and %s: "+
+				"the one asynq retry worker cannot share the completion markers of both", ErrInvalidConfig, streams, names, ttl, own)
 		}
-		ttl, streams = own, p.Streams
+		ttl, streams = own, names
+		return nil
+	}
+	for _, p := range c.Processors {
+		if err := check(p, p.Streams); err != nil {
+			return 0, err
+		}
+	}
+	for _, p := range c.Partitioned {
+		if err := check(p.Processor, []string{p.Stream.Name()}); err != nil {
+			return 0, err
+		}
 	}
 	switch {
 	case set == 0 || ttl == 0:

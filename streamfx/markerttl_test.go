@@ -12,11 +12,12 @@ import (
 
 	"github.com/streamfx/streamfx/asynqretry"
 	"github.com/streamfx/streamfx/dispatcher/redisstream"
+	"github.com/streamfx/streamfx/dispatcher/redisstream/partition"
 	"github.com/streamfx/streamfx/streamfx"
 )
 
 // TestRetryMarkerTTL: with WithAsynqRetry, the retry worker takes the
-// processors' MarkerTTL when its own is zero, and a MarkerTTL that differs
+// processors' MarkerTTL (partitioned streams' included) when its own is zero, and a MarkerTTL that differs
 // (the worker would look for the completion markers in other hashes), or
 // processors that differ among themselves, fail fx.New. No Redis is
 // needed: nothing connects.
@@ -27,30 +28,39 @@ func TestRetryMarkerTTL(t *testing.T) {
 	stream := func(name string, ttl time.Duration) redisstream.ProcessorConfig {
 		return redisstream.ProcessorConfig{Streams: []string{name}, Group: "g-" + name, MarkerTTL: ttl}
 	}
+	orders, err := partition.New("orders", 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	partitioned := []redisstream.PartitionedConfig{{Stream: orders, Processor: redisstream.ProcessorConfig{Group: "g-orders", MarkerTTL: time.Hour}}}
 	tests := []struct {
 		name       string
 		processors []redisstream.ProcessorConfig
+		partitions []redisstream.PartitionedConfig
 		retryTTL   time.Duration
 		want       time.Duration // the worker's MarkerTTL, or 0 for an error
 		errs       []string
 	}{
-		{"defaults", []redisstream.ProcessorConfig{stream("users", 0)}, 0, 15 * time.Minute, nil},
-		{"taken from the processors", []redisstream.ProcessorConfig{stream("users", time.Hour), stream("emails", time.Hour)}, 0, time.Hour, nil},
-		{"equal", []redisstream.ProcessorConfig{stream("users", time.Hour)}, time.Hour, time.Hour, nil},
-		{"no processor", nil, 20 * time.Minute, 20 * time.Minute, nil},
-		{"differs from the default", []redisstream.ProcessorConfig{stream("users", 0)}, time.Hour, 0,
+		{"defaults", []redisstream.ProcessorConfig{stream("users", 0)}, nil, 0, 15 * time.Minute, nil},
+		{"taken from the processors", []redisstream.ProcessorConfig{stream("users", time.Hour), stream("emails", time.Hour)},
+			partitioned, 0, time.Hour, nil},
+		{"equal", []redisstream.ProcessorConfig{stream("users", time.Hour)}, nil, time.Hour, time.Hour, nil},
+		{"no processor", nil, nil, 20 * time.Minute, 20 * time.Minute, nil},
+		{"differs from the default", []redisstream.ProcessorConfig{stream("users", 0)}, nil, time.Hour, 0,
 			[]string{"asynqretry.Config.MarkerTTL is 1h0m0s and the processors' MarkerTTL 15m0s"}},
-		{"differs", []redisstream.ProcessorConfig{stream("users", 30*time.Minute)}, 15 * time.Minute, 0,
+		{"differs", []redisstream.ProcessorConfig{stream("users", 30*time.Minute)}, nil, 15 * time.Minute, 0,
 			[]string{"asynqretry.Config.MarkerTTL is 15m0s and the processors' MarkerTTL 30m0s"}},
-		{"processors differ", []redisstream.ProcessorConfig{stream("users", time.Hour), stream("emails", 0)}, 0, 0,
+		{"processors differ", []redisstream.ProcessorConfig{stream("users", time.Hour), stream("emails", 0)}, nil, 0, 0,
 			[]string{`streams [users] and [emails] have MarkerTTL 1h0m0s and 15m0s`}},
+		{"a partitioned stream differs", []redisstream.ProcessorConfig{stream("users", 0)}, partitioned, 0, 0,
+			[]string{`streams [users] and [orders] have MarkerTTL 15m0s and 1h0m0s`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			var sched *asynqretry.Scheduler
 			opts := []fx.Option{fx.NopLogger, streamfx.Module, streamfx.WithAsynqRetry(asynqretry.Config{MarkerTTL: tt.retryTTL}),
-				fx.Supply(streamfx.Config{Processors: tt.processors}),
+				fx.Supply(streamfx.Config{Processors: tt.processors, Partitioned: tt.partitions}),
 				fx.Provide(func() redis.UniversalClient { return rdb }, zap.NewNop), fx.Populate(&sched)}
 			if len(tt.processors) > 0 {
 				opts = append(opts, usersModule)
