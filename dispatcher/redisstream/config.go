@@ -31,11 +31,10 @@ type ProcessorConfig struct {
 	// Streams lists the streams to consume; at least one is required. Each
 	// stream has its own reader goroutine and its own XREADGROUP, so streams
 	// in different Redis Cluster slots work. A blocked reader holds one
-	// connection of the client's pool, and a stream with a backlog one more
-	// (see Concurrency): give the client a PoolSize of at least twice the
-	// number of streams plus 3, for acks, claims and dead letters. Start logs
-	// a warning when the pool cannot hold a blocked read of every stream and
-	// 3 more.
+	// connection of the client's pool: give the client a PoolSize of at
+	// least the number of streams plus 3, for acks, claims and dead letters.
+	// Start logs a warning when the pool cannot hold a blocked read of every
+	// stream and 3 more.
 	Streams []string
 	// Group is the consumer group name; required.
 	Group string
@@ -54,14 +53,8 @@ type ProcessorConfig struct {
 	// to notice Shutdown. If zero, 1s.
 	Block time.Duration
 	// Concurrency is the size of the handler worker pool shared by every
-	// stream. If zero, 16. Above 1, each time a stream's reader reads a full
-	// batch while the worker queue is at most half full, a second reader of
-	// that stream reads one more batch, its read overlapping the reader's
-	// next one, so that Redis prepares one batch while this process decodes
-	// and queues the other: entries of the two reach the handlers
-	// interleaved, and the stream holds at most one batch more. With 1, one
-	// reader and one handler run the entries in stream order, redeliveries
-	// aside. An ordered Processor (see OrderKey) has no second reader.
+	// stream. If zero, 16. With 1, one handler runs the entries in stream
+	// order, redeliveries aside.
 	Concurrency int
 	// MinIdle is how long an entry must stay pending without being acked
 	// before the reclaim loop takes it over (from a dead consumer, or to

@@ -13,9 +13,7 @@
 //   - readers, one per stream (reader.go): this consumer's own pending
 //     entries first (ID "0"), then new ones (">") in batches of BatchSize,
 //     blocking up to Block, reading the next batch while the current one
-//     waits for the handlers. With Concurrency > 1, while a stream has a
-//     backlog and the handlers keep up, a backlog reader of that stream
-//     reads batches too, its reads overlapping the reader's (backlog.go);
+//     waits for the handlers;
 //   - the reclaimer beside them (reclaimer.go): every ReclaimInterval it
 //     refreshes the lease of the entries held for long (XCLAIM JUSTID) and
 //     takes over the entries idle for MinIdle (XAUTOCLAIM);

@@ -27,8 +27,7 @@ func poolSize(rdb redis.UniversalClient) int {
 // warnSmallPool logs a warning when the client's pool cannot hold a blocked
 // read of every stream and leave spareConns connections beside them: acks,
 // reclaims and dead letters would then wait for a connection (up to the
-// client's PoolTimeout) while the readers block. It suggests room for a
-// backlog read of every stream too (see ProcessorConfig.Streams).
+// client's PoolTimeout) while the readers block.
 func (p *Processor) warnSmallPool() {
 	size, streams := poolSize(p.rdb), len(p.cfg.Streams)
 	if size == 0 || size >= streams+spareConns {
@@ -36,5 +35,5 @@ func (p *Processor) warnSmallPool() {
 	}
 	p.log.Warn("redis client pool too small for this Processor: acks and reclaims may wait for a connection while the readers block",
 		zap.Int("pool_size", size), zap.Int("streams", streams),
-		zap.Int("suggested_pool_size", 2*streams+spareConns))
+		zap.Int("suggested_pool_size", streams+spareConns))
 }

@@ -192,7 +192,7 @@ const abortGrace = 500 * time.Millisecond
 
 // pipeline is a started Processor: its stages, wired by newPipeline, and
 // the stop sequence (stop). Each stage is one type that owns its
-// goroutines: readers (and backlog readers) and the reclaimer feed the
+// goroutines: readers and the reclaimer feed the
 // scheduler, which starts jobs on the workers, whose results go to the
 // settler.
 type pipeline struct {
@@ -206,7 +206,7 @@ type pipeline struct {
 	abortOnce sync.Once
 	abort     chan struct{} // closed when Shutdown's context ended first
 
-	loops       sync.WaitGroup // readers, backlog readers, reclaimer
+	loops       sync.WaitGroup // readers, reclaimer, retention
 	readers     []*reader
 	reclaimer   *reclaimer
 	retention   *retention // nil when RetentionInterval is zero
@@ -234,7 +234,7 @@ func newPipeline(p *Processor) *pipeline {
 	pl.flights = newInflight()
 	pol := newPolicy(c, p.d, p.log)
 	pl.order, _ = pol.(*keyedPolicy)
-	pl.sched = newScheduler(pol, c.Concurrency, max(c.BatchSize, c.Concurrency), pl.giveBack)
+	pl.sched = newScheduler(pol, c.Concurrency, pl.giveBack)
 	arrays := &recycler{}
 	pl.workers = &workers{slots: make([]slot, c.Concurrency), d: p.d, cfg: c, work: pl.sched.work,
 		results: pl.sched.results, stopping: &pl.sched.stopping, giveBack: pl.giveBack, arrays: arrays}
@@ -246,10 +246,7 @@ func newPipeline(p *Processor) *pipeline {
 		d: p.d, markers: markers, log: p.log}
 	for _, s := range c.Streams {
 		r := &reader{stream: s, rdb: p.rdb, cfg: c, log: p.log, feed: f, health: pl.health,
-			markRead: p.markRead, createGroup: p.createGroup, readBound: pl.sched.readBound}
-		if c.Concurrency > 1 && !c.ordered() { // an ordered Processor needs its batches in stream order
-			r.backlog = newBacklogReader(r)
-		}
+			markRead: p.markRead, createGroup: p.createGroup}
 		pl.readers = append(pl.readers, r)
 	}
 	pl.reclaimer = &reclaimer{rdb: p.rdb, cfg: c, log: p.log, feed: f, flights: pl.flights, health: pl.health}
@@ -265,9 +262,6 @@ func (pl *pipeline) start() {
 	go func() { _ = pl.sched.run(pl.hctx) }()
 	for _, r := range pl.readers {
 		pl.loops.Go(func() { pl.stopOnFatal(r.run(pl.readCtx)) })
-		if r.backlog != nil {
-			pl.loops.Go(func() { _ = r.backlog.run(pl.readCtx) })
-		}
 	}
 	pl.loops.Go(func() { _ = pl.reclaimer.run(pl.readCtx) })
 	if pl.retention != nil {
@@ -278,7 +272,7 @@ func (pl *pipeline) start() {
 
 // stop is the stop sequence, in the order it happens. It starts once
 // reading stops (Shutdown, or a fatal error):
-//  1. the readers, backlog readers and reclaimer return, each giving back
+//  1. the readers and the reclaimer return, each giving back
 //     the batch it was sending;
 //  2. the scheduler's intake closes: it gives back what its policy holds
 //     and the jobs no worker took yet;

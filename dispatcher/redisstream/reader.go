@@ -16,8 +16,7 @@ import (
 // pending entries (ID "0"), then reads new ones (">") in batches, and sends
 // each batch to the scheduler through the feed, reading the next one while
 // the workers run it; a stuck handler holds one worker and never the
-// reader. With Concurrency > 1 it wakes the stream's backlog reader when
-// the stream has a backlog (see backlogReader).
+// reader.
 type reader struct {
 	stream      string
 	rdb         redis.UniversalClient
@@ -27,8 +26,6 @@ type reader struct {
 	health      *health
 	markRead    func()                                         // records a successful read (Processor.LastRead)
 	createGroup func(ctx context.Context, stream string) error // recreates a missing group
-	readBound   func() bool                                    // whether reading ahead pays (scheduler.readBound)
-	backlog     *backlogReader                                 // nil: the reader reads alone
 }
 
 // run reads until ctx ends, then returns nil, or until a fatal error (the
@@ -52,9 +49,6 @@ func (r *reader) run(ctx context.Context) error {
 		r.feed.ackDeleted(ctx, r.stream, b.deleted)
 		switch {
 		case cursor == ">":
-			if len(b.entries) == r.cfg.BatchSize && r.readBound() {
-				r.backlog.wake() // more are likely waiting: read them meanwhile
-			}
 			r.feed.fresh(ctx, r.stream, b.entries)
 		case len(b.entries) == 0 && len(b.deleted) == 0:
 			cursor = ">"

@@ -125,15 +125,13 @@ type scheduler struct {
 	recycled chan []result // slices the settler is done with
 	giveBack func(job)     // lets go of entries not started (see run.giveBack)
 	stopping atomic.Bool   // set at stop: workers give back the rest of their jobs
-	queued   atomic.Int64  // entries held by the policy, for readBound
-	limit    int           // queue size the backlog reader compares queued with
 	now      func() time.Time
 }
 
 // newScheduler returns a scheduler of pol over workers workers.
-func newScheduler(pol policy, workers, limit int, giveBack func(job)) *scheduler {
+func newScheduler(pol policy, workers int, giveBack func(job)) *scheduler {
 	return &scheduler{
-		pol: pol, workers: workers, limit: limit, giveBack: giveBack, now: time.Now,
+		pol: pol, workers: workers, giveBack: giveBack, now: time.Now,
 		in:       make(chan job),
 		work:     make(chan job, 2*workers),
 		results:  make(chan result, 2*workers), // a worker never waits to report
@@ -156,7 +154,6 @@ func (s *scheduler) run(ctx context.Context) error {
 	for {
 		if in != nil {
 			running += s.start(2*s.workers - running)
-			s.queued.Store(int64(s.pol.held()))
 			armed = s.arm(wake, armed)
 		} else if running == 0 {
 			return s.flush(ctx, out)
@@ -247,7 +244,6 @@ func (s *scheduler) stop() int {
 	for _, u := range s.pol.drain() {
 		s.giveBack(u)
 	}
-	s.queued.Store(0)
 	taken := 0
 	for {
 		select {
@@ -273,7 +269,3 @@ func (s *scheduler) flush(ctx context.Context, out []result) error {
 		return ctx.Err()
 	}
 }
-
-// readBound reports whether the policy holds at most half its limit: only
-// then does reading ahead pay (see backlogReader).
-func (s *scheduler) readBound() bool { return s.queued.Load() <= int64(s.limit/2) }

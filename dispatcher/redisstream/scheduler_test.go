@@ -23,7 +23,7 @@ type schedTest struct {
 
 func newSchedTest(t *testing.T, pol policy, workers int) *schedTest {
 	st := &schedTest{t: t, ended: make(chan error, 1)}
-	st.s = newScheduler(pol, workers, 0, func(u job) {
+	st.s = newScheduler(pol, workers, func(u job) {
 		st.mu.Lock()
 		defer st.mu.Unlock()
 		st.given = append(st.given, ids(u.entries)...)
