@@ -1,0 +1,71 @@
+package redisstream
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+)
+
+// newTestReclaimer returns the reclaimer of e's streams, not started.
+func newTestReclaimer(e *stageEnv) *reclaimer {
+	return &reclaimer{rdb: e.rdb, cfg: e.cfg, log: e.cfg.Logger, feed: e.feed, flights: e.flights,
+		health: &health{log: e.cfg.Logger}}
+}
+
+// TestReclaimerTakesOverIdle: an entry another consumer left pending for
+// MinIdle is claimed by this consumer and sent to the scheduler with its
+// delivery count (2: the other consumer's and the claim).
+func TestReclaimerTakesOverIdle(t *testing.T) {
+	e := newStageEnv(t, "s")
+	e.add("s", "t", 2)
+	dead := e.readAs("s", "dead", 2)
+	runStage(t, func(ctx context.Context) { _ = newTestReclaimer(e).run(ctx) })
+	var got []entry
+	for len(got) < 2 {
+		got = append(got, e.job().entries...)
+	}
+	if !slices.Equal(ids(got), dead) {
+		t.Fatalf("reclaimed %v, want %v", ids(got), dead)
+	}
+	for _, en := range got {
+		if en.attempts != 2 {
+			t.Errorf("entry %s reclaimed with attempts %d, want 2", en.id, en.attempts)
+		}
+		if !e.held("s", en.id) {
+			t.Errorf("entry %s reclaimed but not held", en.id)
+		}
+	}
+	for id, p := range e.pendingOf("s") {
+		if p.Consumer != "c1" {
+			t.Errorf("entry %s pending for %s, want c1", id, p.Consumer)
+		}
+	}
+}
+
+// TestReclaimerRefreshesHeld: an entry this process holds for longer than
+// MinIdle (a slow handler) keeps a fresh lease: its idle time is reset by
+// the reclaimer, its delivery count stays 1, and it is never sent again.
+func TestReclaimerRefreshesHeld(t *testing.T) {
+	e := newStageEnv(t, "s")
+	e.add("s", "t", 1)
+	held := e.readAs("s", "c1", 1)
+	e.flights.claim("s", []entry{{id: held[0]}})
+	start := time.Now()
+	runStage(t, func(ctx context.Context) { _ = newTestReclaimer(e).run(ctx) })
+	// Wait for several MinIdle: a lease that were not refreshed would be
+	// reclaimed (and its delivery counted) by the reclaimer itself.
+	e.waitFor("three MinIdle", func() bool { return time.Since(start) > 3*e.cfg.MinIdle })
+	p := e.pendingOf("s")[held[0]]
+	if p.RetryCount != 1 || p.Consumer != "c1" {
+		t.Errorf("held entry: %d deliveries, consumer %s; want 1, c1", p.RetryCount, p.Consumer)
+	}
+	if p.Idle >= e.cfg.MinIdle {
+		t.Errorf("held entry idle for %v, want less than MinIdle %v", p.Idle, e.cfg.MinIdle)
+	}
+	select {
+	case u := <-e.out:
+		t.Errorf("held entries %v sent again", ids(u.entries))
+	default:
+	}
+}
