@@ -21,14 +21,33 @@ type fence interface {
 	deadLetter(ctx context.Context, stream string, msg *dispatcher.Message, failures []dispatcher.RouteFailure, attempts int) error
 }
 
-// writeDeadLetter writes the dead letters of msg to the dead-letter stream
-// dl: through the Processor's fence if it has one, else with
-// deadletter.Write.
-func (s *settler) writeDeadLetter(ctx context.Context, dl string, msg *dispatcher.Message, failures []dispatcher.RouteFailure) error {
+// writeDeadLetters writes the dead letters of each entry of dead, one per
+// failure, to its stream's dead-letter stream, and returns one error per
+// entry (nil when all of its dead letters were written). Without a fence
+// they share one pipelined round trip; through the Processor's fence,
+// each entry is one fenced write.
+func (s *settler) writeDeadLetters(ctx context.Context, dead []deadEntry) []error {
+	errs := make([]error, len(dead))
 	if s.cfg.fence != nil {
-		return s.cfg.fence.deadLetter(ctx, dl, msg, failures, msg.Attempt)
+		for i, d := range dead {
+			errs[i] = s.cfg.fence.deadLetter(ctx, s.cfg.deadLetterStream(d.msg.Stream), d.msg, d.out.Failures, d.msg.Attempt)
+		}
+		return errs
 	}
-	return deadletter.Write(ctx, s.rdb, dl, msg, failures, msg.Attempt)
+	cmds := make([][]*redis.StringCmd, len(dead))
+	now := time.Now()
+	// Pipelined's error is the first command's error: each entry's own
+	// commands say whether its dead letters were written.
+	_, _ = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, d := range dead {
+			cmds[i] = deadletter.Queue(ctx, p, s.cfg.deadLetterStream(d.msg.Stream), d.msg, d.out.Failures, d.msg.Attempt, now)
+		}
+		return nil
+	})
+	for i, d := range dead {
+		errs[i] = deadletter.Check(s.cfg.deadLetterStream(d.msg.Stream), d.msg, cmds[i])
+	}
+	return errs
 }
 
 // leaseFence acknowledges and dead-letters the entries of a partition only

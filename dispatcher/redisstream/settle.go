@@ -18,8 +18,9 @@ const deadLetterTimeout = 10 * time.Second
 var errNoFailure = fmt.Errorf("%w: no failure recorded", ErrTooManyDeliveries)
 
 // settleAll settles every entry of the results rs, queueing the
-// acknowledgements of each result's stream at once, then recycles the
-// arrays of outcomes and hands rs back to the scheduler for reuse.
+// acknowledgements of each result's stream at once, writes their dead
+// letters in one round trip, then recycles the arrays of outcomes and
+// hands rs back to the scheduler for reuse.
 func (s *settler) settleAll(rs []result) {
 	for i := range rs {
 		r := &rs[i]
@@ -33,6 +34,7 @@ func (s *settler) settleAll(rs []result) {
 		s.acks[r.stream] = ids
 		s.queued += len(ids) - queued
 	}
+	s.deadLetterAll()
 	for i := range rs {
 		s.arrays.put(rs[i].done)
 	}
@@ -44,9 +46,10 @@ func (s *settler) settleAll(rs []result) {
 }
 
 // settle acts on one entry's outcome and reports whether to acknowledge
-// it: ack, leave pending, or dead-letter then ack. Each failure is logged
-// once: a retry handed to the RetryScheduler and an entry left pending at
-// warn level, a dead letter at error level (see deadLetter).
+// it now: ack, leave pending, or queue its dead letters (see
+// deadLetterAll), which acks it once they are written. Each failure is
+// logged once: a retry handed to the RetryScheduler and an entry left
+// pending at warn level, a dead letter at error level.
 func (s *settler) settle(h *handled) (ack bool) {
 	msg, out := &h.msg, &h.out
 	if len(out.Completed) > 0 {
@@ -81,34 +84,55 @@ func (s *settler) settle(h *handled) (ack bool) {
 	return false
 }
 
-// settleDeadLetter dead-letters msg for o.Failures and reports o to the
-// Observer, as a Retry if the write failed (msg then stays pending). It
-// reports whether to acknowledge msg: whether the write succeeded.
+// deadEntry is an entry to dead-letter, with the outcome to report.
+type deadEntry struct {
+	msg *dispatcher.Message
+	out dispatcher.Outcome
+}
+
+// settleDeadLetter queues the dead letters of msg, one per failure of o
+// (errNoFailure if it names none), for deadLetterAll, and reports false:
+// msg is acked once they are written.
 func (s *settler) settleDeadLetter(msg *dispatcher.Message, o dispatcher.Outcome) bool {
 	if len(o.Failures) == 0 {
 		o.Failures = []dispatcher.RouteFailure{{Err: errNoFailure}}
 	}
-	ok := s.deadLetter(msg, o.Failures)
-	if !ok {
-		o.Action = dispatcher.Retry
-	}
-	s.observe(msg, &o)
-	return ok
+	s.dead = append(s.dead, deadEntry{msg: msg, out: o})
+	return false
 }
 
-// deadLetter writes one dead-letter entry per failure (settleDeadLetter
-// makes sure there is one) and reports whether it did: msg is then to be
-// acknowledged. If the write fails, msg is not acked: it stays pending and
+// deadLetterAll writes the dead letters queued by settleDeadLetter, in one
+// pipelined round trip (see writeDeadLetters), acks each entry whose dead
+// letters were all written, and reports each outcome to the Observer, as a
+// Retry for an entry whose write failed: it is not acked, stays pending and
 // is tried again later.
-func (s *settler) deadLetter(msg *dispatcher.Message, failures []dispatcher.RouteFailure) bool {
-	dl := s.cfg.deadLetterStream(msg.Stream)
+func (s *settler) deadLetterAll() {
+	if len(s.dead) == 0 {
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), deadLetterTimeout)
 	defer cancel()
-	if err := s.writeDeadLetter(ctx, dl, msg, failures); err != nil {
-		s.msgLog(msg).Error("dead-letter write failed; message left pending", zap.Error(err))
-		s.flights.release(msg.Stream, msg.ID)
-		return false
+	errs := s.writeDeadLetters(ctx, s.dead)
+	for i := range s.dead {
+		d := &s.dead[i]
+		if errs[i] != nil {
+			s.msgLog(d.msg).Error("dead-letter write failed; message left pending", zap.Error(errs[i]))
+			s.flights.release(d.msg.Stream, d.msg.ID)
+			d.out.Action = dispatcher.Retry
+		} else {
+			s.logDeadLetters(d.msg, d.out.Failures)
+			s.ack(d.msg.Stream, d.msg.ID)
+		}
+		s.observe(d.msg, &d.out)
 	}
+	clear(s.dead)
+	s.dead = s.dead[:0]
+}
+
+// logDeadLetters logs, at error level, each failure of msg written to its
+// dead-letter stream, with the stack of a panic.
+func (s *settler) logDeadLetters(msg *dispatcher.Message, failures []dispatcher.RouteFailure) {
+	dl := s.cfg.deadLetterStream(msg.Stream)
 	for _, f := range failures {
 		fields := []zap.Field{zap.String("route", f.Route), zap.String("dead_letter_stream", dl), zap.Error(f.Err)}
 		if stack := dispatcher.PanicStack(f.Err); stack != nil {
@@ -116,7 +140,6 @@ func (s *settler) deadLetter(msg *dispatcher.Message, failures []dispatcher.Rout
 		}
 		s.msgLog(msg).Error("message dead-lettered", fields...)
 	}
-	return true
 }
 
 // logFailures logs each of failures of msg at warn level.

@@ -36,6 +36,7 @@ type settler struct {
 	recycle chan<- []result       // slices settled, back to the scheduler
 	deleted <-chan deletedEntries // from the readers and the reclaimer
 	arrays  *recycler             // takes back the arrays of outcomes settled
+	dead    []deadEntry           // dead letters to write (see deadLetterAll); run's goroutine only
 
 	acks    map[string][]string // stream -> IDs to acknowledge; run's goroutine only
 	queued  int                 // IDs in acks, and marker fields in marks

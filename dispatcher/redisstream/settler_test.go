@@ -4,7 +4,11 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
+	"sync/atomic"
 	"testing"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/streamfx/streamfx/dispatcher"
 )
@@ -103,5 +107,60 @@ func TestSettlerAcksDeleted(t *testing.T) {
 	e.waitFor("the deleted entries acknowledged", func() bool { return len(e.pendingOf("s")) == 0 })
 	if err := sr.stop(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// xaddRounds is a go-redis hook that counts the round trips carrying an
+// XADD (a pipeline counts once).
+type xaddRounds struct{ n atomic.Int64 }
+
+func (*xaddRounds) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (c *xaddRounds) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if strings.EqualFold(cmd.Name(), "xadd") {
+			c.n.Add(1)
+		}
+		return next(ctx, cmd)
+	}
+}
+
+func (c *xaddRounds) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		if slices.ContainsFunc(cmds, func(cmd redis.Cmder) bool { return strings.EqualFold(cmd.Name(), "xadd") }) {
+			c.n.Add(1)
+		}
+		return next(ctx, cmds)
+	}
+}
+
+// TestSettlerDeadLettersInOneRoundTrip: the dead letters of the entries
+// settled together (two failed routes of one, one of each other) are
+// written in one round trip, then the entries are acknowledged.
+func TestSettlerDeadLettersInOneRoundTrip(t *testing.T) {
+	e := newStageEnv(t, "s")
+	e.add("s", "t", 3)
+	read := e.readAs("s", "c1", 3)
+	rounds := &xaddRounds{}
+	e.rdb.AddHook(rounds)
+	sr := startSettler(t, e)
+	two := []dispatcher.RouteFailure{{Route: "a", Err: errors.New("a")}, {Route: "b", Err: errors.New("b")}}
+	one := []dispatcher.RouteFailure{{Route: "a", Err: errors.New("a")}}
+	sr.in <- []result{
+		outcome(read[0], 1, dispatcher.Outcome{Action: dispatcher.DeadLetter, Failures: two}, false),
+		outcome(read[1], 1, dispatcher.Outcome{Action: dispatcher.DeadLetter, Failures: one}, false),
+		outcome(read[2], 1, dispatcher.Outcome{Action: dispatcher.DeadLetter, Failures: one}, false),
+	}
+	if err := sr.stop(); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := e.rdb.XLen(context.Background(), "s:dead").Result(); err != nil || n != 4 {
+		t.Errorf("%d dead letters (%v), want 4", n, err)
+	}
+	if n := rounds.n.Load(); n != 1 {
+		t.Errorf("dead letters written in %d round trips, want 1", n)
+	}
+	if p := e.pendingOf("s"); len(p) != 0 {
+		t.Errorf("%d entries still pending after their dead letters were written", len(p))
 	}
 }

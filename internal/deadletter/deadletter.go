@@ -19,16 +19,31 @@ func Write(ctx context.Context, rdb redis.Cmdable, stream string, msg *dispatche
 	if len(failures) == 0 {
 		return nil
 	}
-	now := time.Now()
-	cmds, err := rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for _, f := range failures {
-			p.XAdd(ctx, &redis.XAddArgs{Stream: stream, Values: dispatcher.DeadLetterFields(msg, f, attempts, now)})
-		}
+	var cmds []*redis.StringCmd
+	_, err := rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		cmds = Queue(ctx, p, stream, msg, failures, attempts, time.Now())
 		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("streamfx: dead-letter %s/%s to %s: %w", msg.Stream, msg.ID, stream, err)
 	}
+	return Check(stream, msg, cmds)
+}
+
+// Queue queues on p one XADD to stream per failure of msg, dated now, and
+// returns the commands, for Check once p ran: several messages' dead
+// letters can share one round trip.
+func Queue(ctx context.Context, p redis.Pipeliner, stream string, msg *dispatcher.Message, failures []dispatcher.RouteFailure, attempts int, now time.Time) []*redis.StringCmd {
+	cmds := make([]*redis.StringCmd, len(failures))
+	for i, f := range failures {
+		cmds[i] = p.XAdd(ctx, &redis.XAddArgs{Stream: stream, Values: dispatcher.DeadLetterFields(msg, f, attempts, now)})
+	}
+	return cmds
+}
+
+// Check returns the first error of the XADDs Queue queued for msg, if any:
+// the caller must then not acknowledge msg.
+func Check(stream string, msg *dispatcher.Message, cmds []*redis.StringCmd) error {
 	for _, c := range cmds {
 		if c.Err() != nil {
 			return fmt.Errorf("streamfx: dead-letter %s/%s to %s: %w", msg.Stream, msg.ID, stream, c.Err())
