@@ -7,6 +7,9 @@ import (
 	"testing"
 
 	"github.com/redis/go-redis/v9"
+	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/streamfx/streamfx/dispatcher/redisstream"
 	"github.com/streamfx/streamfx/internal/streamtest"
 )
 
@@ -34,13 +37,7 @@ func TestGroupDestroyed(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			stream := "destroyed:" + tt.name
-			rec := new(streamtest.Recorder)
-			cfg := fastConfig(t, stream)
-			logs := observe(&cfg, t)
-			p := streamtest.StartProcessor(t, rdb, counted(rec, "tick"), cfg)
-			before := publish(t, rdb, stream, "tick", 15)
-			eventually(t, "the first entries are handled", func() bool { return rec.HandledAll(streamtest.Entries(stream, before)) })
-			eventually(t, "the PEL is empty", func() bool { return pending(t, rdb, stream, "g") == 0 })
+			rec, logs, p, before := startTicking(t, rdb, stream, 15)
 			if err := tt.destroy(rdb, stream); err != nil {
 				t.Fatal(err)
 			}
@@ -85,13 +82,7 @@ func TestRedisRestart(t *testing.T) {
 			t.Parallel()
 			srv, rdb := newRedis(t, tt.extra...)
 			const stream = "restart"
-			rec := new(streamtest.Recorder)
-			cfg := fastConfig(t, stream)
-			logs := observe(&cfg, t)
-			p := streamtest.StartProcessor(t, rdb, counted(rec, "tick"), cfg)
-			before := publish(t, rdb, stream, "tick", 20)
-			eventually(t, "the first entries are handled", func() bool { return rec.HandledAll(streamtest.Entries(stream, before)) })
-			eventually(t, "the PEL is empty", func() bool { return pending(t, rdb, stream, "g") == 0 })
+			rec, logs, p, before := startTicking(t, rdb, stream, 20)
 			srv.Kill(syscall.SIGKILL)
 			eventually(t, "the outage is logged", func() bool { return logs.FilterMessageSnippet("redis unavailable").Len() > 0 })
 			srv.Restart(t)
@@ -114,4 +105,19 @@ func TestRedisRestart(t *testing.T) {
 			}
 		})
 	}
+}
+
+// startTicking starts a processor (fastConfig, its logs observed) that
+// records the "tick" entries of stream, publishes n of them and waits until
+// they are handled and acknowledged.
+func startTicking(t *testing.T, rdb *redis.Client, stream string, n int) (*streamtest.Recorder, *observer.ObservedLogs, *redisstream.Processor, []string) {
+	t.Helper()
+	rec := new(streamtest.Recorder)
+	cfg := fastConfig(t, stream)
+	logs := observe(&cfg, t)
+	p := streamtest.StartProcessor(t, rdb, counted(rec, "tick"), cfg)
+	ids := publish(t, rdb, stream, "tick", n)
+	eventually(t, "the first entries are handled", func() bool { return rec.HandledAll(streamtest.Entries(stream, ids)) })
+	eventually(t, "the PEL is empty", func() bool { return pending(t, rdb, stream, "g") == 0 })
+	return rec, logs, p, ids
 }
