@@ -30,10 +30,10 @@ const TypeField = "type"
 // struct fields in encoding/json's order and under its names. json.Number
 // is written verbatim; json.RawMessage, what a type's own MarshalJSON or
 // MarshalText writes, a []byte and a map whose keys are not strings are
-// written as encoding/json writes them (compact; it escapes U+2028 and
-// U+2029, which Python reads as the same characters). NaN and infinities
-// are rejected with an error wrapping ErrEncode: JSON cannot carry them; so
-// is a value that contains itself.
+// written as encoding/json writes them (compact; in the strings it writes
+// itself it escapes U+2028 and U+2029, which Python reads as the same
+// characters). NaN and infinities are rejected with an error wrapping
+// ErrEncode: JSON cannot carry them; so is a value that contains itself.
 //
 // It inspects the types of v on every call; an Encoder remembers them.
 func EncodeValue(v any) (string, error) {

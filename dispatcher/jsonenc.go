@@ -269,8 +269,9 @@ func appendNumber(buf []byte, n json.Number) ([]byte, error) {
 	return append(buf, n...), nil
 }
 
-// appendMarshaled appends what encoding/json writes for v: compact, with
-// U+2028 and U+2029 escaped, which Python decodes to the same characters.
+// appendMarshaled appends what encoding/json writes for v: compact (in the
+// strings it writes itself, U+2028 and U+2029 escaped, which Python decodes
+// to the same characters).
 func appendMarshaled(_ *Encoder, buf []byte, v reflect.Value, _ int) ([]byte, error) {
 	if !v.CanInterface() {
 		return append(buf, "null"...), nil
