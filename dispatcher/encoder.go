@@ -135,11 +135,12 @@ func encodeMap[V any](e *Encoder, eventType string, m map[string]V) ([]string, e
 		if k == TypeField {
 			continue
 		}
-		if s, ok := any(m[k]).(string); ok {
+		val := m[k]
+		if s, ok := any(val).(string); ok {
 			w.addString(k, s)
 			continue
 		}
-		v := any(m[k])
+		v := any(val)
 		if err := w.addJSON(k, false, func(buf []byte) ([]byte, error) { return e.appendAny(buf, v, 0) }); err != nil {
 			return nil, fmt.Errorf("%w field %q: %w", ErrEncode, k, err)
 		}
