@@ -129,7 +129,8 @@
 // (its unfinished entries stay pending and are delivered again after
 // MinIdle), still shuts the asynq server down, giving it 2s more to put its
 // running tasks back in their queue, and returns the timeout error. A
-// processor that stops on a fatal error shuts the app down through
+// processor that stops on a fatal error (for a partitioned stream, the
+// processor of any of its partitions) shuts the app down through
 // fx.Shutdowner with exit code 1, after logging the error with the stream,
 // consumer group and consumer. Delivery is at-least-once: handlers must be
 // idempotent.

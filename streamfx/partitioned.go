@@ -2,9 +2,7 @@ package streamfx
 
 import (
 	"cmp"
-	"context"
 	"fmt"
-	"sync"
 
 	"go.uber.org/zap"
 
@@ -52,29 +50,15 @@ func (c Config) validatePartitioned(seen map[string]bool) error {
 }
 
 // partitionedRunner is a *redisstream.PartitionedProcessor as a runner of
-// Processors. It never stops on its own: a partition's failures are retried
-// by its Coordinator, so Done is closed only once Shutdown returned.
+// Processors: it stops on a fatal error like a Processor (Done, Err; see
+// PartitionedProcessor), and names its logical stream in the logs.
 type partitionedRunner struct {
 	*redisstream.PartitionedProcessor
-	done     chan struct{}
-	doneOnce sync.Once
 }
 
 func newPartitionedRunner(p *redisstream.PartitionedProcessor) *partitionedRunner {
-	return &partitionedRunner{PartitionedProcessor: p, done: make(chan struct{})}
+	return &partitionedRunner{PartitionedProcessor: p}
 }
-
-// Shutdown stops the PartitionedProcessor (see its Shutdown) and closes Done.
-func (r *partitionedRunner) Shutdown(ctx context.Context) error {
-	defer r.doneOnce.Do(func() { close(r.done) })
-	return r.PartitionedProcessor.Shutdown(ctx)
-}
-
-// Done is closed once Shutdown returned.
-func (r *partitionedRunner) Done() <-chan struct{} { return r.done }
-
-// Err is nil: a PartitionedProcessor does not stop on an error.
-func (r *partitionedRunner) Err() error { return nil }
 
 // Config returns the Processor configuration of the partitions, with the
 // logical stream name as its only stream, for the logs.

@@ -58,6 +58,16 @@ type PartitionedConfig struct {
 // released. A lost partition's Processor is stopped at once, its handlers'
 // context cancelled.
 //
+// A fatal error in one partition (its Processor stopped on it, such as a
+// partition key that holds another type, or a takeover that met one) stops
+// the whole PartitionedProcessor, as it stops a plain Processor: it leaves
+// the group, every owned partition is revoked and its lease released, so
+// that the other consumers take them over, then Done is closed and Err
+// returns the error. Stopping only the failed partition would leave this
+// consumer renewing a lease on a partition nobody reads, stalled for good.
+// Redis outages are not fatal: the Coordinator retries every LeaseTTL/3 and
+// the Processors with their backoff.
+//
 // The Redis client belongs to the caller: the PartitionedProcessor never
 // closes it.
 type PartitionedProcessor struct {
@@ -70,7 +80,11 @@ type PartitionedProcessor struct {
 
 	mu    sync.Mutex
 	owned map[int]*ownedPartition // by partition
+	err   error                   // the fatal error, see Err
 	lost  sync.WaitGroup          // stops of lost partitions' Processors
+
+	done     chan struct{} // see Done
+	doneOnce sync.Once
 }
 
 // Validate reports the first problem that makes c unusable, wrapped in
@@ -121,7 +135,7 @@ func NewPartitionedProcessor(rdb redis.UniversalClient, d *dispatcher.Dispatcher
 	}
 	pc := cfg.Processor
 	p := &PartitionedProcessor{rdb: rdb, d: d, cfg: cfg, owned: make(map[int]*ownedPartition),
-		limit: make(limit, pc.Concurrency),
+		limit: make(limit, pc.Concurrency), done: make(chan struct{}),
 		log: pc.Logger.With(zap.String("stream", cfg.Stream.Name()), zap.String("consumer_group", pc.Group),
 			zap.String("consumer", pc.Consumer))}
 	p.coord, err = partition.NewCoordinator(rdb, partition.CoordinatorConfig{
@@ -152,11 +166,14 @@ func (p *PartitionedProcessor) Start(ctx context.Context) error {
 // Shutdown stops gracefully: every owned partition is revoked, its
 // Processor shut down within ctx (see Processor.Shutdown), and its lease
 // released, so that the other consumers take the partitions at their next
-// check. It returns the first error of the stops, or ctx.Err() if ctx
-// ended first (the leases not released then expire after LeaseTTL).
+// check; then Done is closed. It returns the first error of the stops, or
+// ctx.Err() if ctx ended first (the leases not released then expire after
+// LeaseTTL). Shutdown may be called before Start, during the stop that a
+// fatal error started, and more than once.
 func (p *PartitionedProcessor) Shutdown(ctx context.Context) error {
 	err := p.coord.Shutdown(ctx)
 	p.lost.Wait()
+	p.doneOnce.Do(func() { close(p.done) })
 	return err
 }
 

@@ -97,8 +97,10 @@ func (p *PartitionedProcessor) forget(lease partition.Lease) *ownedPartition {
 }
 
 // takeOver claims the pending entries the previous owners of o's partition
-// left, then starts its Processor, which runs them first; it retries every
-// second while Redis fails, until ctx ends.
+// left, then starts its Processor, which runs them first, and watches it
+// for a fatal error (see PartitionedProcessor.Err); it retries every
+// second while Redis fails, until ctx ends, except on a partition key that
+// is not a stream, a fatal error.
 func (p *PartitionedProcessor) takeOver(ctx context.Context, o *ownedPartition) {
 	i := o.lease.Partition
 	for {
@@ -120,10 +122,15 @@ func (p *PartitionedProcessor) takeOver(ctx context.Context, o *ownedPartition) 
 				o.mu.Unlock()
 				p.log.Info("partition taken over", zap.Int("partition", i),
 					zap.Int64("token", o.lease.Token), zap.Int("claimed", claimed))
+				go p.watch(i, proc)
 				return
 			}
 		}
 		if ctx.Err() != nil {
+			return
+		}
+		if isWrongType(err) {
+			p.fail(i, err) // the partition's key is not a stream: retrying cannot help
 			return
 		}
 		p.log.Warn("partition takeover failed; retrying", zap.Int("partition", i), zap.Error(err))
