@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -125,4 +126,33 @@ func TestPartitionedProcessorDone(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitStopped(t, unstarted, "a PartitionedProcessor shut down before Start")
+}
+
+// TestPartitionedProcessorSurvivesOutage crashes Redis (no persistence:
+// the streams, groups and leases are gone when it restarts) for longer
+// than the leases last: the consumer counts its leases lost, keeps
+// retrying, takes its partitions again once Redis is back, recreating their
+// groups, and handles new events. An outage is not fatal: Done stays open.
+func TestPartitionedProcessorSurvivesOutage(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t)
+	stream, err := partition.New("outage", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := &keyLog{}
+	a := startPartitioned(t, srv.Addr, "a", stream, log, nil)
+	eventually(t, "a reads both partitions", func() bool { return len(a.p.Owned()) == 2 })
+	srv.Kill(syscall.SIGKILL)
+	eventually(t, "a counts its leases lost", func() bool { return len(a.p.Owned()) == 0 })
+	srv.Restart(t)
+	eventually(t, "a reads both partitions again", func() bool { return len(a.p.Owned()) == 2 })
+	published := publishKeyed(t, srv.Client(t), stream, 20, 4)
+	eventually(t, "the events published after the outage are handled", func() bool { return log.handled.Load() == 20 })
+	log.check(t, published)
+	select {
+	case <-a.p.Done():
+		t.Fatalf("a stopped after an outage: %v", a.p.Err())
+	default:
+	}
 }

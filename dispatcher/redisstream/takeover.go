@@ -146,7 +146,9 @@ func (p *PartitionedProcessor) takeOver(ctx context.Context, o *ownedPartition) 
 // pending for another consumer of the group (XCLAIM ... JUSTID, which
 // leaves delivery counts as they are), walking the pending list in ID
 // order, and returns how many it claimed. The Processor then reads them
-// first (XREADGROUP from ID 0), in ID order.
+// first (XREADGROUP from ID 0), in ID order. A missing group or stream
+// (deleted, or lost in a Redis restart without persistence) has nothing
+// pending: the Processor's Start creates it.
 func (p *PartitionedProcessor) claimPending(ctx context.Context, stream string) (int, error) {
 	group, me := p.cfg.Processor.Group, p.cfg.Processor.Consumer
 	start, claimed := "-", 0
@@ -154,6 +156,9 @@ func (p *PartitionedProcessor) claimPending(ctx context.Context, stream string) 
 		pend, err := p.rdb.XPendingExt(ctx, &redis.XPendingExtArgs{
 			Stream: stream, Group: group, Start: start, End: "+", Count: claimCount,
 		}).Result()
+		if isNoGroup(err) {
+			return claimed, nil // no group or stream, so nothing pending: Start creates them
+		}
 		if err != nil {
 			return claimed, err
 		}
