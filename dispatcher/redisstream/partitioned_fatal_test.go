@@ -156,3 +156,34 @@ func TestPartitionedProcessorSurvivesOutage(t *testing.T) {
 	default:
 	}
 }
+
+// TestPartitionedProcessorAbortedShutdown calls Shutdown with a context
+// that has already ended. The Coordinator's loop may then see the context
+// end before it sees the request to leave; either way every partition's
+// Processor must be stopped when Shutdown returns (aborted: nothing
+// released, the leases expire), not left reading on.
+func TestPartitionedProcessorAbortedShutdown(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t)
+	stream, err := partition.New("aborted", 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := startPartitioned(t, srv.Addr, "a", stream, &keyLog{}, nil)
+	eventually(t, "a owns the 4 partitions", func() bool { return len(c.p.Owned()) == 4 })
+	procs := c.p.Owned()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_ = c.p.Shutdown(ctx) // ctx.Err(): aborted on purpose
+	waitStopped(t, c.p, "a after an aborted Shutdown")
+	if owned := c.p.Owned(); len(owned) != 0 {
+		t.Errorf("partitions %v still read after Shutdown returned", owned)
+	}
+	for i, proc := range procs {
+		select {
+		case <-proc.Done():
+		default:
+			t.Errorf("partition %d: its Processor still runs after Shutdown returned", i)
+		}
+	}
+}

@@ -12,9 +12,10 @@ import (
 // run is the Coordinator's loop: a check every LeaseTTL/3, a release as
 // each Revoked returns, and the loss of every lease whose local deadline
 // passed. Once Shutdown was called it leaves the members, revokes
-// everything and exits when every lease is released; it exits at once
-// when ctx ends (Shutdown's context ended). Either way it returns after
-// every Revoked call returned.
+// everything and exits when every lease is released; when ctx ends
+// (Shutdown's context ended) it revokes what is still held with the ended
+// ctx and exits without releasing. Either way it returns after every
+// Revoked call returned.
 func (c *Coordinator) run(ctx context.Context) {
 	defer close(c.done)
 	defer c.revokes.Wait()
@@ -32,6 +33,12 @@ func (c *Coordinator) run(ctx context.Context) {
 			}
 			select {
 			case <-ctx.Done():
+				// Shutdown's context ended, maybe before this loop saw
+				// leave: revoke what is still held, with the ended ctx, so
+				// that each partition's Processor stops at once (an
+				// aborted stop; the leases expire) instead of reading on
+				// after Shutdown returned.
+				c.revokeAll(ctx)
 				return
 			case <-leave:
 				leave, leaving = nil, true
