@@ -55,6 +55,13 @@ func add(t *testing.T, rdb redis.UniversalClient, stream string, fields ...strin
 // in reg, and whether it was gathered.
 func gauge(t *testing.T, reg *prometheus.Registry, name, stream string) (float64, bool) {
 	t.Helper()
+	return gathered(t, reg, name, map[string]string{"consumer_group": "workers", "stream": stream})
+}
+
+// gathered returns the value of the first gauge or counter name in reg
+// whose labels include every one of labels, and whether there is one.
+func gathered(t *testing.T, reg *prometheus.Registry, name string, labels map[string]string) (float64, bool) {
+	t.Helper()
 	mfs, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)
@@ -64,12 +71,14 @@ func gauge(t *testing.T, reg *prometheus.Registry, name, stream string) (float64
 			continue
 		}
 		for _, x := range mf.GetMetric() {
-			labels := map[string]string{}
+			matched := 0
 			for _, l := range x.GetLabel() {
-				labels[l.GetName()] = l.GetValue()
+				if v, ok := labels[l.GetName()]; ok && v == l.GetValue() {
+					matched++
+				}
 			}
-			if labels["consumer_group"] == "workers" && labels["stream"] == stream {
-				return x.GetGauge().GetValue(), true
+			if matched == len(labels) {
+				return x.GetGauge().GetValue() + x.GetCounter().GetValue(), true
 			}
 		}
 	}

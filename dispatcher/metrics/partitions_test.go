@@ -49,21 +49,8 @@ func TestPartitionCollector(t *testing.T) {
 	start("a")
 	_, brdb := start("b")
 	value := func(name, consumer string) float64 {
-		mfs, err := reg.Gather()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, mf := range mfs {
-			if mf.GetName() != name {
-				continue
-			}
-			for _, m := range mf.GetMetric() {
-				for _, l := range m.GetLabel() {
-					if l.GetName() == "consumer" && l.GetValue() == consumer {
-						return m.GetGauge().GetValue() + m.GetCounter().GetValue()
-					}
-				}
-			}
+		if v, ok := gathered(t, reg, name, map[string]string{"consumer": consumer}); ok {
+			return v
 		}
 		return -1
 	}
