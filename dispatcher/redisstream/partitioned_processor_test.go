@@ -18,6 +18,7 @@ import (
 	"github.com/streamfx/streamfx/dispatcher/redisstream"
 	"github.com/streamfx/streamfx/dispatcher/redisstream/partition"
 	"github.com/streamfx/streamfx/internal/redistest"
+	"github.com/streamfx/streamfx/internal/streamtest"
 )
 
 // keyLog records, across consumers, the events handled per key in the
@@ -146,20 +147,8 @@ func startPartitioned(t *testing.T, addr, name string, stream partition.Stream, 
 	if tune != nil {
 		tune(&cfg)
 	}
-	p, err := redisstream.NewPartitionedProcessor(c.rdb, d, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.p = p
-	if err := p.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
-		defer cancel()
-		_ = p.Shutdown(ctx)
-		_ = c.rdb.Close()
-	})
+	t.Cleanup(func() { _ = c.rdb.Close() }) // after the Shutdown registered next
+	c.p = streamtest.StartPartitioned(t, c.rdb, d, cfg)
 	return c
 }
 
@@ -350,21 +339,10 @@ func TestPartitionedProcessorConcurrency(t *testing.T) {
 		handled.Add(1)
 		return nil
 	})
-	p, err := redisstream.NewPartitionedProcessor(admin, d, redisstream.PartitionedConfig{
+	streamtest.StartPartitioned(t, admin, d, redisstream.PartitionedConfig{
 		Stream: stream, LeaseTTL: 2 * time.Second,
 		Processor: redisstream.ProcessorConfig{Group: "g", Consumer: "a", Block: 50 * time.Millisecond,
 			Concurrency: concurrency, MinIdle: time.Minute, Logger: zaptest.NewLogger(t)},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
-		defer cancel()
-		_ = p.Shutdown(ctx)
 	})
 	for i := range int64(events) {
 		eventually(t, "as many handlers run as Concurrency allows", func() bool {

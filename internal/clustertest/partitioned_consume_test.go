@@ -16,6 +16,7 @@ import (
 	"github.com/streamfx/streamfx/dispatcher"
 	"github.com/streamfx/streamfx/dispatcher/redisstream"
 	"github.com/streamfx/streamfx/dispatcher/redisstream/partition"
+	"github.com/streamfx/streamfx/internal/streamtest"
 )
 
 // TestClusterPartitionedConsume consumes a 12-partition stream on the
@@ -50,20 +51,9 @@ func TestClusterPartitionedConsume(t *testing.T) {
 		cfg := fastConfig(zaptest.NewLogger(t, zaptest.Level(zapcore.WarnLevel)))
 		cfg.Consumer, cfg.Concurrency = fmt.Sprintf("c%d", i), 1
 		cfg.MinIdle, cfg.ReclaimInterval = time.Minute, 10*time.Second // no redelivery of a queued entry
-		p, err := redisstream.NewPartitionedProcessor(crdb, d, redisstream.PartitionedConfig{
+		t.Cleanup(func() { _ = crdb.Close() })                         // after the Shutdown registered next
+		p := streamtest.StartPartitioned(t, crdb, d, redisstream.PartitionedConfig{
 			Stream: stream, LeaseTTL: 2 * time.Second, Processor: cfg,
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := p.Start(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
-			defer cancel()
-			_ = p.Shutdown(ctx)
-			_ = crdb.Close()
 		})
 		procs = append(procs, p)
 	}

@@ -41,6 +41,29 @@ func Start(t testing.TB, rdb redis.UniversalClient, d *dispatcher.Dispatcher, cf
 	return p
 }
 
+// StartPartitioned creates and starts a partitioned processor (Start gets
+// 10s) and shuts it down when t ends, within 10s. The shutdown's error is
+// not checked: tests kill partitioned consumers (their client closed) on
+// purpose.
+func StartPartitioned(t testing.TB, rdb redis.UniversalClient, d *dispatcher.Dispatcher, cfg redisstream.PartitionedConfig) *redisstream.PartitionedProcessor {
+	t.Helper()
+	p, err := redisstream.NewPartitionedProcessor(rdb, d, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := p.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = p.Shutdown(ctx)
+	})
+	return p
+}
+
 // Stop shuts p down within 10s and fails t unless it stops cleanly.
 // Shutdown is idempotent, so a test may call Stop before its cleanup does.
 func Stop(t testing.TB, p *redisstream.Processor) {
