@@ -235,7 +235,7 @@ func newPipeline(p *Processor) *pipeline {
 	pol := newPolicy(c, p.d, p.log)
 	pl.order, _ = pol.(*keyedPolicy)
 	pl.sched = newScheduler(pol, c.Concurrency, pl.giveBack)
-	arrays := &recycler{}
+	arrays := newRecycler(2*max(c.BatchSize, c.Concurrency) + c.BatchSize*len(c.Streams)) // the policy's limit, the jobs started, the batches read
 	pl.workers = &workers{slots: make([]slot, c.Concurrency), d: p.d, cfg: c, work: pl.sched.work,
 		results: pl.sched.results, stopping: &pl.sched.stopping, giveBack: pl.giveBack, arrays: arrays}
 	deleted := make(chan deletedEntries, len(c.Streams)+1)

@@ -27,7 +27,7 @@ func startSettler(t *testing.T, e *stageEnv) *settlerRun {
 	e.rdb.AddHook(acks)
 	sr := &settlerRun{in: make(chan []result), acks: acks, ended: make(chan error, 1)}
 	sr.s = &settler{rdb: e.rdb, cfg: e.cfg, log: e.cfg.Logger, flights: e.flights, health: &health{log: e.cfg.Logger},
-		in: sr.in, recycle: make(chan []result, 1), deleted: e.deleted, markers: e.feed.markers, arrays: &recycler{}}
+		in: sr.in, recycle: make(chan []result, 1), deleted: e.deleted, markers: e.feed.markers, arrays: newRecycler(8)}
 	go func() { sr.ended <- sr.s.run(context.Background()) }()
 	closed := false
 	t.Cleanup(func() {

@@ -31,7 +31,7 @@ func newWorkerTest(t *testing.T, d *dispatcher.Dispatcher, n int, cfg ProcessorC
 	wt := &workerTest{t: t, work: make(chan job, 2*n), out: make(chan result, 2*n), ended: make(chan struct{})}
 	cfg.Group = "g"
 	cfg.MaxDeliveries = cmp.Or(cfg.MaxDeliveries, 5)
-	wt.w = &workers{slots: make([]slot, n), d: d, cfg: cfg, work: wt.work, results: wt.out, arrays: &recycler{},
+	wt.w = &workers{slots: make([]slot, n), d: d, cfg: cfg, work: wt.work, results: wt.out, arrays: newRecycler(8),
 		stopping: new(atomic.Bool), giveBack: func(u job) {
 			wt.mu.Lock()
 			defer wt.mu.Unlock()
