@@ -38,11 +38,15 @@ type CoordinatorConfig struct {
 	Logger *zap.Logger
 }
 
-// Status is a Coordinator's view of its group at its last check.
+// Status is a Coordinator's view of its group at its last check, and of
+// its own partitions now.
 type Status struct {
 	// Members are the live consumers of the group, sorted.
 	Members []string
-	// Owned are the partitions this consumer holds, in order.
+	// Owned are the partitions this consumer holds now, in order: each
+	// from the moment its lease is acquired (before Listener.Assigned) to
+	// the moment it is released (after Revoked returned) or lost (before
+	// Listener.Lost), and none once Shutdown returned.
 	Owned []int
 	// Unowned are the partitions no consumer held at the last check, in
 	// order; a partition whose owner died stays owned until its lease
@@ -181,7 +185,8 @@ func (c *Coordinator) Shutdown(ctx context.Context) error {
 	}
 }
 
-// Status returns the Coordinator's view at its last check.
+// Status returns the Coordinator's view at its last check, with the
+// partitions it owns now.
 func (c *Coordinator) Status() Status {
 	c.mu.Lock()
 	defer c.mu.Unlock()

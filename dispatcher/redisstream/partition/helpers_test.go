@@ -65,22 +65,30 @@ type member struct {
 	c    *partition.Coordinator
 	j    *journal
 
-	revokeDelay time.Duration // how long Revoked takes, as if draining
+	revokeDelay time.Duration // how long Revoked takes, as if draining; under mu once joined
 
-	mu   sync.Mutex
-	held map[int]partition.Lease
+	mu       sync.Mutex
+	held     map[int]partition.Lease
+	unlisted []int // partitions missing from Status().Owned when Assigned was called
 }
 
 func (m *member) Assigned(l partition.Lease) {
+	listed := slices.Contains(m.c.Status().Owned, l.Partition)
 	m.mu.Lock()
 	m.held[l.Partition] = l
+	if !listed {
+		m.unlisted = append(m.unlisted, l.Partition)
+	}
 	m.mu.Unlock()
 	m.j.add(event{consumer: m.name, kind: "assigned", lease: l})
 }
 
 func (m *member) Revoked(ctx context.Context, l partition.Lease) {
+	m.mu.Lock()
+	delay := m.revokeDelay
+	m.mu.Unlock()
 	select {
-	case <-time.After(m.revokeDelay):
+	case <-time.After(delay):
 	case <-ctx.Done():
 	}
 	m.mu.Lock()
@@ -101,6 +109,14 @@ func (m *member) lease(i int) partition.Lease {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.held[i]
+}
+
+// unlistedAtAssign returns the partitions that Status().Owned did not list
+// when Assigned was called for them.
+func (m *member) unlistedAtAssign() []int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Clone(m.unlisted)
 }
 
 // holding returns the partitions the Listener was told m holds, sorted.

@@ -16,11 +16,14 @@ func (c *Coordinator) snapshot() []part {
 	return slices.Clone(c.parts)
 }
 
-// update applies f to partition i, under c.mu.
+// update applies f to partition i, under c.mu, and lists in the status
+// the partitions owned now: a change of ownership shows in Status at once,
+// not at the next check.
 func (c *Coordinator) update(i int, f func(*part)) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	f(&c.parts[i])
+	c.status.Owned = c.ownedLocked()
 }
 
 // count returns the number of partitions in any of states.

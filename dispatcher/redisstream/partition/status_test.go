@@ -1,0 +1,68 @@
+package partition_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/streamfx/streamfx/internal/streamtest"
+)
+
+// TestCoordinatorStatusFollowsOwnership checks that Status().Owned, which
+// health checks and the partition metrics read, changes with this
+// consumer's partitions as they change, not at its next check: a partition
+// is listed when Listener.Assigned is called (before its reader starts),
+// still listed while Revoked runs (the lease holds until then), and no
+// longer listed once its lease is released, in a graceful handover and in
+// Shutdown.
+func TestCoordinatorStatusFollowsOwnership(t *testing.T) {
+	t.Parallel()
+	g := newGroup(t, 4)
+	a := g.join("a", 0)
+	g.waitBalanced("a holds all 4", a)
+	if s := a.c.Status(); !slices.Equal(s.Owned, []int{0, 1, 2, 3}) {
+		t.Errorf("a's Owned = %v, want [0 1 2 3]", s.Owned)
+	}
+
+	// Handover: b joins; a's Revoked of the partitions given to b runs
+	// until its context ends (LeaseTTL), then a releases them.
+	a.mu.Lock()
+	a.revokeDelay = time.Hour
+	a.mu.Unlock()
+	b := g.join("b", 0)
+	var moved []int
+	streamtest.Eventually(t, waitTimeout, "a revokes 2 partitions", func() bool {
+		moved = moved[:0]
+		for _, e := range g.j.all() {
+			if e.consumer == "a" && e.kind == "revoked" {
+				moved = append(moved, e.lease.Partition)
+			}
+		}
+		return len(moved) == 2
+	})
+	for _, i := range moved {
+		streamtest.Eventually(t, waitTimeout, "a releases its lease", func() bool { return g.owners()[i] != "a" })
+		if owned := a.c.Status().Owned; slices.Contains(owned, i) {
+			t.Errorf("a's Owned = %v after a released partition %d", owned, i)
+		}
+	}
+	g.waitBalanced("a and b hold 2 each", a, b)
+
+	// Leave: once Shutdown returned, a owns nothing.
+	a.mu.Lock()
+	a.revokeDelay = 0
+	a.mu.Unlock()
+	if err := a.c.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if owned := a.c.Status().Owned; len(owned) != 0 {
+		t.Errorf("a's Owned = %v after its Shutdown returned", owned)
+	}
+	g.waitBalanced("b holds all 4", b)
+	for _, m := range []*member{a, b} {
+		if u := m.unlistedAtAssign(); len(u) > 0 {
+			t.Errorf("%s's Owned did not list partitions %v when they were assigned", m.name, u)
+		}
+	}
+}
