@@ -22,8 +22,9 @@ const usage = `streamfx: operate the Redis streams of streamfx applications.
 Usage: streamfx COMMAND [flags] [arguments]
 
 Commands:
-  status [STREAM...]            streams, groups with lag and pending, consumers, dead letters
-  pending STREAM -group G       pending entries of a group: consumer, idle, deliveries, type
+  status [STREAM...]            streams, consumer groups with lag and pending, consumers, dead letters
+  pending STREAM -consumer-group G
+                                pending entries of a consumer group: consumer, idle, deliveries, type
   dead list STREAM [ID...]      dead letters of STREAM (STREAM:dead), decoded
   dead show STREAM ID           one dead letter with its payload
   dead replay STREAM [ID...]    publish dead letters back to their stream, exactly once

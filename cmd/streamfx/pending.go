@@ -9,9 +9,10 @@ import (
 
 // runPending prints the pending entries of a consumer group.
 func runPending(ctx context.Context, a *app, args []string) error {
-	fs := a.flags("pending STREAM -group GROUP [-consumer C] [-min-idle D] [-limit N]")
+	fs := a.flags("pending STREAM -consumer-group GROUP [-consumer C] [-min-idle D] [-limit N]")
 	var q inspect.PendingQuery
-	group := fs.String("group", "", "consumer group (required)")
+	group := fs.String("consumer-group", "", "consumer group (required)")
+	a.deprecated(fs, "group", "consumer-group")
 	fs.StringVar(&q.Consumer, "consumer", "", "only the entries of this consumer")
 	fs.DurationVar(&q.MinIdle, "min-idle", 0, "only entries idle at least this long")
 	fs.Int64Var(&q.Limit, "limit", 100, "most entries shown, oldest first")
@@ -21,7 +22,7 @@ func runPending(ctx context.Context, a *app, args []string) error {
 	}
 	defer rdb.Close()
 	if *group == "" {
-		return errors.New("-group is required")
+		return errors.New("-consumer-group is required")
 	}
 	entries, err := in.Pending(ctx, pos[0], *group, q)
 	if err != nil {

@@ -8,7 +8,7 @@ import (
 	"github.com/streamfx/streamfx/dispatcher/inspect"
 )
 
-// runStatus prints each stream with its groups, lag, pending entries,
+// runStatus prints each stream with its consumer groups, lag, pending entries,
 // consumers and dead letters.
 func runStatus(ctx context.Context, a *app, args []string) error {
 	fs := a.flags("status [STREAM...] [-dead-stream NAME]")
@@ -29,7 +29,7 @@ func runStatus(ctx context.Context, a *app, args []string) error {
 		fmt.Fprintln(a.out, "no streams")
 		return nil
 	}
-	t := newTable(a.out, "STREAM", "LENGTH", "DEAD", "GROUP", "LAG", "PENDING", "OLDEST PENDING", "CONSUMERS")
+	t := newTable(a.out, "STREAM", "LENGTH", "DEAD", "CONSUMER GROUP", "LAG", "PENDING", "OLDEST PENDING", "CONSUMERS")
 	for _, s := range st {
 		if len(s.Groups) == 0 {
 			t.row(s.Stream, s.Length, s.DeadLength, "-", "-", "-", "-", "-")

@@ -20,7 +20,7 @@ func TestStatus(t *testing.T) {
 
 	table := cli(t, url, "status").ok(t).rows()
 	want := [][]string{
-		{"STREAM", "LENGTH", "DEAD", "GROUP", "LAG", "PENDING", "OLDEST PENDING", "CONSUMERS"},
+		{"STREAM", "LENGTH", "DEAD", "CONSUMER GROUP", "LAG", "PENDING", "OLDEST PENDING", "CONSUMERS"},
 		{"orders", "6", "4", "billing", "1", "1", "", "worker-1 pending=0 idle="},
 		{"orders", "6", "4", "reports", "6", "0", "-", "-"},
 		{"users", "1", "0", "-", "-", "-", "-", "-"},
@@ -46,7 +46,12 @@ func TestStatus(t *testing.T) {
 	}
 
 	var st []inspect.StreamStatus
-	cli(t, url, "status", "-json", opstest.Stream).ok(t).decode(t, &st)
+	r := cli(t, url, "status", "-json", opstest.Stream).ok(t)
+	r.decode(t, &st)
+	var raw []map[string]any
+	if r.decode(t, &raw); len(raw) != 1 || raw[0]["consumer_groups"] == nil || raw[0]["groups"] != nil {
+		t.Errorf("status -json = %s, want the consumer groups under consumer_groups", r.out)
+	}
 	if len(st) != 1 || st[0].Stream != "orders" || st[0].Length != 6 || st[0].DeadLength != 4 || len(st[0].Groups) != 2 {
 		t.Fatalf("status -json orders = %+v", st)
 	}

@@ -33,7 +33,7 @@ func runTrim(ctx context.Context, a *app, args []string) error {
 	if res.DryRun {
 		verb = "would remove"
 	}
-	_, err = fmt.Fprintf(a.out, "%s: %s %s entries below %s (acknowledged by all %d groups)\n",
+	_, err = fmt.Fprintf(a.out, "%s: %s %s entries below %s (acknowledged by all %d consumer groups)\n",
 		res.Stream, verb, count, res.MinID, res.Groups)
 	return err
 }

@@ -15,7 +15,7 @@ type StreamStatus struct {
 	// Length is the number of entries in the stream (XLEN).
 	Length int64 `json:"length"`
 	// Groups are the stream's consumer groups, in the order Redis lists them.
-	Groups []GroupStatus `json:"groups"`
+	Groups []GroupStatus `json:"consumer_groups"`
 	// DeadStream is the stream's dead-letter stream.
 	DeadStream string `json:"dead_stream"`
 	// DeadLength is the number of entries in DeadStream (0 if it does not

@@ -93,7 +93,7 @@ type TrimResult struct {
 	// every group, and none at or above it is removed.
 	MinID string `json:"min_id"`
 	// Groups is how many consumer groups the rule took into account.
-	Groups int64 `json:"groups"`
+	Groups int64 `json:"consumer_groups"`
 	// Removed is how many entries were removed; in a dry run, how many
 	// would be.
 	Removed int64 `json:"removed"`
