@@ -33,7 +33,8 @@
 //   - per partition, a lease "<partition key>:lease:<group>" holding
 //     "<token> <consumer>" with a TTL (taken like SET NX PX), and a fencing
 //     token counter "<partition key>:token:<group>" that every acquisition
-//     increments.
+//     increments (created at the Redis time in milliseconds, so that the
+//     tokens keep growing after Redis lost it in a restart).
 //
 // Every LeaseTTL/3 each member, on its own, refreshes its heartbeat,
 // renews its leases, reads every lease's owner and computes the same

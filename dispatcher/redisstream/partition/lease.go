@@ -18,9 +18,11 @@ type Lease struct {
 	// Stream is the partition's Redis stream key.
 	Stream string
 	// Token is the fencing token: every acquisition of a partition's lease
-	// in a group, by any consumer, gets a larger one. A write checked
-	// against the lease (see Coordinator.Ack) succeeds only while the lease
-	// still holds this token.
+	// in a group, by any consumer, gets a larger one, also after Redis
+	// restarted without persistence (the counter then starts again from
+	// the Redis time in milliseconds). A write checked against the lease
+	// (see Coordinator.Ack) succeeds only while the lease still holds this
+	// token.
 	Token int64
 
 	key   string // the lease key
@@ -31,10 +33,18 @@ type Lease struct {
 var (
 	// acquireScript sets the lease key KEYS[1] to "<token> <consumer
 	// ARGV[1]>" for ARGV[2] ms if it does not exist (SET NX PX), taking the
-	// next fencing token from KEYS[2], and returns the token; 0 if the key
-	// exists.
+	// next fencing token from the counter KEYS[2], and returns the token; 0
+	// if the key exists. A missing counter (a new group, or Redis restarted
+	// without persistence) starts at the Redis time in ms, so tokens keep
+	// growing across such a restart: starting again at 1 would give a lease
+	// lost in the restart the value of the next one, and it would fence
+	// nothing.
 	acquireScript = redis.NewScript(`
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+if redis.call('EXISTS', KEYS[2]) == 0 then
+  local t = redis.call('TIME')
+  redis.call('SET', KEYS[2], t[1] .. string.format('%03d', math.floor(tonumber(t[2]) / 1000)))
+end
 local token = redis.call('INCR', KEYS[2])
 redis.call('SET', KEYS[1], token .. ' ' .. ARGV[1], 'PX', ARGV[2])
 return token`)
