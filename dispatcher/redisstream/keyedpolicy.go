@@ -50,6 +50,7 @@ type keyedPolicy struct {
 	overflow []job               // pushed, not yet taken by q, in order
 	running  map[entryKey]string // the key of each running entry
 	waiting  int                 // entries in overflow
+	drained  bool                // the stop began (drain): done settles every job
 
 	stats   atomic.Pointer[map[string]keyedStats] // by stream, for OrderStats
 	statsAt time.Time                             // time of the snapshot
@@ -128,7 +129,8 @@ func (p *keyedPolicy) next(now time.Time) (job, bool) {
 
 // done settles an entry without a key, or one whose run succeeded, failed
 // for good or used its last run; it keeps a failed entry with a key to run
-// it again after a backoff.
+// it again after a backoff, unless the stop began: it is then settled too
+// (left pending), its permanent failures of earlier runs with it.
 func (p *keyedPolicy) done(r *result, now time.Time) bool {
 	e := r.entries[0]
 	ek := entryKey{r.stream, e.id}
@@ -142,7 +144,7 @@ func (p *keyedPolicy) done(r *result, now time.Time) bool {
 	}
 	h := &r.done[0]
 	o := p.q.head(key)
-	if !h.rejected && h.out.Action == dispatcher.Retry && h.msg.Attempt < p.maxDeliveries {
+	if !p.drained && !h.rejected && h.out.Action == dispatcher.Retry && h.msg.Attempt < p.maxDeliveries {
 		o = p.again(o, h)
 		p.retried(&h.msg, o.e.routes)
 		p.q.retry(key, now.Add(p.retryIn(h)), o)
@@ -217,8 +219,10 @@ func (p *keyedPolicy) wake() time.Time {
 // overflow.
 func (p *keyedPolicy) held() int { return p.q.held - p.q.running + p.waiting }
 
-// drain returns every entry not running, one job each.
+// drain returns every entry not running, one job each; the running ones
+// are settled when they return (see done).
 func (p *keyedPolicy) drain() []job {
+	p.drained = true
 	out := p.overflow
 	p.overflow, p.waiting = nil, 0
 	for _, o := range p.q.drain() {

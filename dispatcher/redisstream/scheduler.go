@@ -73,8 +73,9 @@ type handled struct {
 //   - drain is called once, at stop: it returns every entry the policy
 //     holds that is not running, grouped in jobs of one stream; they are
 //     given back unstarted (they stay pending; see handBack), or, when the
-//     stop was aborted, dropped (they stay pending too). No other method
-//     is called after it.
+//     stop was aborted, dropped (they stay pending too). After it, only
+//     done is called, for each job that was running, and it must let the
+//     job be settled: nothing can run again in place once the stop began.
 type policy interface {
 	push(u job)
 	full() bool
@@ -176,7 +177,7 @@ func (s *scheduler) run(ctx context.Context) error {
 			s.pol.push(u)
 		case r := <-s.results:
 			running--
-			if in == nil || s.pol.done(&r, s.now()) {
+			if s.pol.done(&r, s.now()) || in == nil { // done even at stop: the policy may have failures to add
 				if out == nil {
 					out = s.reuse()
 				}
