@@ -3,6 +3,7 @@ package redisstream
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -11,9 +12,10 @@ import (
 
 // reclaimer is the stage beside the readers that keeps the PEL moving:
 // each ReclaimInterval, for every stream, it refreshes the lease of the
-// entries this process has held for long (refresh), then takes over the
-// entries idle for MinIdle, of any consumer of the group (reclaim), and
-// sends them to the scheduler through the feed, with their delivery counts.
+// entries this process has held for long (refresh, on a goroutine of its
+// own), and takes over the entries idle for MinIdle, of any consumer of the
+// group (reclaim), and sends them to the scheduler through the feed, with
+// their delivery counts.
 // A consumer's own pending entries at start are drained by its readers.
 type reclaimer struct {
 	rdb     redis.UniversalClient
@@ -24,19 +26,31 @@ type reclaimer struct {
 	health  *health
 }
 
-// run refreshes and reclaims every ReclaimInterval until ctx ends.
+// run refreshes and reclaims every ReclaimInterval until ctx ends. The
+// refresh has its own goroutine: a reclaim that waits for the scheduler to
+// take what it claimed (backpressure) must not stop the leases of the
+// entries held from being refreshed, or another consumer would reclaim
+// them while they run here.
 func (r *reclaimer) run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	wg.Go(func() { r.every(ctx, r.refresh) })
+	r.every(ctx, r.reclaim)
+	return nil
+}
+
+// every calls fn for each stream every ReclaimInterval until ctx ends.
+func (r *reclaimer) every(ctx context.Context, fn func(ctx context.Context, stream string)) {
 	t := time.NewTicker(r.cfg.ReclaimInterval)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
-			return nil
+			return
 		case <-t.C:
 		}
 		for _, s := range r.cfg.Streams {
-			r.refresh(ctx, s)
-			r.reclaim(ctx, s)
+			fn(ctx, s)
 		}
 	}
 }

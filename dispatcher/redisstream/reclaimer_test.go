@@ -69,3 +69,27 @@ func TestReclaimerRefreshesHeld(t *testing.T) {
 	default:
 	}
 }
+
+// TestReclaimerRefreshesWhileSchedulerFull: the scheduler is full (it takes
+// no batch: backpressure) when the reclaimer takes over an entry another
+// consumer left idle, so the reclaimer waits to hand it over. Meanwhile an
+// entry this process holds (a slow handler, or one queued behind the full
+// scheduler) must keep a fresh lease, as in TestReclaimerRefreshesHeld:
+// else another consumer reclaims it and runs it while it runs here.
+func TestReclaimerRefreshesWhileSchedulerFull(t *testing.T) {
+	e := newStageEnv(t, "s")
+	e.feed.out = make(chan job) // never read: the scheduler is full
+	e.add("s", "t", 2)
+	held := e.readAs("s", "c1", 1)
+	e.flights.claim("s", []entry{{id: held[0]}})
+	dead := e.readAs("s", "dead", 1)
+	start := time.Now()
+	runStage(t, func(ctx context.Context) { _ = newTestReclaimer(e).run(ctx) })
+	e.waitFor("the dead consumer's entry taken over", func() bool { return e.held("s", dead[0]) })
+	e.waitFor("three MinIdle", func() bool { return time.Since(start) > 3*e.cfg.MinIdle })
+	p := e.pendingOf("s")[held[0]]
+	if p.Idle >= e.cfg.MinIdle {
+		t.Errorf("held entry idle for %v while the reclaimer waits for the scheduler, want less than MinIdle %v",
+			p.Idle, e.cfg.MinIdle)
+	}
+}
