@@ -15,9 +15,10 @@ import (
 // everything and exits when every lease is released; when ctx ends
 // (Shutdown's context ended) it revokes what is still held with the ended
 // ctx and exits without releasing. Either way it returns after every
-// Revoked call returned.
+// Revoked call returned, holding nothing (see abandon).
 func (c *Coordinator) run(ctx context.Context) {
 	defer close(c.done)
+	defer c.abandon()
 	defer c.revokes.Wait()
 	ticker := time.NewTicker(c.cfg.LeaseTTL / 3)
 	defer ticker.Stop()
@@ -275,6 +276,26 @@ func (c *Coordinator) lose(i int, why string) {
 	c.mu.Unlock()
 	c.log.Warn("partition lease lost", zap.Int("partition", i), zap.Int64("token", l.Token), zap.String("why", why))
 	c.cfg.Listener.Lost(l)
+}
+
+// abandon, once the loop exited and every Revoked returned, lets go of the
+// leases still recorded as held or being revoked, those that Shutdown's
+// context ended before they were released: nothing renews them any more,
+// they expire, and this consumer owns none of them (Status, Holds).
+func (c *Coordinator) abandon() {
+	c.mu.Lock()
+	var left []int
+	for i, p := range c.parts {
+		if p.state == held || p.state == revoking {
+			left = append(left, i)
+		}
+		c.parts[i].state = free
+	}
+	c.status.Owned = nil
+	c.mu.Unlock()
+	if len(left) > 0 {
+		c.log.Warn("partition leases not released at shutdown; they expire after LeaseTTL", zap.Ints("partitions", left))
+	}
 }
 
 // depart removes this consumer from the members, and its checks stop

@@ -18,6 +18,9 @@ import (
 //	                      Listener.Lost
 //	revoking -> lost      lease lost while Revoked runs; Listener.Lost
 //	lost     -> free      Revoked returned (nothing to release)
+//	any      -> free      the loop exits (Shutdown) with leases not
+//	                      released because Shutdown's context ended: they
+//	                      expire (see abandon)
 //
 // A lease is renewed in held and revoking, and in no other state.
 type ownership int

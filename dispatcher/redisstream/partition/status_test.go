@@ -2,10 +2,12 @@ package partition_test
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/streamfx/streamfx/dispatcher/redisstream/partition"
 	"github.com/streamfx/streamfx/internal/streamtest"
 )
 
@@ -63,6 +65,35 @@ func TestCoordinatorStatusFollowsOwnership(t *testing.T) {
 	for _, m := range []*member{a, b} {
 		if u := m.unlistedAtAssign(); len(u) > 0 {
 			t.Errorf("%s's Owned did not list partitions %v when they were assigned", m.name, u)
+		}
+	}
+}
+
+// TestCoordinatorStatusAfterAbortedShutdown calls Shutdown with a context
+// that has already ended: the Revoked calls get that context and return at
+// once, the leases are left to expire, and once Shutdown returned the
+// Coordinator owns nothing and holds no lease, though the loop may have
+// exited before it saw a Revoked return.
+func TestCoordinatorStatusAfterAbortedShutdown(t *testing.T) {
+	t.Parallel()
+	g := newGroup(t, 4)
+	a := g.join("a", time.Hour)
+	g.waitBalanced("a holds all 4", a)
+	var leases []partition.Lease
+	for _, i := range a.holding() {
+		leases = append(leases, a.lease(i))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := a.c.Shutdown(ctx); !errors.Is(err, context.Canceled) {
+		t.Errorf("Shutdown with an ended context = %v, want context.Canceled", err)
+	}
+	if owned := a.c.Status().Owned; len(owned) != 0 {
+		t.Errorf("a's Owned = %v after its Shutdown returned", owned)
+	}
+	for _, l := range leases {
+		if a.c.Holds(l) {
+			t.Errorf("a's Holds(lease of partition %d) after its Shutdown returned", l.Partition)
 		}
 	}
 }
