@@ -150,7 +150,11 @@ func (c *Coordinator) renew(ctx context.Context) error {
 }
 
 // owners reads the consumer holding each partition's lease ("" for none),
-// in one pipeline.
+// in one pipeline. A lease key that Redis refuses to read (an error reply,
+// such as WRONGTYPE for a key of another type) is logged and counts as no
+// owner: it shows as unowned, nobody can take it while the reply lasts
+// (see acquire), and the other partitions are assigned as usual, instead
+// of every check failing on it.
 func (c *Coordinator) owners(ctx context.Context) ([]string, error) {
 	s := c.cfg.Stream
 	cmds := make([]*redis.StringCmd, s.Partitions())
@@ -160,14 +164,31 @@ func (c *Coordinator) owners(ctx context.Context) ([]string, error) {
 		}
 		return nil
 	})
-	if err != nil && !errors.Is(err, redis.Nil) {
+	if err != nil && !isReply(err) {
 		return nil, err
 	}
 	out := make([]string, len(cmds))
 	for i, cmd := range cmds {
-		out[i] = owner(cmd.Val())
+		v, cerr := cmd.Result()
+		switch {
+		case cerr == nil:
+			out[i] = owner(v)
+		case errors.Is(cerr, redis.Nil):
+		case isReply(cerr):
+			c.log.Error("partition lease unreadable; the partition counts as unowned",
+				zap.Int("partition", i), zap.String("key", s.leaseKey(i, c.cfg.Group)), zap.Error(cerr))
+		default:
+			return nil, cerr
+		}
 	}
 	return out, nil
+}
+
+// isReply reports whether err is an error reply of Redis itself (such as
+// WRONGTYPE, or redis.Nil), not a failure to reach it.
+func isReply(err error) bool {
+	var reply redis.Error
+	return errors.As(err, &reply)
 }
 
 // acquire takes, in one pipeline, the lease of every partition in mine
@@ -192,6 +213,10 @@ func (c *Coordinator) acquire(ctx context.Context, mine map[int]bool, owners []s
 	var acquired []int
 	for k, cmd := range cmds {
 		token, cerr := cmd.Int64()
+		if cerr != nil && isReply(cerr) {
+			c.log.Error("partition lease not acquired: Redis refused the script",
+				zap.Int("partition", idx[k]), zap.Error(cerr))
+		}
 		if cerr != nil || token <= 0 {
 			continue // taken meanwhile, or Redis failed: the next check sees
 		}

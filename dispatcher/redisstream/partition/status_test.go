@@ -97,3 +97,24 @@ func TestCoordinatorStatusAfterAbortedShutdown(t *testing.T) {
 		}
 	}
 }
+
+// TestCoordinatorUnreadableLease gives partition 3's lease key another
+// type (a hash): that partition cannot be leased and shows as unowned,
+// while the consumer takes the other partitions as usual and its checks
+// go on.
+func TestCoordinatorUnreadableLease(t *testing.T) {
+	t.Parallel()
+	g := newGroup(t, 4)
+	if err := g.admin.HSet(context.Background(), g.stream.Key(3)+":lease:"+group, "f", "v").Err(); err != nil {
+		t.Fatal(err)
+	}
+	a := g.join("a", 0)
+	streamtest.Eventually(t, waitTimeout, "a holds partitions 0, 1 and 2", func() bool {
+		return slices.Equal(a.holding(), []int{0, 1, 2})
+	})
+	since := time.Now()
+	streamtest.Eventually(t, waitTimeout, "a later check shows partitions 0, 1 and 2 owned and 3 unowned", func() bool {
+		s := a.c.Status()
+		return s.At.After(since) && slices.Equal(s.Owned, []int{0, 1, 2}) && slices.Equal(s.Unowned, []int{3})
+	})
+}
