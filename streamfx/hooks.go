@@ -3,7 +3,6 @@ package streamfx
 import (
 	"context"
 	"slices"
-	"time"
 
 	"github.com/streamfx/streamfx/dispatcher"
 	"github.com/streamfx/streamfx/dispatcher/redisstream"
@@ -99,10 +98,10 @@ func (os observers) Reclaimed(group, stream string, n int) {
 
 // ObserveOrder tells the Observers that are redisstream.OrderObservers, so
 // that combining observers keeps the order gauges of an ordered Processor.
-func (os observers) ObserveOrder(group, stream string, keys, waiting int, longestWait time.Duration) {
+func (os observers) ObserveOrder(p *redisstream.Processor, group, stream string, s redisstream.OrderStats) {
 	for _, ob := range os {
 		if oo, ok := ob.(redisstream.OrderObserver); ok {
-			oo.ObserveOrder(group, stream, keys, waiting, longestWait)
+			oo.ObserveOrder(p, group, stream, s)
 		}
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
@@ -28,8 +27,10 @@ type orderWatcher struct {
 func (w *orderWatcher) ObserveOutcome(*dispatcher.Message, dispatcher.Outcome) {}
 func (w *orderWatcher) Reclaimed(string, string, int)                          {}
 
-func (w *orderWatcher) ObserveOrder(_, _ string, _, waiting int, _ time.Duration) {
-	if waiting > 0 {
+var _ redisstream.OrderObserver = (*orderWatcher)(nil)
+
+func (w *orderWatcher) ObserveOrder(_ *redisstream.Processor, _, _ string, s redisstream.OrderStats) {
+	if s.Waiting > 0 {
 		w.waitingSeen.Store(true)
 	}
 }

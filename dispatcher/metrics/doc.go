@@ -22,9 +22,9 @@
 //	streamfx_group_lag{consumer_group,stream}                               gauge     entries not yet delivered to the group (LagCollector)
 //	streamfx_group_pending{consumer_group,stream}                           gauge     entries delivered but not acknowledged (LagCollector)
 //	streamfx_group_up{consumer_group,stream}                                gauge     1 if XINFO GROUPS answered and the group exists (LagCollector)
-//	streamfx_order_keys_active{consumer_group,stream}                       gauge     keys of an ordered Processor with an entry held (ObserveOrder)
-//	streamfx_order_entries_waiting{consumer_group,stream}                   gauge     entries held behind an earlier entry of their key (ObserveOrder)
-//	streamfx_order_longest_wait_seconds{consumer_group,stream}              gauge     how long the longest of those has waited (ObserveOrder)
+//	streamfx_order_keys_active{consumer_group,stream}                       gauge     keys with an entry held, summed over the ordered Processors (ObserveOrder)
+//	streamfx_order_entries_waiting{consumer_group,stream}                   gauge     entries held behind an earlier entry of their key, summed likewise (ObserveOrder)
+//	streamfx_order_longest_wait_seconds{consumer_group,stream}              gauge     how long the longest of those has waited, over the Processors (ObserveOrder)
 //
 // # Cardinality
 //
@@ -53,7 +53,9 @@
 // The other counters need events only the engines see. *Metrics is a
 // dispatcher.Observer: set it as redisstream.ProcessorConfig.Observer (outcomes,
 // reclaims, retries in place and, being a redisstream.OrderObserver, the
-// order gauges of an ordered Processor) and asynqretry.Config.Observer
+// order gauges of ordered Processors: one Metrics may observe several
+// Processors of one consumer group and stream, whose keys it adds up) and
+// asynqretry.Config.Observer
 // (retries stored and dead letters written by the retry side). The fx module (streamfx/fxmetrics) does this
 // wiring.
 package metrics

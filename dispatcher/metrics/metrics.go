@@ -37,7 +37,7 @@ type Metrics struct {
 	reclaimed  *prometheus.CounterVec
 	batchSize  *prometheus.HistogramVec
 	skipped    *prometheus.CounterVec
-	order      orderGauges
+	order      *orderGauges
 
 	mu     sync.RWMutex
 	routes map[string]string // mounted route name -> its event type

@@ -159,10 +159,10 @@ func TestOrderGauges(t *testing.T) {
 		return v
 	}
 	const busy = `
-# HELP streamfx_order_entries_waiting Entries of an ordered Processor held behind an earlier entry of their key.
+# HELP streamfx_order_entries_waiting Entries of the ordered Processors of the consumer group held behind an earlier entry of their key.
 # TYPE streamfx_order_entries_waiting gauge
 streamfx_order_entries_waiting{consumer_group="workers",stream="ordered-gauges"} 2
-# HELP streamfx_order_keys_active Keys of an ordered Processor with an entry held: running, waiting for its turn, or waiting for a retry in place.
+# HELP streamfx_order_keys_active Keys of the ordered Processors of the consumer group with an entry held: running, waiting for their turn, or waiting for a retry in place.
 # TYPE streamfx_order_keys_active gauge
 streamfx_order_keys_active{consumer_group="workers",stream="ordered-gauges"} 1
 `

@@ -46,6 +46,7 @@ type keyedPolicy struct {
 	streams       []string
 	outcomes      dispatcher.Observer // ProcessorConfig.Observer, told each retry in place; may be nil
 	observer      OrderObserver       // nil unless ProcessorConfig.Observer is one
+	proc          *Processor          // the Processor of this policy, for the observer
 
 	overflow []job               // pushed, not yet taken by q, in order
 	running  map[entryKey]string // the key of each running entry
@@ -251,8 +252,7 @@ func (p *keyedPolicy) report(now time.Time, byStream map[string]keyedStats) {
 		return
 	}
 	for _, stream := range p.streams {
-		s := orderStats(byStream[stream], now)
-		p.observer.ObserveOrder(p.group, stream, s.Keys, s.Waiting, s.LongestWait)
+		p.observer.ObserveOrder(p.proc, p.group, stream, orderStats(byStream[stream], now))
 	}
 }
 

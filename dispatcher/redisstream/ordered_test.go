@@ -251,20 +251,35 @@ func TestOrderedRetryInPlace(t *testing.T) {
 	}
 }
 
-// orderObserver records the last ObserveOrder of each stream.
+// orderObserver records the last ObserveOrder of each stream, and the
+// Processor that made it.
 type orderObserver struct {
 	dispatcher.Observer // nil: the other methods are not called in this test
 	mu                  sync.Mutex
 	last                map[string]redisstream.OrderStats
+	from                map[string]*redisstream.Processor
 }
+
+var _ redisstream.OrderObserver = (*orderObserver)(nil)
 
 func (o *orderObserver) ObserveOutcome(*dispatcher.Message, dispatcher.Outcome) {}
 func (o *orderObserver) Reclaimed(string, string, int)                          {}
 
-func (o *orderObserver) ObserveOrder(group, stream string, keys, waiting int, longest time.Duration) {
+func (o *orderObserver) ObserveOrder(p *redisstream.Processor, group, stream string, s redisstream.OrderStats) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	o.last[group+"/"+stream] = redisstream.OrderStats{Keys: keys, Waiting: waiting, LongestWait: longest}
+	o.last[group+"/"+stream] = s
+	if o.from == nil {
+		o.from = map[string]*redisstream.Processor{}
+	}
+	o.from[group+"/"+stream] = p
+}
+
+// reporter returns the Processor of the last ObserveOrder of key.
+func (o *orderObserver) reporter(key string) *redisstream.Processor {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.from[key]
 }
 
 func (o *orderObserver) get(key string) redisstream.OrderStats {
@@ -315,6 +330,9 @@ func TestOrderedSlowKey(t *testing.T) {
 		return s.Keys == 1 && s.Waiting == 2 && s.LongestWait > 0 && obs.get("g/"+stream) == redisstream.OrderStats{
 			Keys: 1, Waiting: 2, LongestWait: obs.get("g/" + stream).LongestWait} && obs.get("g/"+stream).LongestWait > 0
 	})
+	if got := obs.reporter("g/" + stream); got != p {
+		t.Errorf("ObserveOrder named Processor %p, want %p, the one reporting", got, p)
+	}
 	for _, id := range slow {
 		if n := rec.Count(streamtest.Entry{Stream: stream, ID: id}); n != 0 {
 			t.Fatalf("event %s of the slow key ran while the first one was stuck", id)

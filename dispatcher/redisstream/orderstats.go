@@ -15,13 +15,20 @@ type OrderStats struct {
 }
 
 // OrderObserver is implemented by an Observer (ProcessorConfig.Observer)
-// that also wants the state of the keys of an ordered Processor, such as
-// *metrics.Metrics of package dispatcher/metrics. ObserveOrder is called
-// with the OrderStats of each stream, on the scheduler's goroutine, at most
-// every 100ms while the keys change or entries wait, and once with zeros at
-// stop; it must be fast.
+// that also wants the state of the keys of ordered Processors, such as
+// *metrics.Metrics of package dispatcher/metrics. ObserveOrder is called by
+// the ordered Processor p, for consumer group group, with the OrderStats s
+// of each of its streams, on p's scheduler goroutine, at most every 100ms
+// while the keys change or entries wait, and once with the zero OrderStats
+// when p stops; it must be fast and safe for concurrent use (Processors
+// sharing the Observer call it from their own goroutines).
+//
+// Each call replaces what p said earlier of stream. Several Processors of
+// one consumer group may read one stream in one process: each reports its
+// own keys, told apart by p; the zero OrderStats means p holds nothing of
+// stream (idle, or stopped).
 type OrderObserver interface {
-	ObserveOrder(group, stream string, keys, waiting int, longestWait time.Duration)
+	ObserveOrder(p *Processor, group, stream string, s OrderStats)
 }
 
 // OrderStats returns the state of the keys of stream, refreshed at most

@@ -233,7 +233,9 @@ func newPipeline(p *Processor) *pipeline {
 	pl.health = &health{log: p.log}
 	pl.flights = newInflight()
 	pol := newPolicy(c, p.d, p.log)
-	pl.order, _ = pol.(*keyedPolicy)
+	if pl.order, _ = pol.(*keyedPolicy); pl.order != nil {
+		pl.order.proc = p // tells the OrderObserver which Processor reports
+	}
 	pl.sched = newScheduler(pol, c.Concurrency, pl.giveBack)
 	arrays := newRecycler(2*max(c.BatchSize, c.Concurrency) + c.BatchSize*len(c.Streams)) // the policy's limit, the jobs started, the batches read
 	pl.workers = &workers{slots: make([]slot, c.Concurrency), d: p.d, cfg: c, work: pl.sched.work,
