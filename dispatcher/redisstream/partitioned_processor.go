@@ -166,10 +166,11 @@ func (p *PartitionedProcessor) Start(ctx context.Context) error {
 // Shutdown stops gracefully: every owned partition is revoked, its
 // Processor shut down within ctx (see Processor.Shutdown), and its lease
 // released, so that the other consumers take the partitions at their next
-// check; then Done is closed. It returns the first error of the stops, or
-// ctx.Err() if ctx ended first (the leases not released then expire after
-// LeaseTTL). Shutdown may be called before Start, during the stop that a
-// fatal error started, and more than once.
+// check; then Done is closed. It returns ctx.Err() if ctx ended first (the
+// Processors still running are aborted, see Processor.Shutdown, and the
+// leases not released expire after LeaseTTL); a Processor that did not
+// stop cleanly is logged. Shutdown may be called before Start, during the
+// stop that a fatal error started, and more than once.
 func (p *PartitionedProcessor) Shutdown(ctx context.Context) error {
 	err := p.coord.Shutdown(ctx)
 	p.lost.Wait()

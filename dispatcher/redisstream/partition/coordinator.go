@@ -202,7 +202,9 @@ func (c *Coordinator) Config() CoordinatorConfig { return c.cfg }
 
 // Holds reports whether this consumer still holds lease, as far as it
 // knows: the lease was renewed within the last 3/4 LeaseTTL and has not
-// been released. A reader checks it before each read of the partition.
+// been released, and Shutdown has not returned. A reader of its own can
+// check it before each read of the partition; it is no fence (see Ack):
+// another consumer may hold the lease in Redis already.
 func (c *Coordinator) Holds(lease Lease) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
