@@ -36,6 +36,9 @@ func TestServe(t *testing.T) {
 	if page := string(body); resp.StatusCode != http.StatusOK || !strings.Contains(page, `data-group="reports">6</td>`) {
 		t.Errorf("GET / answered %d without reports' lag of 6:\n%s", resp.StatusCode, page)
 	}
+	if page := string(body); !strings.Contains(page, "<th>Consumer group</th>") || strings.Contains(page, "<th>Group</th>") {
+		t.Errorf("the overview does not head its consumer groups' column \"Consumer group\":\n%s", page)
+	}
 	cancel()
 	select {
 	case r := <-done:
