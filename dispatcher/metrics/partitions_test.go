@@ -18,7 +18,8 @@ import (
 // TestPartitionCollector checks the ownership metrics of two consumers of
 // a 4-partition stream, separate clients of one Redis: 2 partitions each
 // and none unowned once balanced; when one dies (client closed), the
-// other reports all 4 and the dead one its 2 lease losses.
+// other reports all 4 and the dead one its 2 lease losses; once the other
+// stopped gracefully (Shutdown returned), it reports none.
 func TestPartitionCollector(t *testing.T) {
 	t.Parallel()
 	srv := redistest.Start(t)
@@ -46,7 +47,7 @@ func TestPartitionCollector(t *testing.T) {
 		reg.MustRegister(metrics.NewPartitionCollector(c))
 		return c, rdb
 	}
-	start("a")
+	a, _ := start("a")
 	_, brdb := start("b")
 	value := func(name, consumer string) float64 {
 		if v, ok := gathered(t, reg, name, map[string]string{"consumer": consumer}); ok {
@@ -68,5 +69,13 @@ func TestPartitionCollector(t *testing.T) {
 	})
 	if n, err := testutil.GatherAndCount(reg, "streamfx_partitions_owned"); err != nil || n != 2 {
 		t.Errorf("streamfx_partitions_owned series = %d, %v; want 2 (one per consumer)", n, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := a.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := value("streamfx_partitions_owned", "a"); n != 0 {
+		t.Errorf("a's owned partitions after its Shutdown returned = %v, want 0", n)
 	}
 }
