@@ -28,7 +28,9 @@ func TestCoordinatorRebalance(t *testing.T) {
 	t.Logf("3 members balanced in %v: %s", took, describe(a, b, c))
 
 	// Join: the old owners take 200ms to drain each revoked partition.
-	a.revokeDelay, b.revokeDelay, c.revokeDelay = 200*time.Millisecond, 200*time.Millisecond, 200*time.Millisecond
+	for _, m := range []*member{a, b, c} {
+		m.setRevokeDelay(200 * time.Millisecond)
+	}
 	d := g.join("d", 0)
 	took = g.waitBalanced("4 members hold 3 partitions each", a, b, c, d)
 	t.Logf("d joined, balanced in %v: %s", took, describe(a, b, c, d))

@@ -65,7 +65,7 @@ type member struct {
 	c    *partition.Coordinator
 	j    *journal
 
-	revokeDelay time.Duration // how long Revoked takes, as if draining; under mu once joined
+	revokeDelay time.Duration // how long Revoked takes, as if draining; see setRevokeDelay
 
 	mu       sync.Mutex
 	held     map[int]partition.Lease
@@ -109,6 +109,13 @@ func (m *member) lease(i int) partition.Lease {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.held[i]
+}
+
+// setRevokeDelay sets how long Revoked takes from now on.
+func (m *member) setRevokeDelay(d time.Duration) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.revokeDelay = d
 }
 
 // unlistedAtAssign returns the partitions that Status().Owned did not list

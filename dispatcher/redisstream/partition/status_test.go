@@ -29,9 +29,7 @@ func TestCoordinatorStatusFollowsOwnership(t *testing.T) {
 
 	// Handover: b joins; a's Revoked of the partitions given to b runs
 	// until its context ends (LeaseTTL), then a releases them.
-	a.mu.Lock()
-	a.revokeDelay = time.Hour
-	a.mu.Unlock()
+	a.setRevokeDelay(time.Hour)
 	b := g.join("b", 0)
 	var moved []int
 	streamtest.Eventually(t, waitTimeout, "a revokes 2 partitions", func() bool {
@@ -52,9 +50,7 @@ func TestCoordinatorStatusFollowsOwnership(t *testing.T) {
 	g.waitBalanced("a and b hold 2 each", a, b)
 
 	// Leave: once Shutdown returned, a owns nothing.
-	a.mu.Lock()
-	a.revokeDelay = 0
-	a.mu.Unlock()
+	a.setRevokeDelay(0)
 	if err := a.c.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)
 	}
