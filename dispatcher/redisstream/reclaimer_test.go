@@ -78,7 +78,8 @@ func TestReclaimerRefreshesHeld(t *testing.T) {
 // else another consumer reclaims it and runs it while it runs here.
 func TestReclaimerRefreshesWhileSchedulerFull(t *testing.T) {
 	e := newStageEnv(t, "s")
-	e.feed.out = make(chan job) // never read: the scheduler is full
+	e.cfg.MinIdle = 2 * time.Second // the refresh (every 20ms past MinIdle/2) has a wide margin on a loaded machine
+	e.feed.out = make(chan job)     // never read: the scheduler is full
 	e.add("s", "t", 2)
 	held := e.readAs("s", "c1", 1)
 	e.flights.claim("s", []entry{{id: held[0]}})
