@@ -113,9 +113,10 @@ func newPolicy(cfg ProcessorConfig, d *dispatcher.Dispatcher, log *zap.Logger) p
 // scheduler gives back what the policy holds and the jobs no worker took
 // yet, closes work, forwards the results of the jobs still running, then
 // closes settled and returns. When ctx ends first (an aborted stop), it
-// drains the policy, without giving its entries back, and closes work and
-// settled at once: the results that arrive later are discarded, and those
-// entries stay pending.
+// drains the policy, without giving its entries back, closes work, hands
+// the settler the results the workers reported before, and closes
+// settled: the results that arrive later are discarded, and those entries
+// stay pending.
 type scheduler struct {
 	pol      policy
 	workers  int
@@ -157,7 +158,8 @@ func (s *scheduler) run(ctx context.Context) error {
 			running += s.start(2*s.workers - running)
 			armed = s.arm(wake, armed)
 		} else if running == 0 {
-			return s.flush(ctx, out)
+			s.flush(out)
+			return nil
 		}
 		var intake <-chan job
 		if in != nil && !s.pol.full() {
@@ -192,6 +194,7 @@ func (s *scheduler) run(ctx context.Context) error {
 				s.pol.drain() // its entries stay pending: the policy only lets go of them (and says so)
 				close(s.work)
 			}
+			s.flush(s.reported(out))
 			return ctx.Err()
 		}
 	}
@@ -258,15 +261,28 @@ func (s *scheduler) stop() int {
 	}
 }
 
-// flush hands the last results to the settler, unless ctx ends first.
-func (s *scheduler) flush(ctx context.Context, out []result) error {
-	if len(out) == 0 {
-		return nil
+// reported adds to out the results the workers reported and the scheduler
+// did not take yet, at an aborted stop, once the policy was drained: their
+// handlers returned before the abort, so they are settled like the others.
+func (s *scheduler) reported(out []result) []result {
+	now := s.now()
+	for {
+		select {
+		case r := <-s.results:
+			if s.pol.done(&r, now) {
+				out = append(out, r)
+			}
+		default:
+			return out
+		}
 	}
-	select {
-	case s.settled <- out:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
+}
+
+// flush hands the last results to the settler. It may wait for the
+// settler to settle what it holds, never longer: the settler takes what
+// comes until settled is closed.
+func (s *scheduler) flush(out []result) {
+	if len(out) > 0 {
+		s.settled <- out
 	}
 }

@@ -33,6 +33,8 @@ func newSchedTest(t *testing.T, pol policy, workers int) *schedTest {
 	go func() { st.ended <- st.s.run(ctx) }()
 	t.Cleanup(func() {
 		cancel()
+		for range st.s.settled { // as the settler does: it takes what comes until settled is closed
+		}
 		<-st.ended
 	})
 	return st
@@ -225,6 +227,29 @@ func TestSchedulerAbort(t *testing.T) {
 	st.s.in <- testJob("s", "a", 2)
 	st.take()
 	st.stop()
+	if err := <-st.ended; !errors.Is(err, context.Canceled) {
+		t.Errorf("run = %v, want context.Canceled", err)
+	}
+	st.ended <- nil
+	if _, ok := <-st.s.settled; ok {
+		t.Error("settled not closed")
+	}
+}
+
+// TestSchedulerAbortSettlesReported: a job whose worker reported its
+// result before ctx ended is still handed to the settler, with the results
+// it did not take yet, before settled is closed; only the job still
+// running is abandoned.
+func TestSchedulerAbortSettlesReported(t *testing.T) {
+	st := newSchedTest(t, newFIFO(4, 8), 2)
+	st.s.in <- testJob("s", "a", 2)
+	first := st.take()
+	st.take() // still running at the abort
+	st.finish(first)
+	st.stop()
+	if got := st.settledIDs(); !slices.Equal(got, []string{"a-0"}) {
+		t.Errorf("settled %v, want [a-0]", got)
+	}
 	if err := <-st.ended; !errors.Is(err, context.Canceled) {
 		t.Errorf("run = %v, want context.Canceled", err)
 	}
