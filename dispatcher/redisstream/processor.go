@@ -169,7 +169,10 @@ func (p *Processor) Done() <-chan struct{} { return p.done }
 
 // Err returns the fatal error that stopped the Processor in the background,
 // such as a stream key that holds another type. It is nil while running and
-// after a clean Shutdown.
+// after a clean Shutdown. After a fatal error the stop sequence runs as for
+// Shutdown, but the handlers still running get MinIdle to finish, not a
+// context: then their context is cancelled and their results discarded
+// (their entries stay pending), so that Done is always closed.
 func (p *Processor) Err() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -280,7 +283,8 @@ func (pl *pipeline) start() {
 //     and the jobs no worker took yet;
 //  3. the workers finish the entries they run, and give back the entries
 //     of their jobs not started yet. If Shutdown's context ends
-//     first (an abort), the routes still running are logged, the handlers'
+//     first, or MinIdle after a fatal error (an abort; see stopOnFatal),
+//     the routes still running are logged, the handlers'
 //     context is cancelled, and those that honour it get abortGrace to
 //     return; their results are discarded and their entries stay pending;
 //  4. the settler settles the last results and flushes the last
@@ -337,10 +341,30 @@ func (pl *pipeline) waitStopped(ctx context.Context) error {
 }
 
 // stopOnFatal stops the Processor when a reader returned a fatal error.
+// No Shutdown bounds that stop, so it is bounded by MinIdle (see
+// abortAfter).
 func (pl *pipeline) stopOnFatal(err error) {
-	if err != nil {
-		pl.p.fatal(err)
-		pl.stopRead()
+	if err == nil {
+		return
+	}
+	pl.p.fatal(err)
+	pl.stopRead()
+	go pl.abortAfter(pl.p.cfg.MinIdle)
+}
+
+// abortAfter aborts the stop sequence, as an expired Shutdown context
+// does, unless it ended within d: after a fatal error the leases of the
+// entries still running are no longer refreshed, so past MinIdle another
+// consumer may take them over anyway, and Done must be closed even when a
+// handler waits for its context to end.
+func (pl *pipeline) abortAfter(d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-pl.p.done:
+	case <-t.C:
+		pl.p.log.Warn("handlers still running after a fatal error; cancelling them", zap.Duration("after", d))
+		pl.abortOnce.Do(func() { close(pl.abort) })
 	}
 }
 

@@ -241,3 +241,42 @@ func TestNewProcessorInvalid(t *testing.T) {
 		t.Errorf("defaults not applied: %+v", c)
 	}
 }
+
+// TestFatalWithHandlerWaitingForContext: a reader meets a key of the wrong
+// type while a handler of another stream waits for its context to end (a
+// handler that honours its context, as every handler should). The
+// Processor must still stop: Done closed and Err set, so that streamfx
+// shuts the app down; the handler's context must end for that, MinIdle
+// after the fatal error. It fails if the stop after a fatal error waits
+// for the handlers without a bound.
+func TestFatalWithHandlerWaitingForContext(t *testing.T) {
+	t.Parallel()
+	_, rdb := newRedis(t)
+	ctx := context.Background()
+	started := make(chan struct{}, 1)
+	d := dispatcher.New(dispatcher.Config{})
+	d.OnFunc("slow", func(ctx context.Context, _ *dispatcher.Message) error {
+		started <- struct{}{}
+		<-ctx.Done()
+		return ctx.Err()
+	})
+	p := streamtest.StartProcessor(t, rdb, d, fastConfig(t, "fine", "turns-bad"))
+	publish(t, rdb, "fine", "slow", 1)
+	select {
+	case <-started:
+	case <-time.After(waitTimeout):
+		t.Fatal("the handler did not start")
+	}
+	if err := rdb.Del(ctx, "turns-bad").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := rdb.Set(ctx, "turns-bad", "x", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "Err set", func() bool { return p.Err() != nil })
+	select {
+	case <-p.Done():
+	case <-time.After(waitTimeout):
+		t.Fatalf("Done not closed %v after the fatal error %v: the app is never told", waitTimeout, p.Err())
+	}
+}
