@@ -40,24 +40,9 @@ func (d *Dispatcher) Process(ctx context.Context, msg *Message) Outcome {
 // and counted in Outcome.Skipped. An engine finds them from the markers it
 // recorded for Outcome.Completed (see Idempotent).
 func (d *Dispatcher) ProcessExcept(ctx context.Context, msg *Message, completed []string) Outcome {
-	if len(completed) == 0 {
-		return d.Process(ctx, msg)
-	}
-	if msg.Type == "" {
-		return d.unroutable(ErrNoType)
-	}
-	all := d.table.Load().byType[msg.Type]
-	if len(all) == 0 {
-		return d.unroutable(ErrNoRoute)
-	}
-	routes := make([]*Route, 0, len(all))
-	skipped := 0
-	for _, r := range all {
-		if r.Idempotent && slices.Contains(completed, r.Name) {
-			skipped++
-			continue
-		}
-		routes = append(routes, r)
+	routes, skipped, err := d.routesExcept(msg, completed)
+	if err != nil {
+		return d.unroutable(err)
 	}
 	o := runRoutes(ctx, routes, msg)
 	o.Skipped = skipped
@@ -65,6 +50,31 @@ func (d *Dispatcher) ProcessExcept(ctx context.Context, msg *Message, completed 
 		return o
 	}
 	return d.settle(ctx, msg, o)
+}
+
+// routesExcept returns the routes of msg's type, less the idempotent ones
+// named in completed, which it counts in skipped; the error is ErrNoType
+// or ErrNoRoute for a msg no route handles.
+func (d *Dispatcher) routesExcept(msg *Message, completed []string) (routes []*Route, skipped int, err error) {
+	if msg.Type == "" {
+		return nil, 0, ErrNoType
+	}
+	all := d.table.Load().byType[msg.Type]
+	if len(all) == 0 {
+		return nil, 0, ErrNoRoute
+	}
+	if len(completed) == 0 {
+		return all, 0, nil
+	}
+	routes = make([]*Route, 0, len(all))
+	for _, r := range all {
+		if r.Idempotent && slices.Contains(completed, r.Name) {
+			skipped++
+			continue
+		}
+		routes = append(routes, r)
+	}
+	return routes, skipped, nil
 }
 
 // IdempotentRoutes returns the names of the idempotent routes mounted for
@@ -101,14 +111,7 @@ func (d *Dispatcher) HasIdempotentRoutes() bool {
 // DeadLetter.
 func (d *Dispatcher) ProcessInPlace(ctx context.Context, msg *Message, names ...string) Outcome {
 	if len(names) == 0 {
-		if msg.Type == "" {
-			return d.unroutable(ErrNoType)
-		}
-		routes := d.table.Load().byType[msg.Type]
-		if len(routes) == 0 {
-			return d.unroutable(ErrNoRoute)
-		}
-		return settleInPlace(runRoutes(ctx, routes, msg))
+		return d.ProcessInPlaceExcept(ctx, msg, nil)
 	}
 	byName := d.table.Load().byName
 	routes := make([]*Route, 0, len(names))
@@ -123,6 +126,19 @@ func (d *Dispatcher) ProcessInPlace(ctx context.Context, msg *Message, names ...
 	}
 	o := runRoutes(ctx, routes, msg)
 	o.Failures = append(o.Failures, missing...)
+	return settleInPlace(o)
+}
+
+// ProcessInPlaceExcept is ProcessInPlace without names for a message
+// delivered again: the idempotent routes named in completed are skipped
+// and counted in Outcome.Skipped, as ProcessExcept skips them.
+func (d *Dispatcher) ProcessInPlaceExcept(ctx context.Context, msg *Message, completed []string) Outcome {
+	routes, skipped, err := d.routesExcept(msg, completed)
+	if err != nil {
+		return d.unroutable(err)
+	}
+	o := runRoutes(ctx, routes, msg)
+	o.Skipped = skipped
 	return settleInPlace(o)
 }
 

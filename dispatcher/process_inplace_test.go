@@ -75,3 +75,31 @@ func TestProcessInPlace(t *testing.T) {
 		})
 	}
 }
+
+// TestProcessInPlaceExcept: the idempotent routes named as completed are
+// skipped and counted, a plain route of the same name is not, the others
+// run in place (nothing scheduled), and every route completed leaves
+// nothing to run: Ack.
+func TestProcessInPlaceExcept(t *testing.T) {
+	t.Parallel()
+	c := &calls{}
+	sched := &fakeScheduler{}
+	d := dispatcher.New(dispatcher.Config{Retry: sched})
+	d.On("a", c.handler("store", nil, nil), dispatcher.Named("store"), dispatcher.Idempotent())
+	d.On("a", c.handler("flaky", errors.New("try again"), nil), dispatcher.Named("flaky"))
+	msg := dispatcher.NewMessage("s", "1-0", map[string]string{"type": "a"})
+
+	o := d.ProcessInPlaceExcept(context.Background(), msg, []string{"store", "flaky"})
+	if o.Action != dispatcher.Retry || o.Skipped != 1 || o.Scheduled != 0 {
+		t.Errorf("outcome %+v, want Retry, 1 skipped, nothing scheduled", o)
+	}
+	if got := c.got(); !slices.Equal(got, []string{"flaky"}) {
+		t.Errorf("ran %q, want only flaky (store completed; flaky is not idempotent)", got)
+	}
+
+	only := dispatcher.New(dispatcher.Config{})
+	only.On("a", c.handler("store2", nil, nil), dispatcher.Named("store2"), dispatcher.Idempotent())
+	if o := only.ProcessInPlaceExcept(context.Background(), msg, []string{"store2"}); o.Action != dispatcher.Ack || o.Skipped != 1 {
+		t.Errorf("every route completed: outcome %+v, want Ack with 1 skipped", o)
+	}
+}

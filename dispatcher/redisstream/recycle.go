@@ -21,8 +21,9 @@ const sizeClasses = 11
 // An array is put back only once nothing of the pipeline refers to it any
 // more: the handlers have returned (a Message must not be kept after
 // Handle or HandleBatch returns), the Observer was told (it must not keep
-// msg either), the dead letters are written. A result the scheduler drops
-// (a retry in place) or discards (an aborted stop) is never put back.
+// msg either), the dead letters are written, the completion markers of a
+// run kept for a retry in place are queued. A result the scheduler
+// discards (an aborted stop) is never put back.
 type recycler struct{ free [sizeClasses]chan []handled }
 
 // newRecycler returns a recycler for a pipeline that holds up to held

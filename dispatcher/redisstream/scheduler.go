@@ -24,6 +24,7 @@ type job struct {
 type result struct {
 	job
 	done []handled
+	kept bool // the policy keeps its entry to run it again in place: only its completion markers are recorded
 }
 
 // handled is one entry as its worker ran it: the message built from it and
@@ -63,8 +64,11 @@ type handled struct {
 //     pending or dead-lettered as the outcomes say); the entries are then
 //     none of the policy's business. It returns false to keep the job, to
 //     run it again later (a retry in place): the policy must then return it
-//     from next again, or from drain. Whatever done returns, the worker is
-//     free: an ordering key of the job may run its next entry.
+//     from next again, or from drain, and must not keep r, whose array of
+//     outcomes goes to the settler all the same, to record the completion
+//     markers of the routes that completed (see result.kept). Whatever done
+//     returns, the worker is free: an ordering key of the job may run its
+//     next entry.
 //   - wake returns when next may have a job that it would not have now (a
 //     retry's backoff ends, a batch that waits to fill reaches its longest
 //     wait), or the zero time. The scheduler calls next again at that time
@@ -179,12 +183,12 @@ func (s *scheduler) run(ctx context.Context) error {
 			s.pol.push(u)
 		case r := <-s.results:
 			running--
-			if s.pol.done(&r, s.now()) || in == nil { // done even at stop: the policy may have failures to add
-				if out == nil {
-					out = s.reuse()
-				}
-				out = append(out, r)
+			// done even at stop: the policy may have failures to add
+			r.kept = !s.pol.done(&r, s.now()) && in != nil
+			if out == nil {
+				out = s.reuse()
 			}
+			out = append(out, r)
 		case settle <- out:
 			out = nil
 		case <-wake.C:

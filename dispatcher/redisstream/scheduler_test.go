@@ -297,7 +297,8 @@ func (p *retryOnce) wake() time.Time {
 	return p.due
 }
 
-// TestSchedulerRetryInPlace: a job the policy keeps is not settled; the
+// TestSchedulerRetryInPlace: a job the policy keeps is not settled (it
+// goes to the settler marked kept, for its completion markers only); the
 // scheduler starts it again when the policy's wake time comes, with nothing
 // else happening, and settles it when the policy lets it go.
 func TestSchedulerRetryInPlace(t *testing.T) {
@@ -310,14 +311,21 @@ func TestSchedulerRetryInPlace(t *testing.T) {
 	}
 	st.finish(again)
 	close(st.s.in)
-	var settled []string
+	var settled, kept []string
 	for rs := range st.s.settled {
 		for _, r := range rs {
-			settled = append(settled, ids(r.entries)...)
+			if r.kept {
+				kept = append(kept, ids(r.entries)...)
+			} else {
+				settled = append(settled, ids(r.entries)...)
+			}
 		}
 	}
 	if !slices.Equal(settled, []string{"a-0"}) {
 		t.Errorf("settled %v, want [a-0] once", settled)
+	}
+	if !slices.Equal(kept, []string{"a-0"}) { // for its completion markers only
+		t.Errorf("kept %v, want [a-0] once", kept)
 	}
 }
 

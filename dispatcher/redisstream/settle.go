@@ -20,13 +20,18 @@ var errNoFailure = fmt.Errorf("%w: no failure recorded", ErrTooManyDeliveries)
 // settleAll settles every entry of the results rs, queueing the
 // acknowledgements of each result's stream at once, writes their dead
 // letters in one round trip, then recycles the arrays of outcomes and
-// hands rs back to the scheduler for reuse.
+// hands rs back to the scheduler for reuse. Of a result kept for a retry
+// in place, it only queues the completion markers.
 func (s *settler) settleAll(rs []result) {
 	for i := range rs {
 		r := &rs[i]
 		ids := s.acks[r.stream]
 		queued := len(ids)
 		for j := range r.done {
+			if r.kept {
+				s.markCompleted(&r.done[j])
+				continue
+			}
 			if s.settle(&r.done[j]) {
 				ids = append(ids, r.done[j].msg.ID)
 			}
@@ -52,9 +57,7 @@ func (s *settler) settleAll(rs []result) {
 // pending at warn level, a dead letter at error level.
 func (s *settler) settle(h *handled) (ack bool) {
 	msg, out := &h.msg, &h.out
-	if len(out.Completed) > 0 {
-		s.mark(msg.Stream, msg.ID, out.Completed)
-	}
+	s.markCompleted(h)
 	if h.rejected {
 		return s.settleDeadLetter(msg, *out)
 	}
@@ -82,6 +85,16 @@ func (s *settler) settle(h *handled) (ack bool) {
 		return s.settleDeadLetter(msg, *out)
 	}
 	return false
+}
+
+// markCompleted queues the completion markers of the idempotent routes
+// that completed in h (see mark): also for a run the policy keeps to run
+// again in place, so that a crash or a stop before its last run does not
+// run them again on redelivery.
+func (s *settler) markCompleted(h *handled) {
+	if len(h.out.Completed) > 0 {
+		s.mark(h.msg.Stream, h.msg.ID, h.out.Completed)
+	}
 }
 
 // deadEntry is an entry to dead-letter, with the outcome to report.

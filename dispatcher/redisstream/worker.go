@@ -90,9 +90,12 @@ func (w *workers) runJob(ctx context.Context, u job) result {
 		if w.prepare(h, u.stream, e); h.rejected {
 			continue
 		}
-		if u.inPlace { // the policy retries failures itself: no RetryScheduler
+		switch {
+		case u.inPlace && e.routes != nil: // a run again in place of the routes that failed
 			h.out = w.d.ProcessInPlace(ctx, &h.msg, e.routes...)
-		} else {
+		case u.inPlace: // the policy retries failures itself: no RetryScheduler
+			h.out = w.d.ProcessInPlaceExcept(ctx, &h.msg, e.completed)
+		default:
 			h.out = w.d.ProcessExcept(ctx, &h.msg, e.completed)
 		}
 	}
