@@ -79,13 +79,19 @@ func deliveryCount(t testing.TB, rdb redis.UniversalClient, stream string) (int6
 	return res[0].RetryCount, res[0].Consumer
 }
 
-// TestSlowHandlerKeptFresh runs a handler for several times MinIdle (1s,
-// ReclaimInterval 50ms: a lease refresh may come late by most of a second
-// on a loaded machine without the entry looking idle): its entry's delivery count stays 1 while it runs,
-// no other processor of the group runs it meanwhile, and a failure after
-// the slow run is redelivered as attempt 2 instead of being dead-lettered
-// for exceeding MaxDeliveries (3).
+// TestSlowHandlerKeptFresh runs a handler for twice MinIdle (4s,
+// ReclaimInterval 50ms): its entry's delivery count stays 1 and its owner
+// the consumer running it, checked every 100ms while it runs, so no other
+// processor of the group runs it meanwhile; and a failure after the slow
+// run is redelivered as attempt 2 instead of being dead-lettered for
+// exceeding MaxDeliveries (3). The lease is refreshed once held for
+// MinIdle/2, so a refresh may come up to 2s late (a starved reclaimer on a
+// loaded machine) before the entry looks idle to the other processor; with
+// MinIdle 1s, half a second of delay let it take the entry over. Without
+// the refresh the entry is claimed again after MinIdle, halfway through
+// the run.
 func TestSlowHandlerKeptFresh(t *testing.T) {
+	const heartbeatMinIdle = 4 * time.Second
 	t.Parallel()
 	tests := []struct {
 		name         string
@@ -111,17 +117,24 @@ func TestSlowHandlerKeptFresh(t *testing.T) {
 				d.OnFunc("slow", h.handle)
 				cfg := fastConfig(t, stream)
 				cfg.Consumer = []string{"c1", "c2"}[i]
-				cfg.MinIdle = time.Second
+				cfg.MinIdle = heartbeatMinIdle
 				streamtest.StartProcessor(t, rdb, d, cfg)
 			}
 			ids := publish(t, rdb, stream, "slow", 1)
-			<-h.started
-			time.Sleep(3 * time.Second) // 3 x MinIdle
-			count, owner := deliveryCount(t, rdb, stream)
-			h.unblock()
-			if count != 1 {
-				t.Errorf("delivery count during the slow run = %d (owner %s), want 1", count, owner)
+			select {
+			case <-h.started:
+			case <-time.After(waitTimeout):
+				t.Fatal("the slow handler never started")
 			}
+			_, holder := deliveryCount(t, rdb, stream)
+			for start := time.Now(); time.Since(start) < 2*heartbeatMinIdle; time.Sleep(100 * time.Millisecond) {
+				if count, owner := deliveryCount(t, rdb, stream); count != 1 || owner != holder {
+					t.Errorf("after %v of the slow run: delivery count %d, owner %s; want 1, %s",
+						time.Since(start).Round(time.Millisecond), count, owner, holder)
+					break
+				}
+			}
+			h.unblock()
 			eventually(t, "the PEL is empty", func() bool { return pending(t, rdb, stream, "g") == 0 })
 			eventually(t, "every run is recorded", func() bool {
 				got, _ := h.runs()
