@@ -69,10 +69,10 @@ func TestRequestAnsweredByPythonPeer(t *testing.T) {
 				peer <- err
 			}()
 			r, err := pub.Request(ctx, stream, "echo", map[string]any{"n": 41}, waitTimeout)
-			if err != nil {
-				t.Fatal(err)
+			if perr := <-peer; perr != nil {
+				t.Errorf("peer: %v", perr)
 			}
-			if err := <-peer; err != nil {
+			if err != nil {
 				t.Fatal(err)
 			}
 			if string(r.Raw) != tt.want {
@@ -80,8 +80,15 @@ func TestRequestAnsweredByPythonPeer(t *testing.T) {
 			}
 		})
 	}
-	go func() { _, _ = pyReplier(ctx, rdb, "rpc-python", `json:{"echo":41,"by":"python","ratio":100.0}`) }()
+	peer := make(chan error, 1)
+	go func() {
+		_, err := pyReplier(ctx, rdb, "rpc-python", `json:{"echo":41,"by":"python","ratio":100.0}`)
+		peer <- err
+	}()
 	r, err := pub.Request(ctx, "rpc-python", "echo", nil, waitTimeout)
+	if perr := <-peer; perr != nil { // the peer's EXPIRE may still run when the reply is read
+		t.Errorf("peer: %v", perr)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
