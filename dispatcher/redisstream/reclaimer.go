@@ -77,11 +77,12 @@ func (r *reclaimer) refresh(ctx context.Context, stream string) {
 		MinIdle: 0, Messages: ids,
 	}).Err()
 	if err != nil {
-		// Connection trouble is reported by the XAUTOCLAIM that follows; a
-		// refusal by Redis itself (for example an ACL without +xclaim) would
-		// otherwise go unnoticed.
+		// Connection trouble is reported by the XAUTOCLAIM that follows, and
+		// a missing group by the reader, which recreates it; a refusal by
+		// Redis itself (for example an ACL without +xclaim) would otherwise
+		// go unnoticed.
 		var refused redis.Error
-		if errors.As(err, &refused) {
+		if errors.As(err, &refused) && !isNoGroup(err) {
 			r.log.Warn("cannot refresh in-flight entries; handlers slower than MinIdle may be redelivered",
 				zap.String("stream", stream), zap.String("consumer_group", r.cfg.Group), zap.Error(err))
 		}

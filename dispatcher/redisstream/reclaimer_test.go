@@ -5,6 +5,9 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 )
 
 // newTestReclaimer returns the reclaimer of e's streams, not started.
@@ -92,5 +95,28 @@ func TestReclaimerRefreshesWhileSchedulerFull(t *testing.T) {
 	if p.Idle >= e.cfg.MinIdle {
 		t.Errorf("held entry idle for %v while the reclaimer waits for the scheduler, want less than MinIdle %v",
 			p.Idle, e.cfg.MinIdle)
+	}
+}
+
+// TestReclaimerRefreshQuietOnNoGroup: a refresh that meets a deleted
+// consumer group logs no warning about slow handlers: a missing group is
+// the reader's to recreate (and say so), not a refusal of XCLAIM.
+func TestReclaimerRefreshQuietOnNoGroup(t *testing.T) {
+	e := newStageEnv(t, "s")
+	e.add("s", "t", 1)
+	held := e.readAs("s", "c1", 1)
+	e.flights.claim("s", []entry{{id: held[0]}})
+	if err := e.rdb.XGroupDestroy(context.Background(), "s", "g").Err(); err != nil {
+		t.Fatal(err)
+	}
+	core, logs := observer.New(zap.WarnLevel)
+	r := newTestReclaimer(e)
+	r.log = zap.New(core)
+	e.waitFor("the entry held for MinIdle/2", func() bool {
+		return len(e.flights.stale("s", time.Now().Add(-e.cfg.MinIdle/2))) == 1
+	})
+	r.refresh(context.Background(), "s")
+	if n := logs.FilterMessageSnippet("cannot refresh").Len(); n != 0 {
+		t.Errorf("%d warnings about the refresh of a deleted group, want none", n)
 	}
 }
