@@ -394,3 +394,37 @@ func TestOrderedAbortedStopReportsZeros(t *testing.T) {
 		t.Errorf("pending after the aborted stop = %d, want 5", n)
 	}
 }
+
+// TestOrderedRunsInPlaceCountInRedis: the runs in place of a failing
+// ordered entry count in its delivery count in Redis, so that a stop in the
+// middle of them does not give the next life a fresh MaxDeliveries: over a
+// stop and a restart, the entry runs MaxDeliveries times in all, then is
+// dead-lettered.
+func TestOrderedRunsInPlaceCountInRedis(t *testing.T) {
+	t.Parallel()
+	_, rdb := newRedis(t)
+	const stream = "in-place-counted"
+	var rec streamtest.Recorder
+	d := dispatcher.New(dispatcher.Config{})
+	d.OnFunc("ev", func(_ context.Context, msg *dispatcher.Message) error {
+		rec.Record(msg)
+		return errBad
+	}, dispatcher.Named("failing"))
+	id := addEntry(t, rdb, stream, "type", "ev", "acct", "a")
+	cfg := fastConfig(t, stream)
+	cfg.OrderKey = "acct"
+	cfg.MaxDeliveries = 4
+	cfg.MinIdle = 30 * time.Second // nothing is reclaimed: the runs are in place, or the restart's
+	e := streamtest.Entry{Stream: stream, ID: id}
+	p := streamtest.StartProcessor(t, rdb, d, cfg)
+	eventually(t, "two runs", func() bool { return rec.Count(e) >= 2 })
+	streamtest.Stop(t, p)
+	before := rec.Count(e)
+
+	streamtest.StartProcessor(t, rdb, d, cfg)
+	eventually(t, "the entry dead-lettered", func() bool { return len(deadLetters(t, rdb, stream+":dead")) == 1 })
+	if n := rec.Count(e); n != cfg.MaxDeliveries {
+		t.Errorf("%d runs in all (%d before the stop), want MaxDeliveries = %d; attempts %v",
+			n, before, cfg.MaxDeliveries, rec.Attempts(e))
+	}
+}

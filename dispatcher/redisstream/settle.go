@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
 
 	"github.com/streamfx/streamfx/dispatcher"
@@ -21,15 +22,16 @@ var errNoFailure = fmt.Errorf("%w: no failure recorded", ErrTooManyDeliveries)
 // acknowledgements of each result's stream at once, writes their dead
 // letters in one round trip, then recycles the arrays of outcomes and
 // hands rs back to the scheduler for reuse. Of a result kept for a retry
-// in place, it only queues the completion markers.
+// in place, it only queues the completion markers and counts the run.
 func (s *settler) settleAll(rs []result) {
 	for i := range rs {
 		r := &rs[i]
 		ids := s.acks[r.stream]
 		queued := len(ids)
 		for j := range r.done {
-			if r.kept {
-				s.markCompleted(&r.done[j])
+			if h := &r.done[j]; r.kept {
+				s.markCompleted(h)
+				s.inPlace = append(s.inPlace, runInPlace{stream: h.msg.Stream, id: h.msg.ID, attempt: h.msg.Attempt})
 				continue
 			}
 			if s.settle(&r.done[j]) {
@@ -40,6 +42,7 @@ func (s *settler) settleAll(rs []result) {
 		s.queued += len(ids) - queued
 	}
 	s.deadLetterAll()
+	s.countRunsInPlace()
 	for i := range rs {
 		s.arrays.put(rs[i].done)
 	}
@@ -95,6 +98,40 @@ func (s *settler) markCompleted(h *handled) {
 	if len(h.out.Completed) > 0 {
 		s.mark(h.msg.Stream, h.msg.ID, h.out.Completed)
 	}
+}
+
+// runInPlace is a run of an entry that its policy keeps to run it again in
+// place: attempt is its number, the runs of the entry so far.
+type runInPlace struct {
+	stream, id string
+	attempt    int
+}
+
+// countRunsInPlace sets the delivery count in Redis of each entry run in
+// place since the last call to the runs it had so far (XCLAIM ... RETRYCOUNT
+// n JUSTID, which also refreshes its lease), in one round trip: a run in
+// place is no delivery, and without it the next delivery of the entry,
+// after a stop or a crash, would count from the last delivery and give it
+// more than MaxDeliveries runs in all. A failure is logged and left: the
+// entry may then run that many times more.
+func (s *settler) countRunsInPlace() {
+	if len(s.inPlace) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), ackTimeout)
+	defer cancel()
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, r := range s.inPlace {
+			p.Do(ctx, "xclaim", r.stream, s.cfg.Group, s.cfg.Consumer, 0, r.id, "RETRYCOUNT", r.attempt, "JUSTID")
+		}
+		return nil
+	})
+	if err != nil {
+		s.log.Warn("cannot count runs in place in Redis; after a stop these entries may run more than MaxDeliveries times",
+			zap.Int("entries", len(s.inPlace)), zap.Error(err))
+	}
+	clear(s.inPlace)
+	s.inPlace = s.inPlace[:0]
 }
 
 // deadEntry is an entry to dead-letter, with the outcome to report.

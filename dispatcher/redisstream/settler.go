@@ -37,6 +37,7 @@ type settler struct {
 	deleted <-chan deletedEntries // from the readers and the reclaimer
 	arrays  *recycler             // takes back the arrays of outcomes settled
 	dead    []deadEntry           // dead letters to write (see deadLetterAll); run's goroutine only
+	inPlace []runInPlace          // runs kept for a retry in place, to count (see countRunsInPlace)
 
 	acks    map[string][]string // stream -> IDs to acknowledge; run's goroutine only
 	queued  int                 // IDs in acks, and marker fields in marks
