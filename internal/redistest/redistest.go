@@ -4,9 +4,12 @@ package redistest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -30,6 +33,14 @@ type Server struct {
 	cmd  *exec.Cmd
 }
 
+// startAttempts is how many free ports Start tries: a port free a moment
+// ago may be taken, by another test's server or by the local end of a
+// connection, before redis-server binds it.
+const startAttempts = 5
+
+// errExited is the error of a start whose redis-server exited at once.
+var errExited = errors.New("redistest: redis-server exited")
+
 // Start starts a redis-server on a free loopback port with persistence off,
 // and stops it when t ends. extra arguments are passed to redis-server (for
 // example "--appendonly", "yes"). The test fails if redis-server is missing.
@@ -38,26 +49,47 @@ func Start(t testing.TB, extra ...string) *Server {
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		t.Fatal(InstallHint)
 	}
-	s := &Server{Port: FreePort(t), Dir: t.TempDir()}
-	s.Addr = "127.0.0.1:" + strconv.Itoa(s.Port)
-	s.args = append([]string{"--port", strconv.Itoa(s.Port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--dir", s.Dir, "--protected-mode", "no"}, extra...)
-	if err := s.start(); err != nil {
+	s := &Server{Dir: t.TempDir()}
+	t.Cleanup(func() { s.Kill(syscall.SIGKILL) })
+	var err error
+	for range startAttempts {
+		s.Port = FreePort(t)
+		s.Addr = "127.0.0.1:" + strconv.Itoa(s.Port)
+		s.args = append([]string{"--port", strconv.Itoa(s.Port), "--bind", "127.0.0.1",
+			"--save", "", "--appendonly", "no", "--dir", s.Dir, "--protected-mode", "no"}, extra...)
+		if err = s.start(); !errors.Is(err, errExited) {
+			break
+		}
+	}
+	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { s.Kill(syscall.SIGKILL) })
 	return s
 }
 
+// start starts redis-server with s.args and waits until it answers PING.
+// It returns an error wrapping errExited, with what redis-server said, if
+// the process exited first (a port taken meanwhile).
 func (s *Server) start() error {
+	logPath := filepath.Join(s.Dir, "redis-server.log")
+	log, err := os.Create(logPath) // a file, not a pipe: Wait must not wait for a forked child
+	if err != nil {
+		return fmt.Errorf("redistest: %w", err)
+	}
+	defer log.Close()
 	s.cmd = exec.Command("redis-server", s.args...)
 	s.cmd.Dir = s.Dir
-	s.cmd.Stdout, s.cmd.Stderr = nil, nil
+	s.cmd.Stdout, s.cmd.Stderr = log, log
 	if err := s.cmd.Start(); err != nil {
 		return fmt.Errorf("redistest: start redis-server: %w", err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
+		if s.reaped() {
+			s.cmd = nil
+			out, _ := os.ReadFile(logPath)
+			return fmt.Errorf("%w on %s: %s", errExited, s.Addr, lastLines(string(out)))
+		}
 		rdb := redis.NewClient(&redis.Options{Addr: s.Addr, MaxRetries: -1})
 		err := rdb.Ping(context.Background()).Err()
 		_ = rdb.Close()
@@ -67,7 +99,23 @@ func (s *Server) start() error {
 		time.Sleep(20 * time.Millisecond)
 	}
 	s.Kill(syscall.SIGKILL)
-	return fmt.Errorf("redistest: redis-server on %s did not answer PING within 10s", s.Addr)
+	return fmt.Errorf("redistest: redis-server on %s did not answer PING within 30s", s.Addr)
+}
+
+// reaped reports whether redis-server exited, and then reaps it, without
+// waiting (no goroutine is left behind, for the tests that check there is
+// none).
+func (s *Server) reaped() bool {
+	var status syscall.WaitStatus
+	pid, err := syscall.Wait4(s.cmd.Process.Pid, &status, syscall.WNOHANG, nil)
+	return err == nil && pid == s.cmd.Process.Pid
+}
+
+// lastLines returns the last two lines of s, joined by " / ": the reason
+// redis-server gives before it exits, and the exit.
+func lastLines(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return strings.Join(lines[max(len(lines)-2, 0):], " / ")
 }
 
 // Client returns a new client for the server, closed when t ends.
