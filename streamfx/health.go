@@ -10,6 +10,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/streamfx/streamfx/dispatcher/health"
+	"github.com/streamfx/streamfx/dispatcher/redisstream"
 )
 
 // recencySlack is added to three Block durations to get the longest a
@@ -26,7 +27,9 @@ const recencySlack = time.Second
 // started, once they have stopped, and while Redis is unreachable. For each
 // partitioned stream it checks that its partitions have owners and that its
 // consumer reaches Redis ("partitions:<name>", health.Partitions with twice
-// the lease TTL). An app
+// the lease TTL), and that each partition it owns was read within 3 x
+// Block + 1s ("reads:<name>", see redisstream.PartitionedProcessor.Unread).
+// An app
 // that consumes nothing gets one check, "redis", that Redis answers PING.
 //
 // Module provides it; it is built only if the app asks for it, and it
@@ -50,6 +53,7 @@ func newHealth(rdb redis.UniversalClient, ps *Processors) *Health {
 	for _, proc := range ps.Partitioned() {
 		cfg := proc.Config()
 		checks["partitions:"+cfg.Stream.Name()] = health.Partitions(proc.Coordinator(), 2*cfg.LeaseTTL)
+		checks["reads:"+cfg.Stream.Name()] = partitionReads(proc, 3*cfg.Processor.Block+recencySlack)
 	}
 	if len(checks) == 0 {
 		checks["redis"] = func(ctx context.Context) error {
@@ -60,6 +64,18 @@ func newHealth(rdb redis.UniversalClient, ps *Processors) *Health {
 		}
 	}
 	return &Health{checks: checks, handler: health.Handler(checks)}
+}
+
+// partitionReads checks that every partition p has owned for longer than
+// maxAge was read within maxAge (see PartitionedProcessor.Unread).
+func partitionReads(p *redisstream.PartitionedProcessor, maxAge time.Duration) health.Check {
+	return func(context.Context) error {
+		if unread := p.Unread(maxAge); len(unread) > 0 {
+			return fmt.Errorf("%w: partitions %v of %s are owned here but were not read for more than %s",
+				health.ErrStale, unread, p.Config().Stream.Name(), maxAge)
+		}
+		return nil
+	}
 }
 
 // ServeHTTP runs every check and writes the report.

@@ -112,8 +112,9 @@ func TestPartitionedFromEnv(t *testing.T) {
 	if owned := gauge(t, reg, "streamfx_partitions_owned"); owned != 4 {
 		t.Errorf("streamfx_partitions_owned = %v, want 4", owned)
 	}
-	if code, rep := probe(t, h); code != http.StatusOK || rep.Checks["partitions:orders"].Status != "ok" {
-		t.Errorf("health: %d %+v, want 200 with the partitions:orders check", code, rep)
+	if code, rep := probe(t, h); code != http.StatusOK || rep.Checks["partitions:orders"].Status != "ok" ||
+		rep.Checks["reads:orders"].Status != "ok" {
+		t.Errorf("health: %d %+v, want 200 with the partitions:orders and reads:orders checks", code, rep)
 	}
 	for _, s := range pc.Stream.Keys() {
 		eventually(t, "the events of "+s+" are acknowledged", func() bool { return pending(t, rdb, s, "workers") == 0 })

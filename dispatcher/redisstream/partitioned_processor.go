@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -196,5 +197,27 @@ func (p *PartitionedProcessor) Owned() map[int]*Processor {
 			out[i] = proc
 		}
 	}
+	return out
+}
+
+// Unread returns, in order, the partitions this consumer has owned for
+// longer than maxAge that it did not read within maxAge: the takeover has
+// not started their Processor yet (Redis keeps failing it), or their
+// Processor has not read successfully since (see Processor.LastRead). A
+// readiness check fails on them: the partitions have an owner, so no other
+// consumer takes them, but nobody reads them.
+func (p *PartitionedProcessor) Unread(maxAge time.Duration) []int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []int
+	for i, o := range p.owned {
+		if time.Since(o.since) <= maxAge {
+			continue
+		}
+		if proc := o.processor(); proc == nil || time.Since(proc.LastRead()) > maxAge {
+			out = append(out, i)
+		}
+	}
+	slices.Sort(out)
 	return out
 }

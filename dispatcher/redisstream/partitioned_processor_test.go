@@ -355,3 +355,24 @@ func TestPartitionedProcessorConcurrency(t *testing.T) {
 		t.Errorf("at most %d handlers ran at once, want %d (Concurrency)", m, concurrency)
 	}
 }
+
+// TestPartitionedProcessorUnread: a partition owned but not read (here its
+// Processor stopped behind the Coordinator's back; in production, a
+// takeover that Redis keeps failing) is reported by Unread once maxAge has
+// passed, while the partitions read are not.
+func TestPartitionedProcessorUnread(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t)
+	stream, err := partition.New("unread", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := startPartitioned(t, srv.Addr, "a", stream, &keyLog{}, nil)
+	eventually(t, "a reads both partitions", func() bool { return len(a.p.Owned()) == 2 })
+	const maxAge = 500 * time.Millisecond
+	eventually(t, "both partitions read within maxAge", func() bool { return len(a.p.Unread(maxAge)) == 0 })
+	if err := a.p.Owned()[1].Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "partition 1 reported unread", func() bool { return slices.Equal(a.p.Unread(maxAge), []int{1}) })
+}

@@ -20,6 +20,7 @@ type ownedPartition struct {
 	lease  partition.Lease
 	cancel context.CancelFunc // cancels the takeover
 	ready  chan struct{}      // closed when the takeover ended
+	since  time.Time          // when this consumer was assigned the partition
 
 	mu   sync.Mutex
 	proc *Processor // nil until started, and if the takeover was cancelled
@@ -38,7 +39,7 @@ type listener struct{ p *PartitionedProcessor }
 func (l listener) Assigned(lease partition.Lease) {
 	p := l.p
 	ctx, cancel := context.WithCancel(context.Background())
-	o := &ownedPartition{lease: lease, cancel: cancel, ready: make(chan struct{})}
+	o := &ownedPartition{lease: lease, cancel: cancel, ready: make(chan struct{}), since: time.Now()}
 	p.mu.Lock()
 	p.owned[lease.Partition] = o
 	p.mu.Unlock()
