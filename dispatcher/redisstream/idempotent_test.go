@@ -108,74 +108,54 @@ func idempotentPair(store *streamtest.Recorder, fail *atomic.Bool, flaky *atomic
 	return d
 }
 
-// TestOrderedSkipsCompletedIdempotentRoute: an unordered consumer runs an
-// entry whose idempotent route "store" succeeds and whose route "flaky"
-// fails, and stops: the entry stays pending with the completion marker of
-// "store". The same consumer restarted as an ordered Processor drains its
-// pending entry; "store" must be skipped, as an unordered Processor skips
-// it (TestIdempotentRouteSkippedOnRedelivery).
-func TestOrderedSkipsCompletedIdempotentRoute(t *testing.T) {
+// TestOrderedIdempotentAcrossRestart: an entry whose idempotent route
+// "store" succeeds and whose route "flaky" fails stays pending at a stop;
+// redelivered after a restart, "store" must be skipped: its completion
+// marker was recorded. With OrderKey in either life:
+//   - unordered, then ordered: the ordered Processor skips the completed
+//     route of the entry it drains, as an unordered one does
+//     (TestIdempotentRouteSkippedOnRedelivery);
+//   - ordered, the entry retried in place until the stop, then unordered:
+//     the marker was recorded before the retries in place.
+func TestOrderedIdempotentAcrossRestart(t *testing.T) {
 	t.Parallel()
-	_, rdb := newRedis(t)
-	const stream = "ordered-idem"
-	var store streamtest.Recorder
-	var fail atomic.Bool
-	var flaky atomic.Int32
-	fail.Store(true)
-	d := idempotentPair(&store, &fail, &flaky)
-	id := addEntry(t, rdb, stream, "type", "ev", "acct", "a")
-	cfg := fastConfig(t, stream)
-	cfg.MinIdle = 30 * time.Second // the entry is not reclaimed: the restart drains it
-	p := streamtest.StartProcessor(t, rdb, d, cfg)
-	eventually(t, "flaky failed once", func() bool { return flaky.Load() == 1 })
-	streamtest.Stop(t, p)
-	if n := pending(t, rdb, stream, "g"); n != 1 {
-		t.Fatalf("%d entries pending after the failure, want 1", n)
-	}
+	for _, tt := range []struct {
+		name            string
+		before, after   string // OrderKey of each life
+		maxDeliveries   int
+		failuresAtFirst int32
+	}{
+		{name: "unordered then ordered", after: "acct", maxDeliveries: 3, failuresAtFirst: 1},
+		{name: "retried in place then unordered", before: "acct", maxDeliveries: 100, failuresAtFirst: 2},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, rdb := newRedis(t)
+			const stream = "ordered-idem"
+			var store streamtest.Recorder
+			var fail atomic.Bool
+			var flaky atomic.Int32
+			fail.Store(true)
+			d := idempotentPair(&store, &fail, &flaky)
+			id := addEntry(t, rdb, stream, "type", "ev", "acct", "a")
+			cfg := fastConfig(t, stream)
+			cfg.MinIdle = 30 * time.Second // nothing is reclaimed: the restart drains the entry
+			cfg.MaxDeliveries = tt.maxDeliveries
+			cfg.OrderKey = tt.before
+			p := streamtest.StartProcessor(t, rdb, d, cfg)
+			eventually(t, "flaky failed", func() bool { return flaky.Load() >= tt.failuresAtFirst })
+			streamtest.Stop(t, p)
+			if n := pending(t, rdb, stream, "g"); n != 1 {
+				t.Fatalf("%d entries pending after the stop, want 1", n)
+			}
 
-	fail.Store(false)
-	cfg.OrderKey = "acct"
-	streamtest.StartProcessor(t, rdb, d, cfg)
-	eventually(t, "the entry acknowledged", func() bool {
-		return flaky.Load() == 2 && pending(t, rdb, stream, "g") == 0
-	})
-	if n := store.Count(streamtest.Entry{Stream: stream, ID: id}); n != 1 {
-		t.Errorf("idempotent route ran %d times, want once (its completion marker was recorded)", n)
-	}
-}
-
-// TestOrderedRecordsIdempotentRouteBeforeRetryInPlace: an ordered
-// Processor runs an entry whose idempotent route "store" succeeds and
-// whose route "flaky" keeps failing, so the entry waits for its retries in
-// place; the Processor stops meanwhile and the entry stays pending. Once
-// redelivered, "store" must be skipped: it completed, so its completion
-// marker must have been recorded.
-func TestOrderedRecordsIdempotentRouteBeforeRetryInPlace(t *testing.T) {
-	t.Parallel()
-	_, rdb := newRedis(t)
-	const stream = "ordered-idem-inplace"
-	var store streamtest.Recorder
-	var fail atomic.Bool
-	var flaky atomic.Int32
-	fail.Store(true)
-	d := idempotentPair(&store, &fail, &flaky)
-	id := addEntry(t, rdb, stream, "type", "ev", "acct", "a")
-	cfg := fastConfig(t, stream)
-	cfg.MinIdle = 30 * time.Second
-	cfg.MaxDeliveries = 100 // retried in place until the stop
-	cfg.OrderKey = "acct"
-	p := streamtest.StartProcessor(t, rdb, d, cfg)
-	eventually(t, "flaky failed twice", func() bool { return flaky.Load() >= 2 })
-	streamtest.Stop(t, p)
-	if n := pending(t, rdb, stream, "g"); n != 1 {
-		t.Fatalf("%d entries pending after the stop, want 1", n)
-	}
-
-	fail.Store(false)
-	cfg.OrderKey = ""
-	streamtest.StartProcessor(t, rdb, d, cfg)
-	eventually(t, "the entry acknowledged", func() bool { return pending(t, rdb, stream, "g") == 0 })
-	if n := store.Count(streamtest.Entry{Stream: stream, ID: id}); n != 1 {
-		t.Errorf("idempotent route ran %d times, want once (it completed before the retries in place)", n)
+			fail.Store(false)
+			cfg.OrderKey = tt.after
+			streamtest.StartProcessor(t, rdb, d, cfg)
+			eventually(t, "the entry acknowledged", func() bool { return pending(t, rdb, stream, "g") == 0 })
+			if n := store.Count(streamtest.Entry{Stream: stream, ID: id}); n != 1 {
+				t.Errorf("idempotent route ran %d times, want once (its completion marker was recorded)", n)
+			}
+		})
 	}
 }
