@@ -19,7 +19,14 @@ type fence interface {
 	// deadLetter writes one dead-letter entry of msg per failure to
 	// stream, or none and returns an error.
 	deadLetter(ctx context.Context, stream string, msg *dispatcher.Message, failures []dispatcher.RouteFailure, attempts int) error
+	// holds reports whether the lease still holds as far as this process
+	// knows (partition.Coordinator.Holds): the readers and the reclaimer
+	// take nothing more from Redis while it does not.
+	holds() bool
 }
+
+// leased reports whether c's fence, if any, still holds.
+func (c *ProcessorConfig) leased() bool { return c.fence == nil || c.fence.holds() }
 
 // writeDeadLetters writes the dead letters of each entry of dead, one per
 // failure, to its stream's dead-letter stream, and returns one error per
@@ -58,6 +65,8 @@ type leaseFence struct {
 	coord *partition.Coordinator
 	lease partition.Lease
 }
+
+func (f *leaseFence) holds() bool { return f.coord.Holds(f.lease) }
 
 func (f *leaseFence) ack(ctx context.Context, pipe redis.Pipeliner, _ string, ids []string) {
 	f.coord.AckPipelined(ctx, pipe, f.lease, ids...)

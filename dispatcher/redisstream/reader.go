@@ -34,6 +34,13 @@ func (r *reader) run(ctx context.Context) error {
 	cursor := "0" // own pending entries first
 	bo := retryBackoff()
 	for ctx.Err() == nil {
+		if !r.cfg.leased() { // a lease lapsed (this process paused?): read nothing until the Coordinator decides
+			select {
+			case <-ctx.Done():
+			case <-time.After(r.cfg.Block):
+			}
+			continue
+		}
 		b, err := r.readBatch(ctx, cursor, r.cfg.Block)
 		if err == nil && cursor != ">" && len(b.entries) > 0 {
 			err = r.feed.takeOver(ctx, r.stream, b.entries) // delivered before: count them

@@ -89,3 +89,37 @@ func TestReaderRecreatesGroup(t *testing.T) {
 		}
 	})
 }
+
+// TestReaderStopsWithoutLease: while its fence says the lease does not
+// hold (a PartitionedProcessor's partition, after a pause longer than the
+// lease), the reader reads nothing, so that the new owner's entries are
+// not delivered to this consumer; once it holds again, reading resumes.
+func TestReaderStopsWithoutLease(t *testing.T) {
+	e := newStageEnv(t, "s")
+	f := &stubFence{}
+	f.held.Store(true)
+	e.cfg.fence = f
+	r := newTestReader(e, "s")
+	runStage(t, func(ctx context.Context) { _ = r.run(ctx) })
+	first := e.add("s", "t", 1)
+	if got := ids(e.job().entries); !slices.Equal(got, first) {
+		t.Fatalf("sent %v, want %v", got, first)
+	}
+
+	f.held.Store(false)
+	e.waitAsked(f, 2) // it looked once more after the read in progress, and again
+	later := e.add("s", "t", 2)
+	e.waitAsked(f, 3)
+	if n := len(e.pendingOf("s")); n != 1 {
+		t.Fatalf("%d entries delivered to this consumer without a lease, want only the first", n)
+	}
+
+	f.held.Store(true)
+	var got []entry
+	for len(got) < 2 {
+		got = append(got, e.job().entries...)
+	}
+	if !slices.Equal(ids(got), later) {
+		t.Fatalf("sent %v once the lease held again, want %v", ids(got), later)
+	}
+}

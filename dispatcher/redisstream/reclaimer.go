@@ -49,6 +49,9 @@ func (r *reclaimer) every(ctx context.Context, fn func(ctx context.Context, stre
 			return
 		case <-t.C:
 		}
+		if !r.cfg.leased() { // a lease lapsed: claim and refresh nothing, the entries are the next owner's
+			continue
+		}
 		for _, s := range r.cfg.Streams {
 			fn(ctx, s)
 		}

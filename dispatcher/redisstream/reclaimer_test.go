@@ -120,3 +120,33 @@ func TestReclaimerRefreshQuietOnNoGroup(t *testing.T) {
 		t.Errorf("%d warnings about the refresh of a deleted group, want none", n)
 	}
 }
+
+// TestReclaimerStopsWithoutLease: while its fence says the lease does not
+// hold, the reclaimer claims nothing (the idle entries are the new
+// owner's) and refreshes nothing; once it holds again, it claims them.
+func TestReclaimerStopsWithoutLease(t *testing.T) {
+	e := newStageEnv(t, "s")
+	f := &stubFence{}
+	e.cfg.fence = f
+	e.add("s", "t", 2)
+	dead := e.readAs("s", "dead", 2)
+	read := time.Now()
+	runStage(t, func(ctx context.Context) { _ = newTestReclaimer(e).run(ctx) })
+	// With a lease, the entries would be claimed once idle for MinIdle.
+	e.waitFor("twice MinIdle", func() bool { return time.Since(read) > 2*e.cfg.MinIdle })
+	e.waitAsked(f, 3)
+	for id, p := range e.pendingOf("s") {
+		if p.Consumer != "dead" || p.RetryCount != 1 {
+			t.Fatalf("entry %s claimed without a lease: owner %s, delivery count %d", id, p.Consumer, p.RetryCount)
+		}
+	}
+
+	f.held.Store(true)
+	var got []entry
+	for len(got) < 2 {
+		got = append(got, e.job().entries...)
+	}
+	if !slices.Equal(ids(got), dead) {
+		t.Fatalf("reclaimed %v once the lease held, want %v", ids(got), dead)
+	}
+}

@@ -2,6 +2,7 @@ package redisstream
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -135,4 +136,29 @@ func runStage(t *testing.T, fn func(ctx context.Context)) {
 		cancel()
 		<-done
 	})
+}
+
+// stubFence is a fence whose lease holds while held is set; it counts the
+// times it was asked, so that a test can wait for a stage to have looked.
+type stubFence struct {
+	held  atomic.Bool
+	asked atomic.Int64
+}
+
+func (f *stubFence) holds() bool { f.asked.Add(1); return f.held.Load() }
+
+func (f *stubFence) ack(ctx context.Context, pipe redis.Pipeliner, stream string, ids []string) {
+	pipe.XAck(ctx, stream, "g", ids...)
+}
+
+func (f *stubFence) deadLetter(context.Context, string, *dispatcher.Message, []dispatcher.RouteFailure, int) error {
+	return nil
+}
+
+// waitAsked waits until f was asked n more times than now: the stage
+// looked at the lease that often.
+func (e *stageEnv) waitAsked(f *stubFence, n int64) {
+	e.t.Helper()
+	from := f.asked.Load()
+	e.waitFor("the stage to look at its lease", func() bool { return f.asked.Load() >= from+n })
 }

@@ -202,9 +202,11 @@ func (c *Coordinator) Config() CoordinatorConfig { return c.cfg }
 
 // Holds reports whether this consumer still holds lease, as far as it
 // knows: the lease was renewed within the last 3/4 LeaseTTL and has not
-// been released, and Shutdown has not returned. A reader of its own can
-// check it before each read of the partition; it is no fence (see Ack):
-// another consumer may hold the lease in Redis already.
+// been released, and Shutdown has not returned. A PartitionedProcessor's
+// readers and reclaimer check it before each read and claim of the
+// partition, so that a consumer that paused past its lease takes nothing
+// more from it; it is no fence (see Ack): another consumer may hold the
+// lease in Redis already.
 func (c *Coordinator) Holds(lease Lease) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
