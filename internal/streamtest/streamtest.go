@@ -30,6 +30,13 @@ func StartProcessor(t testing.TB, rdb redis.UniversalClient, d *dispatcher.Dispa
 func Start(t testing.TB, rdb redis.UniversalClient, d *dispatcher.Dispatcher, cfg redisstream.ProcessorConfig) *redisstream.Processor {
 	t.Helper()
 	p, err := redisstream.NewProcessor(rdb, d, cfg)
+	return started(t, p, err)
+}
+
+// started fails t if the constructor returned err, else starts p, giving
+// Start 10s, and returns it.
+func started[P interface{ Start(context.Context) error }](t testing.TB, p P, err error) P {
+	t.Helper()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,14 +55,7 @@ func Start(t testing.TB, rdb redis.UniversalClient, d *dispatcher.Dispatcher, cf
 func StartPartitioned(t testing.TB, rdb redis.UniversalClient, d *dispatcher.Dispatcher, cfg redisstream.PartitionedConfig) *redisstream.PartitionedProcessor {
 	t.Helper()
 	p, err := redisstream.NewPartitionedProcessor(rdb, d, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := p.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
+	p = started(t, p, err)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
